@@ -1,0 +1,5 @@
+"""``python -m cheaptalk`` runs the command line."""
+
+from cheaptalk.cli import main
+
+main()

@@ -1,0 +1,263 @@
+"""Design files (SPEC §4.1): which game, and each treatment's parameters.
+
+A design is a TOML file::
+
+    game = "forecast_sharing"          # or "crawford_sobel", "binary_deception"
+    description = "optional free text"
+
+    [treatments.LL]
+    forecast_low = 50
+    ...
+
+The same design drives simulation, the experiment and estimation. Unknown keys are an
+error (with a suggestion when a known key is close), never silently ignored. Bundled
+designs can be named instead of a path: see :func:`bundled_designs`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cheaptalk.games.base import Game
+from cheaptalk.games.registry import GameKind, Key, game_kinds
+
+from .errors import InputError
+
+__all__ = ["Design", "bundled_designs", "load_design", "parse_design"]
+
+_TOP_LEVEL = ("game", "description", "treatments")
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """A validated design: the game kind and one :class:`~cheaptalk.games.Game` per treatment.
+
+    Attributes
+    ----------
+    kind : GameKind
+    games : dict[str, Game]
+        Treatment name → game, in file order.
+    settings : dict[str, dict]
+        Treatment name → the parameters as given (defaults filled in).
+    source : str
+        The file the design came from (or the bundled name).
+    description : str
+    """
+
+    kind: GameKind
+    games: dict[str, Game]
+    settings: dict[str, dict[str, Any]]
+    source: str = "<design>"
+    description: str = ""
+    text: str = field(default="", repr=False)
+
+    @property
+    def treatments(self) -> list[str]:
+        return list(self.games)
+
+    def game(self, treatment: str) -> Game:
+        """The game of one treatment."""
+        try:
+            return self.games[treatment]
+        except KeyError:
+            raise KeyError(
+                f"treatment {treatment!r} is not in the design (known: {', '.join(self.games)})"
+            ) from None
+
+    def to_toml(self) -> str:
+        """The design as TOML text (the file's own text when it came from a file)."""
+        if self.text:
+            return self.text
+        lines = [f'game = "{self.kind.name}"']
+        for name, params in self.settings.items():
+            lines.append(f"\n[treatments.{name}]")
+            for k, v in params.items():
+                if v is not None:
+                    lines.append(f"{k} = {_toml_value(v)}")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return repr(float(v)) if isinstance(v, float) else repr(v)
+
+
+def bundled_designs() -> dict[str, Path]:
+    """Designs shipped with the package, by name (file stem)."""
+    folder = resources.files("cheaptalk") / "designs"
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
+
+
+def load_design(path: str | Path) -> Design:
+    """Read and validate a design file, or a bundled design by name.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, invalid TOML, unknown game or key, bad value.
+
+    Examples
+    --------
+    >>> d = load_design("forecast_sharing")
+    >>> d.treatments
+    ['LL', 'LH', 'HL', 'HH']
+    >>> d.game("HH").parameters["capacity_cost"]
+    0.75
+    """
+    p = Path(path)
+    if not p.exists():
+        bundled = bundled_designs()
+        if str(path) in bundled:
+            p = bundled[str(path)]
+        else:
+            known = ", ".join(sorted(bundled))
+            raise InputError(f"design file not found (bundled designs: {known})", file=path)
+    if p.is_dir():
+        raise InputError("is a folder, not a design file", file=path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read file: {e.strerror}", file=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte {e.start})", file=path, line=line) from None
+    return parse_design(text, source=str(path))
+
+
+def parse_design(text: str, source: str = "<design>") -> Design:
+    """Validate design TOML text (see :func:`load_design`)."""
+    if not text.strip():
+        raise InputError("design file is empty", file=source)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        # Python 3.11 puts the position only in the message: "... (at line 3, column 7)".
+        found = re.search(r"\(at line (\d+), column \d+\)", str(e))
+        line = int(found.group(1)) if found else None
+        msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(e))
+        raise InputError(f"invalid TOML: {msg}", file=source, line=line) from None
+
+    def fail(message: str, key: str, table: str | None = None, name: str | None = None) -> None:
+        raise InputError(message, file=source, key=key, line=_line_of(text, table, name or key))
+
+    for k in doc:
+        if k not in _TOP_LEVEL:
+            fail(f"unknown key{_suggest(k, _TOP_LEVEL)}", k)
+    kinds = game_kinds()
+    if "game" not in doc:
+        raise InputError(f"missing key 'game' (one of: {', '.join(kinds)})", file=source)
+    game_name = doc["game"]
+    if not isinstance(game_name, str) or game_name not in kinds:
+        fail(f"unknown game {game_name!r}{_suggest(str(game_name), kinds)}; "
+             f"known games: {', '.join(kinds)}", "game")
+    kind = kinds[game_name]
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        fail("description must be a string", "description")
+    treatments = doc.get("treatments")
+    if not isinstance(treatments, dict) or not treatments:
+        raise InputError("the design has no [treatments.NAME] table", file=source,
+                         key="treatments")
+
+    games: dict[str, Game] = {}
+    settings: dict[str, dict[str, Any]] = {}
+    for name, table in treatments.items():
+        where = f"treatments.{name}"
+        if not isinstance(table, dict):
+            fail("must be a table: [treatments.NAME]", where, None, name)
+        params = _check_treatment(kind, table, where, text, source)
+        try:
+            games[name] = kind.build(params, name)
+        except (ValueError, TypeError) as e:
+            raise InputError(f"invalid treatment: {e}", file=source, key=where,
+                             line=_line_of(text, None, f"treatments.{name}")) from None
+        settings[name] = params
+    return Design(kind=kind, games=games, settings=settings, source=source,
+                  description=description, text=text)
+
+
+def _check_treatment(
+    kind: GameKind, table: dict[str, Any], where: str, text: str, source: str,
+) -> dict[str, Any]:
+    keys = {k.name: k for k in kind.keys}
+    for k in table:
+        if k not in keys:
+            raise InputError(
+                f"unknown key for a {kind.name} treatment{_suggest(k, keys)}; "
+                f"allowed: {', '.join(keys)}",
+                file=source, key=f"{where}.{k}", line=_line_of(text, where, k),
+            )
+    params: dict[str, Any] = {}
+    for key in kind.keys:
+        if key.name not in table:
+            if key.required:
+                raise InputError(f"missing required key {key.name!r}", file=source, key=where,
+                                 line=_line_of(text, None, where))
+            params[key.name] = key.default
+            continue
+        params[key.name] = _coerce(key, table[key.name], f"{where}.{key.name}", text, source,
+                                   where)
+    return params
+
+
+def _coerce(key: Key, value: Any, full: str, text: str, source: str, table: str) -> Any:
+    def bad(msg: str) -> InputError:
+        return InputError(msg, file=source, key=full, line=_line_of(text, table, key.name))
+
+    if key.type is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad(f"must be a number, got {value!r}")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise bad("must be a finite number")
+        return value
+    if key.type is list:
+        if not isinstance(value, list) or not value:
+            raise bad(f"must be a non-empty list, got {value!r}")
+
+        def numeric(x: Any) -> bool:
+            if isinstance(x, list):
+                return bool(x) and all(numeric(y) for y in x)
+            return isinstance(x, int | float) and not isinstance(x, bool)
+
+        if not all(numeric(x) for x in value):
+            raise bad("must be a list of numbers")
+        return value
+    return value
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _line_of(text: str, table: str | None, key: str) -> int | None:
+    """Best-effort line number of ``key`` (inside ``[table]`` when given) in TOML text."""
+    lines = text.splitlines()
+    start = 0
+    if table is not None:
+        header = re.compile(r"^\s*\[\s*" + re.escape(table) + r"\s*\]")
+        for i, line in enumerate(lines):
+            if header.match(line):
+                start = i + 1
+                break
+    if key.startswith("treatments."):
+        pattern = re.compile(r"^\s*\[\s*" + re.escape(key) + r"\s*\]")
+    else:
+        pattern = re.compile(r"^\s*" + re.escape(key) + r"\s*=")
+    for i in range(start, len(lines)):
+        if table is not None and lines[i].lstrip().startswith("["):
+            break
+        if pattern.match(lines[i]):
+            return i + 1
+    return None

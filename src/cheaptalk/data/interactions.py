@@ -1,0 +1,317 @@
+"""Interaction data (SPEC §4): one row per (sender, receiver, round).
+
+Required columns: ``treatment`` (str), ``round`` (int), ``sender`` (str), ``receiver`` (str),
+``state``, ``message``, ``action`` (numbers). Other columns (``session``, ``demand``,
+payoffs, …) are kept and passed through.
+
+Values that fall between grid points map to the nearest grid point (ties: the lower one);
+the mapping is reported. A value outside the design's range is an error. Every problem is
+raised as :class:`~cheaptalk.data.errors.InputError` naming file, row (1-based data row;
+the CSV line is given too) and column. The file is only read, never written.
+
+Units of type analysis are (subject, role): where subjects switch roles between rounds, a
+subject's sender decisions and receiver decisions form two units (SPEC §4).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .design import Design
+from .errors import InputError
+
+__all__ = ["REQUIRED_COLUMNS", "Dataset", "GridMapping", "load_data", "validate_table"]
+
+REQUIRED_COLUMNS = ("treatment", "round", "sender", "receiver", "state", "message", "action")
+_ID_COLUMNS = ("treatment", "sender", "receiver")
+_VALUE_COLUMNS = ("state", "message", "action")
+
+
+@dataclass(frozen=True)
+class GridMapping:
+    """How the values of one column were mapped to the design's grid."""
+
+    column: str
+    n_values: int
+    n_mapped: int
+    max_distance: float
+
+    def __str__(self) -> str:
+        if self.n_mapped == 0:
+            return f"{self.column}: all {self.n_values} values on the grid"
+        return (f"{self.column}: {self.n_mapped} of {self.n_values} values mapped to the "
+                f"nearest grid point (largest move {self.max_distance:g})")
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Validated interaction data, aligned with a design.
+
+    Attributes
+    ----------
+    table : DataFrame
+        The data as read (required columns typed; extra columns untouched).
+    design : Design
+    state, message, action : ndarray of int
+        Grid indices of each row's state, message and action in its treatment's game
+        (``t``, ``m``, ``a`` of :mod:`cheaptalk.games.base`).
+    mappings : list of GridMapping
+    source : str
+    """
+
+    table: pd.DataFrame
+    design: Design
+    state: np.ndarray
+    message: np.ndarray
+    action: np.ndarray
+    mappings: list[GridMapping] = field(default_factory=list)
+    source: str = "<data>"
+
+    @property
+    def n_decisions(self) -> int:
+        """Decisions: each row holds one sender and one receiver decision."""
+        return 2 * len(self.table)
+
+    @property
+    def senders(self) -> list[str]:
+        return sorted(self.table["sender"].unique())
+
+    @property
+    def receivers(self) -> list[str]:
+        return sorted(self.table["receiver"].unique())
+
+    @property
+    def role_switchers(self) -> list[str]:
+        """Subjects who appear as sender and as receiver."""
+        return sorted(set(self.senders) & set(self.receivers))
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by treatment and role, rounds, grid mapping (plain data for JSON/tables)."""
+        t = self.table
+        by_treatment = []
+        for name in self.design.treatments:
+            part = t[t["treatment"] == name]
+            if part.empty:
+                continue
+            by_treatment.append({
+                "treatment": name,
+                "rows": len(part),
+                "senders": int(part["sender"].nunique()),
+                "receivers": int(part["receiver"].nunique()),
+                "rounds": int(part["round"].nunique()),
+                "first_round": int(part["round"].min()),
+                "last_round": int(part["round"].max()),
+            })
+        return {
+            "source": self.source,
+            "design": self.design.source,
+            "game": self.design.kind.name,
+            "rows": len(t),
+            "decisions": self.n_decisions,
+            "senders": len(self.senders),
+            "receivers": len(self.receivers),
+            "role_switchers": len(self.role_switchers),
+            "treatments": by_treatment,
+            "mapped": [str(m) for m in self.mappings],
+        }
+
+
+# ---------------------------------------------------------------------------- reading
+def _read_table(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise InputError("reading Parquet needs pyarrow: pip install 'cheaptalk[parquet]'",
+                             file=path) from None
+        try:
+            table = pd.read_parquet(path)
+        except Exception as e:  # pyarrow raises many kinds for a corrupt file
+            raise InputError(f"not a readable Parquet file ({type(e).__name__})",
+                             file=path) from None
+        return table.astype({c: object for c in table.columns if c in _ID_COLUMNS})
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError("the file is empty", file=path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputError(f"unreadable bytes: not UTF-8 text (byte {e.start})", file=path,
+                         line=line) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError("unreadable bytes: the file contains NUL characters (binary data?)",
+                         file=path, line=line)
+    try:
+        # Everything as text first, so that each bad cell can be named exactly.
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                           skipinitialspace=True)
+    except pd.errors.ParserError as e:
+        raise InputError(f"not a valid CSV table: {e}", file=path) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("the file is empty", file=path) from None
+
+
+def load_data(path: str | Path, design: Design) -> Dataset:
+    """Read a CSV or Parquet file of interactions and validate it against ``design``.
+
+    Raises
+    ------
+    InputError
+        For a missing, empty or unreadable file and any invalid cell (see the module
+        docstring).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError("data file not found", file=path)
+    if p.is_dir():
+        raise InputError("is a folder, not a data file", file=path)
+    try:
+        table = _read_table(p)
+    except OSError as e:
+        raise InputError(f"cannot read file: {e.strerror}", file=path) from None
+    return validate_table(table, design, source=str(path), csv=p.suffix.lower() not in
+                          (".parquet", ".pq"))
+
+
+def validate_table(
+    table: pd.DataFrame, design: Design, source: str = "<data>", csv: bool = True,
+) -> Dataset:
+    """Validate a table already in memory (see :func:`load_data`). ``table`` is not modified."""
+
+    def error(message: str, row: int | None = None, column: str | None = None) -> InputError:
+        # row: 0-based position; reported 1-based, with the CSV line (header = line 1).
+        if row is None:
+            return InputError(message, file=source, column=column,
+                              line=1 if csv and column else None)
+        return InputError(message, file=source, row=row + 1, line=row + 2 if csv else None,
+                          column=column)
+
+    columns = [str(c).strip() for c in table.columns]
+    for c in REQUIRED_COLUMNS:
+        if c not in columns:
+            close = [x for x in columns if x.lower() == c]
+            hint = f" (found {close[0]!r}: column names are case-sensitive)" if close else ""
+            raise error(f"missing required column {c!r}{hint}; required: "
+                        f"{', '.join(REQUIRED_COLUMNS)}", column=c)
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise error(f"column {dupes[0]!r} appears more than once", column=dupes[0])
+    if len(table) == 0:
+        raise InputError("the file has a header but no data rows", file=source)
+
+    data = table.copy()
+    data.columns = columns
+    n = len(data)
+
+    # ---- text columns: treatment, sender, receiver
+    for c in _ID_COLUMNS:
+        col = data[c]
+        missing = col.isna().to_numpy() | (col.astype(str).str.strip() == "").to_numpy()
+        if missing.any():
+            raise error("missing value", row=int(np.argmax(missing)), column=c)
+        data[c] = col.astype(str).str.strip()
+
+    # ---- numeric columns
+    for c in ("round", *_VALUE_COLUMNS):
+        col = data[c]
+        text = col.astype(str).str.strip()
+        missing = col.isna().to_numpy() | text.isin(["", "nan", "NaN", "NA", "None"]).to_numpy()
+        if missing.any():
+            raise error("missing value", row=int(np.argmax(missing)), column=c)
+        values = pd.to_numeric(text if col.dtype == object else col, errors="coerce")
+        values = values.astype(float).to_numpy()
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise error(f"not a finite number: {col.iloc[i]!r}", row=i, column=c)
+        if c == "round":
+            if np.any(values != np.round(values)):
+                i = int(np.argmax(values != np.round(values)))
+                raise error(f"round must be a whole number, got {col.iloc[i]!r}", row=i,
+                            column=c)
+            data[c] = values.astype(np.int64)
+        else:
+            data[c] = values
+
+    # ---- treatments
+    known = design.treatments
+    unknown = ~data["treatment"].isin(known).to_numpy()
+    if unknown.any():
+        i = int(np.argmax(unknown))
+        raise error(f"treatment {data['treatment'].iloc[i]!r} is not in the design "
+                    f"(known: {', '.join(known)})", row=i, column="treatment")
+
+    # ---- duplicates: one subject twice in one round and role
+    keys = ["treatment", "round"] + (["session"] if "session" in data.columns else [])
+    for role in ("sender", "receiver"):
+        dup = data.duplicated(subset=[*keys, role], keep=False).to_numpy()
+        if dup.any():
+            first = int(np.argmax(dup))
+            row = data.iloc[first]
+            same = np.flatnonzero(dup & (data[role] == row[role]).to_numpy()
+                                  & (data["round"] == row["round"]).to_numpy()
+                                  & (data["treatment"] == row["treatment"]).to_numpy())
+            raise error(f"duplicate row: {role} {row[role]!r} appears more than once in round "
+                        f"{row['round']} of treatment {row['treatment']!r} (rows "
+                        f"{', '.join(str(j + 1) for j in same[:5])})", row=int(same[-1]),
+                        column=role)
+
+    # ---- map to grids, per treatment
+    index = {c: np.zeros(n, dtype=np.intp) for c in _VALUE_COLUMNS}
+    moved = {c: np.zeros(n) for c in _VALUE_COLUMNS}
+    v_name = dict(zip(_VALUE_COLUMNS, design.kind.variables, strict=True))
+    for name in known:
+        rows = np.flatnonzero((data["treatment"] == name).to_numpy())
+        if rows.size == 0:
+            continue
+        game = design.game(name)
+        grids = {"state": game.states, "message": game.messages, "action": game.actions}
+        for c, grid in grids.items():
+            values = data[c].to_numpy()[rows]
+            lo, hi = float(grid.min()), float(grid.max())
+            tol = 1e-9 * max(1.0, abs(lo), abs(hi))
+            if c == "action" and lo >= 0:
+                neg = values < 0
+                if neg.any():
+                    i = int(rows[np.argmax(neg)])
+                    raise error(f"negative {v_name[c]} {data[c].iloc[i]:g}", row=i, column=c)
+            outside = (values < lo - tol) | (values > hi + tol)
+            if outside.any():
+                i = int(rows[np.argmax(outside)])
+                hint = (" (raise capacity_max in the design)"
+                        if c == "action" and "capacity_max" in game.parameters else "")
+                raise error(f"{v_name[c]} {data[c].iloc[i]:g} is outside the design's range "
+                            f"[{lo:g}, {hi:g}] for treatment {name!r}{hint}", row=i, column=c)
+            idx, dist = _nearest(grid, values)
+            index[c][rows] = idx
+            moved[c][rows] = dist
+
+    mappings = []
+    for c in _VALUE_COLUMNS:
+        is_moved = moved[c] > 1e-9
+        mappings.append(GridMapping(c, n, int(is_moved.sum()),
+                                    float(moved[c].max()) if n else 0.0))
+    return Dataset(table=data, design=design, state=index["state"], message=index["message"],
+                   action=index["action"], mappings=mappings, source=source)
+
+
+def _nearest(grid: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the nearest grid point (ties: the lower) and the distance moved."""
+    order = np.argsort(grid)
+    g = grid[order]
+    pos = np.clip(np.searchsorted(g, values), 1, max(g.size - 1, 1))
+    if g.size == 1:
+        return np.zeros(values.size, dtype=np.intp), np.abs(values - g[0])
+    left, right = g[pos - 1], g[pos]
+    take_left = (values - left) <= (right - values)
+    chosen = np.where(take_left, pos - 1, pos)
+    return order[chosen], np.abs(values - g[chosen])

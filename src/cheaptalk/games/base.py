@@ -1,0 +1,203 @@
+r"""The finite sender–receiver game every cheap-talk game is reduced to (SPEC §1).
+
+Index conventions (used throughout the package):
+
+* ``t`` indexes states (``n_t``), ``m`` messages (``n_m``), ``a`` actions (``n_a``).
+* ``prior[t]``; ``sender_payoff[t, a]`` = :math:`u_S(t, a)`,
+  ``receiver_payoff[t, a]`` = :math:`u_R(t, a)` (expected material payoffs).
+* A sender strategy is ``sigma[t, m]`` = :math:`P(m \mid t)`; a receiver strategy is
+  ``rho[m, a]`` = :math:`P(a \mid m)`; a belief is ``q[m, t]``. Rows sum to one.
+
+Derived objects:
+
+* literal reading ``L[m, t] = 1`` for the state nearest the message's literal value
+  :math:`v(m)` (ties: the lower state);
+* lie size ``D[t, m]`` = :math:`|v(m) - t|`;
+* sender values :math:`U_S[t, m] = \sum_a \rho[m, a]\,u_S(t, a)`;
+* receiver values :math:`U_R[m, a] = \sum_t q[m, t]\,u_R(t, a)`;
+* Bayes posterior :math:`q[m, t] \propto p[t]\,\sigma[t, m]`, the prior for a message that
+  σ never sends.
+
+Messages do not enter payoffs: that is what makes the talk cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["Game"]
+
+
+def _as_vector(x: ArrayLike, name: str) -> NDArray[np.float64]:
+    v = np.asarray(x, dtype=float)
+    if v.ndim != 1 or v.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-d array")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must be finite")
+    return v
+
+
+@dataclass(frozen=True, eq=False)
+class Game:
+    """A finite cheap-talk game.
+
+    Parameters
+    ----------
+    states : array_like, shape (n_t,)
+        State values (the sender's private information), increasing.
+    prior : array_like, shape (n_t,)
+        Prior probability of each state.
+    messages : array_like, shape (n_m,)
+        Literal value :math:`v(m)` of each message, on the state scale.
+    actions : array_like, shape (n_a,)
+        Action values (the receiver's choices).
+    sender_payoff, receiver_payoff : array_like, shape (n_t, n_a)
+        Expected material payoffs.
+    name : str
+        Human-readable name.
+    parameters : dict
+        The parameters the game was built from (for reports).
+
+    Examples
+    --------
+    >>> g = Game(states=[0, 1], prior=[0.5, 0.5], messages=[0, 1], actions=[0, 1],
+    ...          sender_payoff=[[0, 1], [0, 1]], receiver_payoff=[[1, 0], [0, 1]])
+    >>> g.shape
+    (2, 2, 2)
+    >>> g.receiver_values(g.posterior(np.eye(2))).tolist()   # truthful sender
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+
+    states: NDArray[np.float64]
+    prior: NDArray[np.float64]
+    messages: NDArray[np.float64]
+    actions: NDArray[np.float64]
+    sender_payoff: NDArray[np.float64]
+    receiver_payoff: NDArray[np.float64]
+    name: str = "game"
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        states = _as_vector(self.states, "states")
+        messages = _as_vector(self.messages, "messages")
+        actions = _as_vector(self.actions, "actions")
+        prior = _as_vector(self.prior, "prior")
+        if prior.shape != states.shape:
+            raise ValueError("prior must have one entry per state")
+        if np.any(prior < 0) or not np.isclose(prior.sum(), 1.0):
+            raise ValueError("prior must be non-negative and sum to 1")
+        if np.any(np.diff(states) <= 0):
+            raise ValueError("states must be strictly increasing")
+        shape = (states.size, actions.size)
+        payoffs = {}
+        for key in ("sender_payoff", "receiver_payoff"):
+            u = np.asarray(getattr(self, key), dtype=float)
+            if u.shape != shape:
+                raise ValueError(f"{key} must have shape (n_states, n_actions) = {shape}")
+            if not np.all(np.isfinite(u)):
+                raise ValueError(f"{key} must be finite")
+            payoffs[key] = u
+        for key, value in dict(
+            states=states, messages=messages, actions=actions, prior=prior / prior.sum(),
+            **payoffs,
+        ).items():
+            value.setflags(write=False)
+            object.__setattr__(self, key, value)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_states(self) -> int:
+        return self.states.size
+
+    @property
+    def n_messages(self) -> int:
+        return self.messages.size
+
+    @property
+    def n_actions(self) -> int:
+        return self.actions.size
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(n_t, n_m, n_a)``."""
+        return self.n_states, self.n_messages, self.n_actions
+
+    # --------------------------------------------------------- derived arrays
+    @cached_property
+    def literal(self) -> NDArray[np.float64]:
+        """``L[m, t]``: 1 for the state nearest v(m), ties to the lower state."""
+        dist = np.abs(self.messages[:, None] - self.states[None, :])
+        # argmin returns the first minimiser, i.e. the lower state on ties.
+        nearest = np.argmin(dist, axis=1)
+        out = np.zeros((self.n_messages, self.n_states))
+        out[np.arange(self.n_messages), nearest] = 1.0
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def truthful_message(self) -> NDArray[np.intp]:
+        """Index of the message whose literal value is nearest each state (ties: lower)."""
+        dist = np.abs(self.states[:, None] - self.messages[None, :])
+        return np.argmin(dist, axis=1)
+
+    @cached_property
+    def lie_size(self) -> NDArray[np.float64]:
+        """``D[t, m] = |v(m) - t|``."""
+        out = np.abs(self.messages[None, :] - self.states[:, None])
+        out.setflags(write=False)
+        return out
+
+    # ------------------------------------------------------------- values
+    def sender_values(self, rho: ArrayLike) -> NDArray[np.float64]:
+        """``US[t, m] = sum_a rho[m, a] uS[t, a]`` for receiver strategy ``rho[m, a]``.
+
+        ``rho`` may carry leading axes (e.g. one strategy per type): shape (..., n_m, n_a)
+        gives (..., n_t, n_m).
+        """
+        return np.swapaxes(np.asarray(rho, dtype=float) @ self.sender_payoff.T, -1, -2)
+
+    def receiver_values(self, belief: ArrayLike) -> NDArray[np.float64]:
+        """``UR[m, a] = sum_t q[m, t] uR[t, a]`` for belief ``q[m, t]`` (leading axes allowed)."""
+        return np.asarray(belief, dtype=float) @ self.receiver_payoff
+
+    def posterior(self, sigma: ArrayLike) -> NDArray[np.float64]:
+        """Bayes posterior ``q[m, t]`` under sender strategy ``sigma[t, m]``.
+
+        A message that σ never sends gets the prior.
+        """
+        joint = self.prior[:, None] * np.asarray(sigma, dtype=float)  # [t, m]
+        total = joint.sum(axis=0)  # [m]
+        q = np.where(total[:, None] > 0, joint.T / np.where(total > 0, total, 1.0)[:, None],
+                     self.prior[None, :])
+        return q
+
+    def prior_values(self) -> NDArray[np.float64]:
+        """Receiver's expected payoff of each action under the prior, shape (n_a,)."""
+        return self.prior @ self.receiver_payoff
+
+    # ------------------------------------------------------------- checks
+    def check_sender(self, sigma: ArrayLike) -> NDArray[np.float64]:
+        """Validate a sender strategy (shape (n_t, n_m), rows on the simplex)."""
+        return _check_strategy(sigma, (self.n_states, self.n_messages), "sender strategy")
+
+    def check_receiver(self, rho: ArrayLike) -> NDArray[np.float64]:
+        """Validate a receiver strategy (shape (n_m, n_a), rows on the simplex)."""
+        return _check_strategy(rho, (self.n_messages, self.n_actions), "receiver strategy")
+
+    def __repr__(self) -> str:
+        n_t, n_m, n_a = self.shape
+        return f"Game({self.name!r}, n_states={n_t}, n_messages={n_m}, n_actions={n_a})"
+
+
+def _check_strategy(x: ArrayLike, shape: tuple[int, ...], what: str) -> NDArray[np.float64]:
+    s = np.asarray(x, dtype=float)
+    if s.shape[-2:] != shape:
+        raise ValueError(f"{what} must have shape {shape}, got {s.shape}")
+    if np.any(s < -1e-12) or not np.allclose(s.sum(axis=-1), 1.0, atol=1e-9):
+        raise ValueError(f"{what} rows must be probability distributions")
+    return s

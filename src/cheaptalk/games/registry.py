@@ -1,0 +1,57 @@
+"""Registry of game kinds: a game kind is one module in :mod:`cheaptalk.games` with a
+module-level ``KIND``; design files name it by ``KIND.name``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .base import Game
+
+__all__ = ["REQUIRED", "GameKind", "Key", "game_kinds"]
+
+#: Marker for a key without a default.
+REQUIRED: Any = object()
+
+
+@dataclass(frozen=True)
+class Key:
+    """A treatment parameter in a design file: name, expected type, default."""
+
+    name: str
+    type: type
+    default: Any = REQUIRED
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class GameKind:
+    """A family of games a design file can name."""
+
+    name: str
+    description: str
+    keys: tuple[Key, ...]
+    build: Callable[[dict[str, Any], str], Game]
+    roles: tuple[str, str] = ("sender", "receiver")
+    #: What the state, message and action are called in this game (for reports).
+    variables: tuple[str, str, str] = ("state", "message", "action")
+
+
+def game_kinds() -> dict[str, GameKind]:
+    """All game kinds found in the :mod:`cheaptalk.games` package, by name."""
+    from cheaptalk import games
+
+    kinds: dict[str, GameKind] = {}
+    for info in pkgutil.iter_modules(games.__path__):
+        module = importlib.import_module(f"{games.__name__}.{info.name}")
+        kind = getattr(module, "KIND", None)
+        if isinstance(kind, GameKind):
+            kinds[kind.name] = kind
+    return kinds

@@ -1,0 +1,178 @@
+r"""The model interface (SPEC §3).
+
+A model maps a game and parameters :math:`\theta` to *types*. Each type has a population
+weight and a sender strategy ``sigma[t, m]`` and/or a receiver strategy ``rho[m, a]``
+(index conventions of :mod:`cheaptalk.games.base`). Subjects keep one type for all their
+decisions. Because a subject is a unit of type analysis *in one role*, a type may carry a
+strategy for one role only (the trust-embedded model draws a receiver's trust α and a
+sender's lying cost β independently); within each role, the weights of the types that carry
+a strategy for that role sum to one.
+
+Population strategies are the type-weighted averages. Trembles are *not* part of a
+prediction: they enter only the likelihood of observed choices (SPEC §1).
+
+A new model is one new module in :mod:`cheaptalk.models` that defines a :class:`Model`
+subclass with a ``name``; the registry picks it up.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cheaptalk.games.base import Game
+
+__all__ = ["Model", "ParameterError", "Prediction", "Type"]
+
+
+class ParameterError(ValueError):
+    """Invalid model parameters (unknown name, missing value, out of range)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Type:
+    """One behavioural type.
+
+    Attributes
+    ----------
+    name : str
+        E.g. ``"L1"`` or ``"trust alpha=0.31"``.
+    weight : float
+        Population share of the type among subjects of the role(s) it has strategies for.
+    sender : ndarray, shape (n_t, n_m), or None
+        ``sigma[t, m]`` (no tremble).
+    receiver : ndarray, shape (n_m, n_a), or None
+        ``rho[m, a]`` (no tremble).
+    """
+
+    name: str
+    weight: float
+    sender: NDArray[np.float64] | None = None
+    receiver: NDArray[np.float64] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """A model's prediction for one game: its types and population strategies."""
+
+    game: Game
+    types: tuple[Type, ...]
+    model: str = ""
+    params: Mapping[str, float] | None = None
+
+    def role_types(self, role: str) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
+        """Weights (normalised), stacked strategies and names of the types of one role.
+
+        ``role`` is ``"sender"`` (strategies shape (n_types, n_t, n_m)) or ``"receiver"``
+        (shape (n_types, n_m, n_a)).
+        """
+        if role not in ("sender", "receiver"):
+            raise ValueError("role must be 'sender' or 'receiver'")
+        chosen = [ty for ty in self.types if getattr(ty, role) is not None]
+        weights = np.array([ty.weight for ty in chosen], dtype=float)
+        weights = weights / weights.sum()
+        strategies = np.stack([getattr(ty, role) for ty in chosen])
+        return weights, strategies, [ty.name for ty in chosen]
+
+    @property
+    def sender(self) -> NDArray[np.float64]:
+        """Population sender strategy ``sigma[t, m]``."""
+        w, s, _ = self.role_types("sender")
+        return np.tensordot(w, s, axes=1)
+
+    @property
+    def receiver(self) -> NDArray[np.float64]:
+        """Population receiver strategy ``rho[m, a]``."""
+        w, r, _ = self.role_types("receiver")
+        return np.tensordot(w, r, axes=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``cheaptalk predict`` (SPEC §4.2)."""
+        g = self.game
+        return {
+            "model": self.model,
+            "params": dict(self.params or {}),
+            "states": g.states.tolist(),
+            "messages": g.messages.tolist(),
+            "actions": g.actions.tolist(),
+            "population": {"sender": self.sender.tolist(), "receiver": self.receiver.tolist()},
+            "types": [
+                {
+                    "name": ty.name,
+                    "weight": float(ty.weight),
+                    "sender": None if ty.sender is None else ty.sender.tolist(),
+                    "receiver": None if ty.receiver is None else ty.receiver.tolist(),
+                }
+                for ty in self.types
+            ],
+        }
+
+
+class Model(ABC):
+    """Base class of behavioural models.
+
+    Subclasses set ``name`` (the registry key and command-line name) and ``description``,
+    and implement :meth:`parameter_names`, :meth:`default_params` and :meth:`predict`.
+    Model *options* (number of levels, L0 behaviour, lie-cost form, …) are constructor
+    arguments; *parameters* (estimated quantities, names as SPEC §3.5) are a mapping.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def parameter_names(self, game: Game) -> tuple[str, ...]:
+        """Names of the free parameters for ``game`` (SPEC §3.5)."""
+
+    @abstractmethod
+    def default_params(self, game: Game) -> dict[str, float]:
+        """A sensible parameter vector (used for starts, demos and docs)."""
+
+    @abstractmethod
+    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+        """Types and population strategies of the model in ``game``."""
+
+    # ---------------------------------------------------------------- helpers
+    def check_params(self, game: Game, params: Mapping[str, float]) -> dict[str, float]:
+        """Check names and finiteness; return the parameters as floats.
+
+        Raises
+        ------
+        ParameterError
+            On an unknown or missing name or a non-numeric value.
+        """
+        names = self.parameter_names(game)
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise ParameterError(
+                f"{self.name}: unknown parameter(s) {', '.join(unknown)}; "
+                f"expected {', '.join(names)}"
+            )
+        missing = [n for n in names if n not in params]
+        if missing:
+            raise ParameterError(f"{self.name}: missing parameter(s) {', '.join(missing)}")
+        out: dict[str, float] = {}
+        for n in names:
+            try:
+                value = float(params[n])
+            except (TypeError, ValueError):
+                raise ParameterError(f"{self.name}: parameter {n} must be a number, "
+                                     f"got {params[n]!r}") from None
+            if np.isnan(value):
+                raise ParameterError(f"{self.name}: parameter {n} is NaN")
+            out[n] = value
+        return out
+
+    @staticmethod
+    def require(condition: bool, message: str) -> None:
+        """Raise :class:`ParameterError` with ``message`` unless ``condition``."""
+        if not condition:
+            raise ParameterError(message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
