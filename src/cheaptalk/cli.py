@@ -257,15 +257,267 @@ def predict(
     pick = sorted({round(i) for i in
                    [0, (len(reports) - 1) / 4, (len(reports) - 1) / 2,
                     3 * (len(reports) - 1) / 4, len(reports) - 1]})
-    table = Table(title=f"{m.name} in {name}: types "
-                  + ", ".join(f"{t.name} ({t.weight:.2f})" for t in pred.types[:6])
-                  + (" …" if len(pred.types) > 6 else ""))
+    shown = ", ".join(f"{t.name} ({t.weight:.2f})" for t in pred.types[:5])
+    more = f", … ({len(pred.types)} types in all)" if len(pred.types) > 5 else ""
+    console.print(f"{m.name} in treatment {name}: types {shown}{more}", markup=False,
+                  highlight=False)
+    table = Table(title="population means (no tremble)")
     for col in (state_name, f"mean {message_name}", message_name, f"mean {action_name}"):
         table.add_column(col, justify="right")
     for i in pick:
         r, a = reports.iloc[i], actions.iloc[min(i, len(actions) - 1)]
         table.add_row(f"{r.iloc[0]:g}", f"{r.iloc[1]:.2f}", f"{a.iloc[0]:g}", f"{a.iloc[1]:.2f}")
     console.print(table)
+
+
+MODEL_ORDER = ("equilibrium", "aqre", "levelk", "ch", "trust", "combination")
+
+
+def _model_list(names: str | None) -> list[str]:
+    from cheaptalk.models import available_models
+
+    known = list(available_models())
+    ordered = [m for m in MODEL_ORDER if m in known] + sorted(set(known) - set(MODEL_ORDER))
+    if not names:
+        return ordered
+    chosen = [n.strip() for n in names.split(",") if n.strip()]
+    for n in chosen:
+        if n not in known:
+            raise InputError(f"unknown model {n!r}; known models: {', '.join(ordered)}")
+    return chosen
+
+
+def _run_comparison(d: Design, ds: Any, models: list[str], folds: int, seed: int,
+                    starts: int, epsilon: float) -> Any:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from cheaptalk.estimation.compare import compare
+
+    n_treat = len({*ds.table["treatment"]})
+    total = len(models) * (1 + (folds if folds > 1 else 0) + (n_treat if n_treat > 1 else 0))
+    with Progress(SpinnerColumn(), TextColumn("{task.description:<48}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("starting", total=total)
+        first = [True]
+
+        def step(msg: str) -> None:
+            if not first[0]:
+                bar.advance(task)
+            first[0] = False
+            bar.update(task, description=msg)
+
+        return compare([get_model(m) for m in models], ds, folds=folds, seed=seed,
+                       n_starts=starts, epsilon=epsilon, progress=step)
+
+
+StartsOpt = Annotated[int, typer.Option(min=1, help="Optimiser starts per model.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed for starts and folds.")]
+EpsOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Tremble weight.")]
+
+
+@app.command()
+@_bad_input
+def fit(
+    design: DesignOpt,
+    data: DataOpt,
+    model: ModelOpt,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the fit as JSON "
+                                                  "here.")] = None,
+    starts: StartsOpt = 3,
+    seed: SeedOpt = 0,
+    epsilon: EpsOpt = 1e-3,
+    bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replications over "
+                                           "subjects (0: none).")] = 0,
+    force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
+) -> None:
+    """Fit one model by maximum likelihood and print its summary."""
+    from cheaptalk.estimation.mle import MaximumLikelihood
+    from cheaptalk.report.tables import write_json
+
+    d = load_design(design)
+    ds = load_data(data, d)
+    m = _model(model, {}, None)
+    if json_out is not None:
+        _refuse_overwrite(json_out, force)
+    with console.status(f"fitting {m.name}…"):
+        res = MaximumLikelihood(m, ds, epsilon=epsilon).fit(n_starts=starts, seed=seed)
+    if bootstrap:
+        from cheaptalk.estimation.bootstrap import bootstrap as run_bootstrap
+
+        run_bootstrap(res, ds, replications=bootstrap, seed=seed, show_progress=True)
+    console.print(res.summary(), markup=False, highlight=False)
+    if not res.converged:
+        err_console.print("warning: the optimiser did not converge; see the convergence line")
+    if json_out is not None:
+        write_json(res.to_dict(), json_out)
+        console.print(f"Wrote {json_out}.")
+
+
+@app.command()
+@_bad_input
+def compare(
+    design: DesignOpt,
+    data: DataOpt,
+    json_out: Annotated[Path, typer.Option("--json", help="Write the comparison as JSON "
+                                           "here.")],
+    models: Annotated[str | None, typer.Option(help="Comma-separated model names "
+                                               "(default: all).")] = None,
+    folds: Annotated[int, typer.Option(min=0, help="Folds of cross-validation by subject "
+                                       "(0: none).")] = 5,
+    report: Annotated[Path | None, typer.Option(help="Write the report folder here.")] = None,
+    starts: StartsOpt = 3,
+    seed: SeedOpt = 0,
+    epsilon: EpsOpt = 1e-3,
+    force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
+) -> None:
+    """Fit several models and compare them: AIC/BIC, Vuong, cross-validation, LOTO."""
+    from cheaptalk.report.tables import comparison_text, prepare_folder, write_json, write_tables
+
+    d = load_design(design)
+    ds = load_data(data, d)
+    names = _model_list(models)
+    _refuse_overwrite(json_out, force)
+    if report is not None:
+        prepare_folder(report)
+    c = _run_comparison(d, ds, names, folds, seed, starts, epsilon)
+    console.print(comparison_text(c), markup=False, highlight=False)
+    write_json(c.to_dict(), json_out)
+    console.print(f"Wrote {json_out}.")
+    if report is not None:
+        write_tables(c, report)
+        console.print(f"Wrote the report to {report}/.")
+
+
+@app.command()
+@_bad_input
+def demo(
+    report: Annotated[Path, typer.Option(help="Report folder to write.")] = Path(
+        "cheaptalk-report"),
+    models: Annotated[str | None, typer.Option(help="Comma-separated model names "
+                                               "(default: all).")] = None,
+    folds: Annotated[int, typer.Option(min=0, help="Folds of cross-validation.")] = 5,
+    starts: StartsOpt = 2,
+    seed: SeedOpt = 0,
+) -> None:
+    """The whole study on the bundled design and bundled SYNTHETIC data: fit every model,
+    compare them in and out of sample, write the report."""
+    from cheaptalk.demo import DEMO_TRUTH, demo_data_path
+    from cheaptalk.report.tables import comparison_text, prepare_folder, write_tables
+
+    d = load_design(DEMO_TRUTH["design"])
+    ds = load_data(demo_data_path(), d)
+    names = _model_list(models)
+    prepare_folder(report)
+    truth = DEMO_TRUTH["params"]
+    console.print(f"[bold]cheaptalk demo[/]: design {d.source} ({d.description})")
+    console.print(f"[bold yellow]DATA: SYNTHETIC[/] — {ds.summary()['rows']} interactions "
+                  f"({ds.n_decisions} decisions) simulated by cheaptalk from a mixture of "
+                  f"trust-embedded (pi = {truth['pi']}) and level-k types; the generating "
+                  "parameters are in demo_data.json beside the data.")
+    c = _run_comparison(d, ds, names, folds, seed, starts, DEMO_TRUTH["epsilon"])
+    console.print(comparison_text(c), markup=False, highlight=False)
+    if "combination" in c.fits:
+        f = c.fits["combination"]
+        console.print("Combination estimates against the truth that generated the data:")
+        for k in ("pi", "alpha_a", "alpha_b", "beta_mu", "p1", "lambda_s", "lambda_r"):
+            if k in f.params:
+                console.print(f"  {k:<10} true {truth[k]:>7.3g}   estimate {f.params[k]:>7.3g}"
+                              f"   (se {f.bse_sandwich[k]:.2g})")
+    write_tables(c, report)
+    console.print(f"Wrote the report to {report}/.")
+
+
+@app.command()
+@_bad_input
+def recover(
+    design: DesignOpt,
+    model: ModelOpt,
+    params: ParamsOpt = None,
+    subjects: Annotated[int, typer.Option(min=1, help="Subjects per role per treatment.")] = 16,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds.")] = 30,
+    replications: Annotated[int, typer.Option(min=2, help="Simulated datasets.")] = 20,
+    seed: SeedOpt = 0,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
+                                             "cores).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the study as JSON "
+                                                  "here.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
+) -> None:
+    """Parameter recovery: simulate from known parameters, fit, report bias, RMSE, coverage."""
+    from cheaptalk.estimation.studies import recover as run_recover
+    from cheaptalk.report.tables import write_json
+
+    d = load_design(design)
+    values, options = _load_params(params)
+    m = _model(model, options, params)
+    values = _params_for(m, d, values, params)
+    if json_out is not None:
+        _refuse_overwrite(json_out, force)
+    summary, draws = run_recover(d, m, values, subjects=subjects, rounds=rounds,
+                                 replications=replications, seed=seed, jobs=jobs,
+                                 show_progress=True)
+    console.print(f"Parameter recovery for {m.name}: {replications} synthetic datasets, "
+                  f"{subjects} subjects per role per treatment, {rounds} rounds "
+                  f"({int(draws['converged'].sum())} fits converged).")
+    console.print(summary.to_string(float_format=lambda x: f"{x:.4g}"), markup=False,
+                  highlight=False)
+    if json_out is not None:
+        write_json({"model": m.name, "summary": summary.reset_index().to_dict("records"),
+                    "draws": draws.to_dict("records")}, json_out)
+
+
+@app.command()
+@_bad_input
+def power(
+    design: DesignOpt,
+    models: Annotated[str | None, typer.Option(help="Comma-separated candidate models, each "
+                                               "also a truth (default: levelk,trust).")] = None,
+    params: Annotated[Path | None, typer.Option(help="JSON {model: {param: value}} of true "
+                                                "parameters (default: each model's "
+                                                "defaults).")] = None,
+    subjects: Annotated[int, typer.Option(min=1, help="Subjects per role per treatment.")] = 16,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds.")] = 30,
+    replications: Annotated[int, typer.Option(min=1, help="Datasets per true model.")] = 20,
+    seed: SeedOpt = 0,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
+                                             "cores).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the study as JSON "
+                                                  "here.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
+) -> None:
+    """Design power: how often each model wins (BIC) when each model is the truth."""
+    from cheaptalk.estimation.studies import power as run_power
+    from cheaptalk.report.tables import write_json
+
+    d = load_design(design)
+    names = _model_list(models or "levelk,trust")
+    given, _ = _load_params(params)
+    given = given or {}
+    if json_out is not None:
+        _refuse_overwrite(json_out, force)
+    truths = {}
+    game = d.game(d.treatments[0])
+    for n in names:
+        m = get_model(n)
+        values = given.get(n)
+        if values is None:
+            values = m.default_params(game)
+        elif not isinstance(values, dict):
+            raise InputError(f"parameters of {n} must be a JSON object", file=params)
+        else:
+            _params_for(m, d, values, params)
+        truths[n] = (m, values)
+    shares, draws = run_power(d, truths, [m for m, _ in truths.values()], subjects=subjects,
+                              rounds=rounds, replications=replications, seed=seed, jobs=jobs,
+                              show_progress=True)
+    console.print(f"Share of {replications} synthetic datasets won by each model (BIC); rows: "
+                  f"true model; {subjects} subjects per role per treatment, {rounds} rounds.")
+    console.print(shares.to_string(float_format=lambda x: f"{x:.2f}"), markup=False,
+                  highlight=False)
+    if json_out is not None:
+        write_json({"shares": shares.to_dict("index"), "draws": draws.to_dict("records")},
+                   json_out)
 
 
 def main() -> None:

@@ -17,8 +17,9 @@ subclass with a ``name``; the registry picks it up.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -27,7 +28,16 @@ from numpy.typing import NDArray
 
 from cheaptalk.games.base import Game
 
-__all__ = ["Model", "ParameterError", "Prediction", "Type"]
+__all__ = ["Model", "ParameterError", "Prediction", "Pullback", "Type"]
+
+#: Vector–Jacobian product of a prediction: given the adjoints (derivatives of a scalar such
+#: as the log-likelihood) with respect to each type's ``weight``, ``sender`` and ``receiver``
+#: arrays (in the order of ``Prediction.types``; ``None`` where a type has no strategy for
+#: that role), return the derivative of the scalar with respect to each parameter.
+Pullback = Callable[
+    [NDArray[np.float64], list[NDArray[np.float64] | None], list[NDArray[np.float64] | None]],
+    dict[str, float],
+]
 
 
 class ParameterError(ValueError):
@@ -136,6 +146,65 @@ class Model(ABC):
     @abstractmethod
     def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
         """Types and population strategies of the model in ``game``."""
+
+    def predict_with_pullback(
+        self, game: Game, params: Mapping[str, float],
+    ) -> tuple[Prediction, Pullback | None]:
+        """The prediction and its exact vector–Jacobian product (see :data:`Pullback`).
+
+        Models with analytic derivatives override this; the default returns ``None`` for the
+        pullback, and estimation then falls back to numerical derivatives and says so.
+        """
+        return self.predict(game, params), None
+
+    def bounds(self, game: Game) -> dict[str, tuple[float, float]]:
+        """Open interval of each parameter, used for unconstrained transforms.
+
+        The default follows the SPEC §3.5 naming convention: precisions, Beta parameters,
+        ``beta_sigma`` and ``tau`` are positive; ``pi`` and point masses lie in (0, 1);
+        ``beta_mu`` is unrestricted; level shares form simplex groups (see
+        :meth:`simplex_groups`). Models override where they differ.
+        """
+        out: dict[str, tuple[float, float]] = {}
+        for name in self.parameter_names(game):
+            if name == "beta_mu":
+                out[name] = (-np.inf, np.inf)
+            elif name == "pi" or re.fullmatch(r"(alpha|beta)_p\d", name):
+                out[name] = (0.0, 1.0)
+            elif re.fullmatch(r"p\d+(_[sr])?", name):
+                out[name] = (0.0, 1.0)
+            else:
+                out[name] = (0.0, np.inf)
+        return out
+
+    def simplex_groups(self, game: Game) -> list[tuple[str, ...]]:
+        """Groups of parameters that must be non-negative and sum to one.
+
+        Default: level shares ``p0, p1, …`` (and ``p0_s, …`` / ``p0_r, …`` per role).
+        """
+        groups: dict[str, list[str]] = {}
+        for name in self.parameter_names(game):
+            found = re.fullmatch(r"p\d+(_[sr])?", name)
+            if found:
+                groups.setdefault(found.group(1) or "", []).append(name)
+        return [tuple(g) for g in groups.values()]
+
+    def derived(self, params: Mapping[str, float]) -> dict[str, float]:
+        """Quantities derived from the parameters and reported with every fit (default none)."""
+        return {}
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The constructor options of this model (so that a fit can be reproduced)."""
+        import inspect
+
+        out = {}
+        for name in inspect.signature(type(self).__init__).parameters:
+            if name != "self" and hasattr(self, name):
+                value = getattr(self, name)
+                if isinstance(value, str | int | float | bool) or value is None:
+                    out[name] = value
+        return out
 
     # ---------------------------------------------------------------- helpers
     def check_params(self, game: Game, params: Mapping[str, float]) -> dict[str, float]:

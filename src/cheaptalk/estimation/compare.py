@@ -1,0 +1,251 @@
+r"""Model comparison (SPEC §5): in-sample fit, Vuong tests, cross-validation by subject,
+leave-one-treatment-out prediction, posterior types and fit diagnostics.
+
+* **Information criteria**: AIC and BIC of each fit (:mod:`cheaptalk.estimation.mle`).
+* **Vuong test** (non-nested, Vuong 1989) on per-subject log-likelihood contributions
+  :math:`d_i = \ell_{a,i} - \ell_{b,i}`, with the Schwarz correction:
+
+  .. math::
+
+      z = \frac{\sum_i d_i - \tfrac{k_a - k_b}{2} \log N}{\sqrt{n}\, \hat\omega}, \qquad
+      \hat\omega^2 = \tfrac1n \sum_i (d_i - \bar d)^2,
+
+  with :math:`n` subjects and :math:`N` decisions; :math:`z > 0` favours model *a*; the
+  p-value is two-sided.
+* **Cross-validation by subject**: subjects are split into K folds at random (seeded); each
+  model is fitted without a fold and scored on it; the result is the out-of-sample
+  log-likelihood per decision (higher is better).
+* **Leave one treatment out**: fit on the other treatments, score the held-out one.
+* **Diagnostics**: mean message by state bin and mean action by message bin, observed
+  against each model's prediction (population strategy, with the tremble).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from cheaptalk.choice import DEFAULT_TREMBLE, tremble
+from cheaptalk.data.interactions import Dataset
+from cheaptalk.models.base import Model
+
+from .likelihood import Likelihood
+from .mle import FitResults, MaximumLikelihood
+
+__all__ = ["Comparison", "compare", "diagnostics", "vuong_test"]
+
+Progress = Callable[[str], None]
+
+
+def vuong_test(a: FitResults, b: FitResults) -> dict[str, Any]:
+    """Vuong's closeness test with the Schwarz correction (see the module docstring).
+
+    Both fits must be on the same data (same subjects in the same order).
+    """
+    d = a.subject_llf - b.subject_llf
+    n = d.size
+    correction = 0.5 * (a.df_model - b.df_model) * np.log(a.nobs)
+    omega = float(np.std(d))
+    stat = float(d.sum() - correction)
+    z = stat / (np.sqrt(n) * omega) if omega > 0 else (0.0 if stat == 0 else np.sign(stat) * np.inf)
+    p = float(2 * norm.sf(abs(z)))
+    return {"a": a.model.name, "b": b.model.name, "z": float(z), "p": p,
+            "favours": a.model.name if z > 0 else b.model.name if z < 0 else "neither"}
+
+
+def _bins(grid: np.ndarray, values: np.ndarray, n_bins: int = 10) -> tuple[np.ndarray, list[str]]:
+    """Bin label index per value: each grid point if few, else equal-width bins."""
+    if grid.size <= 12:
+        idx = np.searchsorted(np.sort(grid), values)
+        return idx, [f"{v:g}" for v in np.sort(grid)]
+    edges = np.linspace(grid.min(), grid.max(), n_bins + 1)
+    idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins - 1)
+    return idx, [f"{edges[i]:g}–{edges[i + 1]:g}" for i in range(n_bins)]
+
+
+def diagnostics(
+    dataset: Dataset, fits: Mapping[str, FitResults], epsilon: float = DEFAULT_TREMBLE,
+) -> pd.DataFrame:
+    """Mean message by state bin and mean action by message bin: observed and per model.
+
+    Returns a long table with columns ``treatment, measure, bin, n, observed`` and one
+    column per model.
+    """
+    t = dataset.table
+    rows = []
+    for g in dataset.design.treatments:
+        sel = np.flatnonzero((t["treatment"] == g).to_numpy())
+        if sel.size == 0:
+            continue
+        game = dataset.design.game(g)
+        preds = {name: f.model.predict(game, f.params.to_dict()) for name, f in fits.items()}
+        for measure, x_idx, y_vals, x_grid, strat_of in (
+            ("message by state", dataset.state[sel], t["message"].to_numpy()[sel],
+             game.states, lambda p: tremble(p.sender, epsilon) @ game.messages),
+            ("action by message", dataset.message[sel], t["action"].to_numpy()[sel],
+             game.messages, lambda p: tremble(p.receiver, epsilon) @ game.actions),
+        ):
+            b, labels = _bins(x_grid, x_grid[x_idx])
+            expected = {name: strat_of(p)[x_idx] for name, p in preds.items()}
+            for i, label in enumerate(labels):
+                inside = b == i
+                if not inside.any():
+                    continue
+                row = {"treatment": g, "measure": measure, "bin": label,
+                       "n": int(inside.sum()), "observed": float(y_vals[inside].mean())}
+                row.update({name: float(e[inside].mean()) for name, e in expected.items()})
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare`."""
+
+    fits: dict[str, FitResults]
+    vuong: list[dict[str, Any]]
+    cv: dict[str, float]
+    loto: dict[str, dict[str, float]]
+    diagnostics: pd.DataFrame
+    n_decisions: int
+    n_subjects: int
+    folds: int
+    dataset_source: str = ""
+    synthetic: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def best_bic(self) -> str:
+        return min(self.fits, key=lambda n: self.fits[n].bic)
+
+    @property
+    def best_cv(self) -> str | None:
+        return max(self.cv, key=self.cv.get) if self.cv else None  # type: ignore[arg-type]
+
+    def table(self) -> pd.DataFrame:
+        """The comparison table: one row per model."""
+        rows = []
+        for name, f in self.fits.items():
+            rows.append({
+                "model": name, "loglik": f.llf, "n_params": f.df_model, "aic": f.aic,
+                "bic": f.bic, "cv_loglik_per_decision": self.cv.get(name, np.nan),
+                "loto_loglik_per_decision": (np.mean(list(self.loto[name].values()))
+                                             if self.loto.get(name) else np.nan),
+                "converged": f.converged,
+            })
+        return pd.DataFrame(rows).set_index("model")
+
+    def posterior_types(self) -> pd.DataFrame:
+        """Posterior type of every (subject, role) under every model (long format)."""
+        frames = []
+        for name, f in self.fits.items():
+            df = f.posterior[["subject", "role", "treatment", "type", "type_probability",
+                              "family", "family_probability"]].copy()
+            df.insert(0, "model", name)
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``cheaptalk compare`` (SPEC §4.2)."""
+        models = []
+        for name, f in self.fits.items():
+            entry = f.to_dict()
+            entry["cv_loglik_per_decision"] = self.cv.get(name)
+            entry["loto_loglik_per_decision"] = self.loto.get(name, {})
+            models.append(entry)
+        return {
+            "models": models,
+            "vuong": self.vuong,
+            "best_bic": self.best_bic,
+            "best_cv": self.best_cv,
+            "n_decisions": self.n_decisions,
+            "n_subjects": self.n_subjects,
+            "folds": self.folds,
+            "data": self.dataset_source,
+            "synthetic": self.synthetic,
+            "notes": self.notes,
+        }
+
+
+def compare(
+    models: Sequence[Model] | Mapping[str, Model], dataset: Dataset, folds: int = 5,
+    leave_one_treatment_out: bool = True, seed: int = 0, n_starts: int = 3,
+    epsilon: float = DEFAULT_TREMBLE, progress: Progress | None = None,
+) -> Comparison:
+    """Fit every model and compare them (see the module docstring).
+
+    Parameters
+    ----------
+    models : sequence of Model, or mapping name → Model
+    dataset : Dataset
+    folds : int
+        K of the K-fold cross-validation by subject (0 or 1: none).
+    leave_one_treatment_out : bool
+    seed : int
+        Seeds the starts and the fold assignment.
+    n_starts : int
+        Starts of each full-sample fit (held-out fits start from the full-sample estimate).
+    progress : callable, optional
+        Called with a short description before each fit.
+    """
+    named = dict(models) if isinstance(models, Mapping) else {m.name: m for m in models}
+    say = progress or (lambda _msg: None)
+    fits: dict[str, FitResults] = {}
+    for name, model in named.items():
+        say(f"fitting {name}")
+        fits[name] = MaximumLikelihood(model, dataset, epsilon=epsilon).fit(
+            n_starts=n_starts, seed=seed)
+    names = list(fits)
+    vuong = [vuong_test(fits[a], fits[b]) for i, a in enumerate(names) for b in names[i + 1:]]
+
+    lik_all = Likelihood(next(iter(named.values())), dataset, epsilon=epsilon)
+    subjects = np.array(lik_all.subjects, dtype=object)
+    cv: dict[str, float] = {}
+    notes: list[str] = []
+    if folds and folds > 1:
+        if subjects.size < folds:
+            notes.append(f"cross-validation skipped: {subjects.size} subjects < {folds} folds")
+        else:
+            rng = np.random.default_rng(seed)
+            fold_of = rng.permutation(np.arange(subjects.size) % folds)
+            for name, model in named.items():
+                total, count = 0.0, 0
+                for k in range(folds):
+                    say(f"cross-validating {name}: fold {k + 1}/{folds}")
+                    train = set(subjects[fold_of != k])
+                    test = set(subjects[fold_of == k])
+                    est = MaximumLikelihood(model, dataset, epsilon=epsilon, subjects=train)
+                    fit = est.fit(start=fits[name].params.to_dict(), n_starts=1,
+                                  standard_errors=False)
+                    held = Likelihood(model, dataset, epsilon=epsilon, subjects=test)
+                    total += held.evaluate(fit.params.to_dict()).loglik
+                    count += held.n_decisions
+                cv[name] = total / count
+    loto: dict[str, dict[str, float]] = {}
+    treatments = lik_all.treatments
+    if leave_one_treatment_out and len(treatments) > 1:
+        g_of_row = dataset.table["treatment"].to_numpy()
+        for name, model in named.items():
+            loto[name] = {}
+            for g in treatments:
+                say(f"leave-one-treatment-out {name}: {g}")
+                est = MaximumLikelihood(model, dataset, epsilon=epsilon,
+                                        rows=np.flatnonzero(g_of_row != g))
+                fit = est.fit(start=fits[name].params.to_dict(), n_starts=1,
+                              standard_errors=False)
+                held = Likelihood(model, dataset, epsilon=epsilon,
+                                  rows=np.flatnonzero(g_of_row == g))
+                loto[name][g] = held.evaluate(fit.params.to_dict()).loglik / held.n_decisions
+    synthetic = bool("session" in dataset.table.columns
+                     and (dataset.table["session"].astype(str) == "synthetic").all())
+    return Comparison(
+        fits=fits, vuong=vuong, cv=cv, loto=loto,
+        diagnostics=diagnostics(dataset, fits, epsilon), n_decisions=lik_all.n_decisions,
+        n_subjects=lik_all.n_subjects, folds=folds, dataset_source=dataset.source,
+        synthetic=synthetic, notes=notes,
+    )

@@ -1,0 +1,293 @@
+r"""Subject-level mixture likelihood of cheap-talk data (SPEC §5).
+
+A unit of type analysis is a (subject, role). For a unit :math:`i` with decisions
+:math:`d \in D_i` and a model whose types :math:`k` in that role have weights
+:math:`w_k(\theta)` and strategies :math:`s_k(\theta)` (``sigma[t, m]`` for senders,
+``rho[m, a]`` for receivers),
+
+.. math::
+
+    L_i(\theta) = \sum_k w_k \prod_{d \in D_i} P_k(d), \qquad
+    P_k(d) = (1 - \varepsilon)\, s_k[x_d, y_d] + \varepsilon / n_y,
+
+where :math:`(x_d, y_d)` is the decision's (state, message) or (message, action) and
+:math:`\varepsilon` the tremble. The log-likelihood is :math:`\sum_i \log L_i`; it is also
+reported per role and per treatment (a unit whose decisions span treatments is reported
+under the joined names, e.g. ``"LL+HH"``).
+
+Gradient. With posterior type weights :math:`r_{ik} = w_k \prod_d P_k(d) / L_i`,
+
+.. math::
+
+    \frac{\partial \log L}{\partial s_k[x, y]} =
+        \sum_i r_{ik} \sum_{d \in D_i: (x_d, y_d) = (x, y)} \frac{1 - \varepsilon}{P_k(d)},
+    \qquad
+    \frac{\partial \log L}{\partial w_k} = \sum_i \frac{r_{ik}}{w_k},
+
+and the model's pullback (:data:`cheaptalk.models.base.Pullback`) carries these to the
+parameters exactly. Models without a pullback get central differences, and the result says
+so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import sparse
+from scipy.special import logsumexp
+
+from cheaptalk.choice import DEFAULT_TREMBLE
+from cheaptalk.data.interactions import Dataset
+from cheaptalk.models.base import Model
+
+__all__ = ["Evaluation", "Likelihood", "ROLES"]
+
+ROLES = ("sender", "receiver")
+
+
+@dataclass
+class _Block:
+    """Decisions of one role in one treatment."""
+
+    treatment: str
+    flat: NDArray[np.intp]  # x * n_y + y per decision
+    unit: NDArray[np.intp]  # unit index per decision
+    n_xy: int
+    n_y: int
+    to_units: sparse.csr_matrix  # (n_dec, n_units) one-hot
+    to_cells: sparse.csr_matrix  # (n_dec, n_xy) one-hot
+
+
+@dataclass
+class Evaluation:
+    """Log-likelihood at one parameter vector, with its pieces.
+
+    Attributes
+    ----------
+    loglik : float
+    unit_loglik : dict role → ndarray (n_units,)
+    posterior : dict role → ndarray (n_types, n_units), P(type | unit's decisions)
+    type_names : dict role → list of str
+    gradient : dict name → float, or None
+    """
+
+    loglik: float
+    unit_loglik: dict[str, NDArray[np.float64]]
+    posterior: dict[str, NDArray[np.float64]]
+    type_names: dict[str, list[str]]
+    gradient: dict[str, float] | None = None
+    by_treatment: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def by_role(self) -> dict[str, float]:
+        return {r: float(v.sum()) for r, v in self.unit_loglik.items()}
+
+
+class Likelihood:
+    """The log-likelihood of a model on a dataset (or a subset of its rows).
+
+    Parameters
+    ----------
+    model : Model
+    dataset : Dataset
+    rows : array of int, optional
+        Rows of ``dataset.table`` to use (e.g. leave one treatment out); default all.
+    epsilon : float
+        Tremble weight.
+    subjects : collection of str, optional
+        Use only the decisions these subjects made (in either role): cross-validation by
+        subject.
+    """
+
+    def __init__(
+        self, model: Model, dataset: Dataset, rows: Sequence[int] | NDArray[np.intp] | None = None,
+        epsilon: float = DEFAULT_TREMBLE, subjects: Collection[str] | None = None,
+    ) -> None:
+        self.model = model
+        self.dataset = dataset
+        self.epsilon = float(epsilon)
+        table = dataset.table
+        keep_rows = np.zeros(len(table), dtype=bool)
+        keep_rows[np.arange(len(table)) if rows is None else np.asarray(rows, dtype=np.intp)] = 1
+        # Decisions used, per role: the rows kept, and (for cross-validation by subject) only
+        # those of the chosen subjects in that role.
+        self.masks = {}
+        for role in ROLES:
+            m = keep_rows.copy()
+            if subjects is not None:
+                m &= table[role].isin(list(subjects)).to_numpy()
+            self.masks[role] = m
+        treatments_all = table["treatment"].to_numpy()
+        self.units: dict[str, list[str]] = {}
+        unit_of_row: dict[str, NDArray[np.intp]] = {}
+        for role in ROLES:
+            codes, uniques = pd.factorize(table[role].to_numpy()[self.masks[role]])
+            unit_of_row[role] = codes.astype(np.intp)
+            self.units[role] = [str(u) for u in uniques]
+        used = self.masks["sender"] | self.masks["receiver"]
+        self.treatments = [g for g in dataset.design.treatments
+                           if np.any(treatments_all[used] == g)]
+        if not self.treatments:
+            raise ValueError("no decisions selected")
+        self.games = {g: dataset.design.game(g) for g in self.treatments}
+        self.blocks: dict[str, list[_Block]] = {r: [] for r in ROLES}
+        for role in ROLES:
+            mask = self.masks[role]
+            treatments = treatments_all[mask]
+            if role == "sender":
+                xs, ys = dataset.state[mask], dataset.message[mask]
+            else:
+                xs, ys = dataset.message[mask], dataset.action[mask]
+            for g in self.treatments:
+                game = self.games[g]
+                sel = treatments == g
+                n_y = game.n_messages if role == "sender" else game.n_actions
+                n_xy = (game.n_states if role == "sender" else game.n_messages) * n_y
+                unit = unit_of_row[role][sel]
+                n_dec = unit.size
+                ones = np.ones(n_dec)
+                flat = xs[sel] * n_y + ys[sel]
+                self.blocks[role].append(_Block(
+                    g, flat, unit, n_xy, n_y,
+                    sparse.csr_matrix((ones, (np.arange(n_dec), unit)),
+                                      shape=(n_dec, len(self.units[role]))),
+                    sparse.csr_matrix((ones, (np.arange(n_dec), flat)), shape=(n_dec, n_xy)),
+                ))
+        # Treatment label of each unit (joined when a unit spans treatments).
+        self.unit_treatment: dict[str, list[str]] = {}
+        for role in ROLES:
+            sets: list[set[str]] = [set() for _ in self.units[role]]
+            for u, g in zip(unit_of_row[role], treatments_all[self.masks[role]], strict=True):
+                sets[u].add(g)
+            self.unit_treatment[role] = [
+                "+".join(g for g in self.treatments if g in s) for s in sets
+            ]
+        # Subjects (clusters): a subject id in both roles is one cluster.
+        subjects = sorted(set(self.units["sender"]) | set(self.units["receiver"]))
+        pos = {s: i for i, s in enumerate(subjects)}
+        self.subjects = subjects
+        self.cluster = {r: np.array([pos[u] for u in self.units[r]], dtype=np.intp)
+                        for r in ROLES}
+        #: Optional weight of each subject (bootstrap counts); ``None`` means all 1.
+        self.subject_weights: NDArray[np.float64] | None = None
+
+    def _unit_weights(self, role: str) -> NDArray[np.float64]:
+        if self.subject_weights is None:
+            return np.ones(len(self.units[role]))
+        return self.subject_weights[self.cluster[role]]
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_decisions(self) -> int:
+        return int(sum(m.sum() for m in self.masks.values()))
+
+    @property
+    def n_subjects(self) -> int:
+        return len(self.subjects)
+
+    @property
+    def n_units(self) -> int:
+        return sum(len(u) for u in self.units.values())
+
+    def subject_loglik(self, ev: Evaluation) -> NDArray[np.float64]:
+        """Per-subject (cluster) log-likelihood contributions."""
+        out = np.zeros(self.n_subjects)
+        for role in ROLES:
+            np.add.at(out, self.cluster[role], ev.unit_loglik[role])
+        return out
+
+    # -------------------------------------------------------------- evaluate
+    def evaluate(self, params: Mapping[str, float], gradient: bool = False) -> Evaluation:
+        """Log-likelihood at ``params``; with ``gradient=True`` also its exact gradient.
+
+        Raises ``ValueError`` if the model has no analytic pullback and a gradient is asked
+        for (use :meth:`numerical_gradient`).
+        """
+        eps = self.epsilon
+        preds, pullbacks = {}, {}
+        for g in self.treatments:
+            if gradient:
+                preds[g], pullbacks[g] = self.model.predict_with_pullback(self.games[g], params)
+                if pullbacks[g] is None:
+                    raise ValueError(f"model {self.model.name} has no analytic gradient")
+            else:
+                preds[g] = self.model.predict(self.games[g], params)
+
+        unit_ll: dict[str, NDArray[np.float64]] = {}
+        posterior: dict[str, NDArray[np.float64]] = {}
+        names: dict[str, list[str]] = {}
+        probs: dict[tuple[str, int], NDArray[np.float64]] = {}
+        log_w: dict[str, NDArray[np.float64]] = {}
+        type_index: dict[tuple[str, str], list[int]] = {}
+        for role in ROLES:
+            n_units = len(self.units[role])
+            total: NDArray[np.float64] | None = None
+            for b_i, block in enumerate(self.blocks[role]):
+                pred = preds[block.treatment]
+                chosen = [i for i, ty in enumerate(pred.types) if getattr(ty, role) is not None]
+                type_index[(role, block.treatment)] = chosen
+                strat = np.stack([getattr(pred.types[i], role) for i in chosen])
+                p = (1.0 - eps) * strat.reshape(len(chosen), -1)[:, block.flat] + eps / block.n_y
+                probs[(role, b_i)] = p
+                contrib = (block.to_units.T @ np.log(p).T).T  # (K, n_units)
+                total = contrib if total is None else total + contrib
+                if role not in log_w:
+                    w = np.array([pred.types[i].weight for i in chosen], dtype=float)
+                    with np.errstate(divide="ignore"):
+                        log_w[role] = np.log(w / w.sum())
+                    names[role] = [pred.types[i].name for i in chosen]
+            assert total is not None
+            joint = log_w[role][:, None] + total
+            ll = logsumexp(joint, axis=0) if n_units else np.zeros(0)
+            unit_ll[role] = ll
+            posterior[role] = np.exp(joint - ll[None, :])
+
+        by_treatment: dict[str, float] = {}
+        for role in ROLES:
+            weighted = unit_ll[role] * self._unit_weights(role)
+            for label, v in zip(self.unit_treatment[role], weighted, strict=True):
+                by_treatment[label] = by_treatment.get(label, 0.0) + float(v)
+        ev = Evaluation(
+            loglik=float(sum((unit_ll[r] * self._unit_weights(r)).sum() for r in ROLES)),
+            unit_loglik=unit_ll,
+            posterior=posterior, type_names=names, by_treatment=by_treatment,
+        )
+        if not gradient:
+            return ev
+
+        grad: dict[str, float] = {}
+        first = True
+        for g in self.treatments:
+            pred = preds[g]
+            n_types = len(pred.types)
+            w_bar = np.zeros(n_types)
+            bars: dict[str, list[NDArray[np.float64] | None]] = {r: [None] * n_types
+                                                                 for r in ROLES}
+            for role in ROLES:
+                chosen = type_index[(role, g)]
+                b_i = next(i for i, b in enumerate(self.blocks[role]) if b.treatment == g)
+                block = self.blocks[role][b_i]
+                p = probs[(role, b_i)]
+                r_w = posterior[role] * self._unit_weights(role)[None, :]
+                coef = r_w[:, block.unit] * ((1.0 - eps) / p)  # (K, n_dec)
+                cell = (block.to_cells.T @ coef.T).T  # (K, n_xy)
+                game = self.games[g]
+                shape = ((game.n_states, game.n_messages) if role == "sender"
+                         else (game.n_messages, game.n_actions))
+                for k, i in enumerate(chosen):
+                    bars[role][i] = cell[k].reshape(shape)
+                if first:
+                    # d logL / d w_k = sum_i r_ik / w_k (weights shared by all treatments)
+                    w = np.exp(log_w[role])
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        wb = np.where(w > 0, r_w.sum(axis=1) / w, 0.0)
+                    w_bar[chosen] += wb
+            for name, value in pullbacks[g](w_bar, bars["sender"], bars["receiver"]).items():
+                grad[name] = grad.get(name, 0.0) + float(value)
+            first = False
+        ev.gradient = grad
+        return ev

@@ -1,0 +1,433 @@
+r"""Maximum likelihood estimation of a behavioural model (SPEC §5).
+
+:class:`MaximumLikelihood` maximises the subject-level mixture log-likelihood
+(:mod:`cheaptalk.estimation.likelihood`) over the unconstrained parametrisation of
+:mod:`cheaptalk.estimation.parameters`, with exact gradients from the model's pullback,
+L-BFGS, and several starts. :meth:`MaximumLikelihood.fit` returns :class:`FitResults` in the
+statsmodels manner: ``params``, ``bse`` (inverse Hessian), ``bse_sandwich`` (clustered by
+subject), ``llf``, ``aic``, ``bic``, per-role and per-treatment log-likelihood, posterior
+types, a convergence report and ``summary()``.
+
+Conventions: ``nobs`` is the number of decisions (a row holds a sender and a receiver
+decision); ``aic = 2k - 2 llf`` and ``bic = k log(nobs) - 2 llf`` with ``k`` the number of
+estimated free parameters (a simplex of K + 1 shares counts K).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import optimize
+
+from cheaptalk.choice import DEFAULT_TREMBLE
+from cheaptalk.data.interactions import Dataset
+from cheaptalk.models.base import Model
+
+from .likelihood import ROLES, Evaluation, Likelihood
+from .parameters import ParameterSpace
+
+__all__ = ["FitResults", "MaximumLikelihood"]
+
+_FD_STEP = 1e-5
+
+
+@dataclass
+class FitResults:
+    """Results of a maximum-likelihood fit.
+
+    Attributes
+    ----------
+    model : Model
+    params : Series
+        Estimates (fixed parameters included, at their fixed values).
+    bse, bse_sandwich : Series
+        Standard errors from the inverse Hessian and the subject-clustered sandwich (NaN
+        for fixed parameters).
+    cov, cov_sandwich : DataFrame
+    llf : float
+    nobs, n_subjects, n_units, df_model : int
+    llf_by_role, llf_by_treatment : dict
+    converged : bool
+    convergence : dict
+        Optimiser messages, iterations, gradient norm, how many starts agreed, gradient
+        method, Hessian condition.
+    posterior : DataFrame
+        One row per (subject, role): most likely type and its probability, probability of
+        each type family.
+    derived : Series
+        Model-derived quantities (e.g. ``mean_trust``) with delta-method ``derived_se``.
+    """
+
+    model: Model
+    params: pd.Series
+    bse: pd.Series
+    bse_sandwich: pd.Series
+    cov: pd.DataFrame
+    cov_sandwich: pd.DataFrame
+    llf: float
+    nobs: int
+    n_subjects: int
+    n_units: int
+    df_model: int
+    llf_by_role: dict[str, float]
+    llf_by_treatment: dict[str, float]
+    converged: bool
+    convergence: dict[str, Any]
+    posterior: pd.DataFrame
+    subject_llf: NDArray[np.float64]
+    derived: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    derived_se: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    epsilon: float = DEFAULT_TREMBLE
+    bse_bootstrap: pd.Series | None = None
+
+    @property
+    def aic(self) -> float:
+        return 2 * self.df_model - 2 * self.llf
+
+    @property
+    def bic(self) -> float:
+        return self.df_model * np.log(self.nobs) - 2 * self.llf
+
+    def conf_int(self, alpha: float = 0.05, kind: str = "sandwich") -> pd.DataFrame:
+        """Wald confidence intervals (``kind`` = ``"sandwich"``, ``"hessian"``, ``"bootstrap"``)."""
+        from scipy.stats import norm
+
+        se = {"sandwich": self.bse_sandwich, "hessian": self.bse,
+              "bootstrap": self.bse_bootstrap}[kind]
+        if se is None:
+            raise ValueError("no bootstrap standard errors: fit with bootstrap > 0")
+        z = norm.ppf(1 - alpha / 2)
+        return pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON (the per-model entry of SPEC §4.2)."""
+
+        def clean(s: pd.Series | None) -> dict[str, float | None]:
+            if s is None:
+                return {}
+            return {k: (None if not np.isfinite(v) else float(v)) for k, v in s.items()}
+
+        return {
+            "name": self.model.name,
+            "options": self.model.options,
+            "loglik": self.llf,
+            "n_params": self.df_model,
+            "aic": self.aic,
+            "bic": self.bic,
+            "params": clean(self.params),
+            "se": clean(self.bse_sandwich),
+            "se_hessian": clean(self.bse),
+            "se_bootstrap": clean(self.bse_bootstrap),
+            "derived": clean(self.derived),
+            "derived_se": clean(self.derived_se),
+            "loglik_by_role": self.llf_by_role,
+            "loglik_by_treatment": self.llf_by_treatment,
+            "n_decisions": self.nobs,
+            "n_subjects": self.n_subjects,
+            "epsilon": self.epsilon,
+            "converged": self.converged,
+            "convergence": self.convergence,
+        }
+
+    def summary(self) -> str:
+        """A plain-text summary table."""
+        ci = self.conf_int()
+        lines = [
+            f"Model: {self.model.name}    {self.model.description}",
+            f"Log-likelihood: {self.llf:.2f}    AIC: {self.aic:.2f}    BIC: {self.bic:.2f}",
+            f"Decisions: {self.nobs}    Subjects: {self.n_subjects}    "
+            f"Units (subject, role): {self.n_units}    Free parameters: {self.df_model}    "
+            f"Tremble: {self.epsilon:g}",
+            f"Converged: {'yes' if self.converged else 'NO'} "
+            f"({self.convergence.get('message', '')}; "
+            f"{self.convergence.get('starts_agreeing', '?')}/"
+            f"{self.convergence.get('n_starts', '?')} starts agree; gradient: "
+            f"{self.convergence.get('gradient', '?')})",
+            "",
+            f"{'parameter':<14}{'estimate':>12}{'se(sandw.)':>12}{'se(Hess.)':>12}"
+            f"{'95% CI (sandwich)':>26}",
+        ]
+        for name, value in self.params.items():
+            se, seh = self.bse_sandwich[name], self.bse[name]
+            if np.isnan(se):
+                lines.append(f"{name:<14}{value:>12.4g}{'fixed':>12}")
+                continue
+            lo, hi = ci.loc[name]
+            lines.append(f"{name:<14}{value:>12.4g}{se:>12.3g}{seh:>12.3g}"
+                         f"{f'[{lo:.3g}, {hi:.3g}]':>26}")
+        for name, value in self.derived.items():
+            se = self.derived_se.get(name, np.nan)
+            lines.append(f"{name:<14}{value:>12.4g}{se:>12.3g}   (derived)")
+        lines.append("")
+        lines.append("Log-likelihood by role: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in self.llf_by_role.items()))
+        lines.append("Log-likelihood by treatment: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in self.llf_by_treatment.items()))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<FitResults {self.model.name}: llf={self.llf:.2f}, k={self.df_model}>"
+
+
+class MaximumLikelihood:
+    """Maximum-likelihood estimator of ``model`` on ``dataset``.
+
+    Parameters
+    ----------
+    model : Model
+    dataset : Dataset
+    epsilon : float
+        Tremble weight (held fixed).
+    fixed : mapping, optional
+        Parameters held at given values.
+    rows : array of int, optional
+        Use only these rows of the data (leave one treatment out).
+    subjects : collection of str, optional
+        Use only these subjects' decisions (cross-validation by subject).
+    """
+
+    def __init__(
+        self, model: Model, dataset: Dataset, epsilon: float = DEFAULT_TREMBLE,
+        fixed: Mapping[str, float] | None = None, rows: NDArray[np.intp] | None = None,
+        subjects: Collection[str] | None = None,
+    ) -> None:
+        self.model = model
+        self.dataset = dataset
+        self.epsilon = epsilon
+        self.likelihood = Likelihood(model, dataset, rows=rows, epsilon=epsilon,
+                                     subjects=subjects)
+        game = self.likelihood.games[self.likelihood.treatments[0]]
+        self.game = game
+        self.space = ParameterSpace(list(model.parameter_names(game)), model.bounds(game),
+                                    model.simplex_groups(game), dict(fixed or {}))
+        self._analytic = model.predict_with_pullback(game, model.default_params(game))[1] \
+            is not None
+        self.n_evaluations = 0
+
+    # ------------------------------------------------------------ objective
+    def loglike(self, params: Mapping[str, float]) -> float:
+        """Log-likelihood at natural parameters."""
+        return self.likelihood.evaluate(params).loglik
+
+    def _objective(self, x: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        self.n_evaluations += 1
+        theta = self.space.to_natural(x)
+        if self._analytic:
+            with np.errstate(all="ignore"):
+                ev = self.likelihood.evaluate(theta, gradient=True)
+            assert ev.gradient is not None
+            g_nat = np.array([ev.gradient.get(n, 0.0) for n in self.space.names])
+            g = self.space.jacobian(x).T @ g_nat
+            f = ev.loglik
+        else:
+            f = self.likelihood.evaluate(theta).loglik
+            g = self._numerical_gradient(x)
+        if not np.isfinite(f) or not np.all(np.isfinite(g)):
+            # Push the optimiser back towards the origin of the free space.
+            return 1e12 + float(x @ x), 2.0 * x
+        return -f, -g
+
+    def _numerical_gradient(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        g = np.zeros_like(x)
+        for i in range(x.size):
+            e = np.zeros_like(x)
+            e[i] = _FD_STEP
+            g[i] = (self.likelihood.evaluate(self.space.to_natural(x + e)).loglik
+                    - self.likelihood.evaluate(self.space.to_natural(x - e)).loglik) / (
+                        2 * _FD_STEP)
+        return g
+
+    def gradient(self, params: Mapping[str, float]) -> dict[str, float]:
+        """Gradient of the log-likelihood in the natural parameters (analytic if available)."""
+        if self._analytic:
+            ev = self.likelihood.evaluate(params, gradient=True)
+            assert ev.gradient is not None
+            return {n: ev.gradient.get(n, 0.0) for n in self.space.names}
+        x = self.space.to_free(params)
+        g_free = self._numerical_gradient(x)
+        jac = self.space.jacobian(x)
+        return dict(zip(self.space.names, np.linalg.pinv(jac.T) @ g_free, strict=True))
+
+    # ------------------------------------------------------------------- fit
+    def start_values(self, n_starts: int, seed: int | None,
+                     start: Mapping[str, float] | None = None) -> list[NDArray[np.float64]]:
+        base = dict(self.model.default_params(self.game))
+        if start is not None:
+            base.update(start)
+        base.update(self.space.fixed)
+        x0 = self.space.to_free(base)
+        rng = np.random.default_rng(seed)
+        return [x0] + [x0 + rng.normal(0.0, 1.0, x0.size) for _ in range(n_starts - 1)]
+
+    def fit(
+        self, start: Mapping[str, float] | None = None, n_starts: int = 3, seed: int | None = 0,
+        maxiter: int = 500, standard_errors: bool = True,
+    ) -> FitResults:
+        """Maximise the likelihood from several starts; return :class:`FitResults`."""
+        if self.space.size == 0:
+            x_best = np.zeros(0)
+            runs = []
+        else:
+            runs = []
+            for x0 in self.start_values(max(1, n_starts), seed, start):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    res = optimize.minimize(self._objective, x0, jac=True, method="L-BFGS-B",
+                                            options={"maxiter": maxiter, "gtol": 1e-6,
+                                                     "ftol": 1e-12})
+                runs.append(res)
+            best = min(runs, key=lambda r: r.fun)
+            x_best = best.x
+        theta = self.space.to_natural(x_best)
+        ev = self.likelihood.evaluate(theta)
+        convergence: dict[str, Any] = {
+            "gradient": "analytic" if self._analytic else "numerical (central differences)",
+            "n_starts": len(runs),
+            "evaluations": self.n_evaluations,
+        }
+        if runs:
+            best_f = min(r.fun for r in runs)
+            grad = self._objective(x_best)[1]
+            convergence.update({
+                "message": str(best.message),
+                "iterations": int(best.nit),
+                "optimizer_success": bool(best.success),
+                "gradient_norm": float(np.max(np.abs(grad))),
+                "starts_agreeing": int(sum(abs(r.fun - best_f) < 1e-2 for r in runs)),
+                "start_logliks": [-float(r.fun) for r in runs],
+            })
+            converged = bool(convergence["gradient_norm"] < 1e-2 * max(1.0, abs(ev.loglik))
+                             ** 0.5 and (best.success or convergence["gradient_norm"] < 1e-3))
+        else:
+            convergence.update({"message": "no free parameters", "iterations": 0,
+                                "starts_agreeing": 0, "gradient_norm": 0.0})
+            converged = True
+        convergence["converged"] = converged
+        return self._results(x_best, ev, converged, convergence, standard_errors)
+
+    # ------------------------------------------------------------- inference
+    def _hessian_free(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Hessian of the log-likelihood in the free space (differences of the gradient)."""
+        k = x.size
+        h = np.zeros((k, k))
+        for i in range(k):
+            e = np.zeros(k)
+            e[i] = _FD_STEP * 10
+            gp = -self._objective(x + e)[1]
+            gm = -self._objective(x - e)[1]
+            h[:, i] = (gp - gm) / (2 * e[i])
+        return 0.5 * (h + h.T)
+
+    def _subject_scores(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per-subject score vectors in the free space (central differences)."""
+        lik = self.likelihood
+        scores = np.zeros((lik.n_subjects, x.size))
+        for i in range(x.size):
+            e = np.zeros(x.size)
+            e[i] = _FD_STEP * 10
+            up = lik.subject_loglik(lik.evaluate(self.space.to_natural(x + e)))
+            down = lik.subject_loglik(lik.evaluate(self.space.to_natural(x - e)))
+            scores[:, i] = (up - down) / (2 * e[i])
+        return scores
+
+    def _results(self, x: NDArray[np.float64], ev: Evaluation, converged: bool,
+                 convergence: dict[str, Any], standard_errors: bool) -> FitResults:
+        names = self.space.names
+        theta = self.space.to_natural(x)
+        params = pd.Series(theta, dtype=float)[names]
+        k = self.space.size
+        cov = np.full((len(names), len(names)), np.nan)
+        cov_s = cov.copy()
+        if standard_errors and k:
+            hess = self._hessian_free(x)
+            info = -hess
+            jac = self.space.jacobian(x)
+            try:
+                cond = float(np.linalg.cond(info))
+                inv = np.linalg.inv(info) if cond < 1e12 else np.linalg.pinv(info)
+            except np.linalg.LinAlgError:
+                cond, inv = np.inf, np.linalg.pinv(info)
+            convergence["hessian_condition"] = cond
+            if cond >= 1e12:
+                convergence["warning"] = ("Hessian nearly singular: some parameters are not "
+                                          "identified or lie at a boundary")
+            scores = self._subject_scores(x)
+            meat = scores.T @ scores
+            free_cov = inv
+            free_cov_s = inv @ meat @ inv
+            cov_full = jac @ free_cov @ jac.T
+            cov_s_full = jac @ free_cov_s @ jac.T
+            est = [i for i, n in enumerate(names) if n not in self.space.fixed]
+            cov[np.ix_(est, est)] = cov_full[np.ix_(est, est)]
+            cov_s[np.ix_(est, est)] = cov_s_full[np.ix_(est, est)]
+        bse = pd.Series(np.sqrt(np.clip(np.diag(cov), 0, None)), index=names)
+        bse_s = pd.Series(np.sqrt(np.clip(np.diag(cov_s), 0, None)), index=names)
+        derived, derived_se = self._derived(theta, cov_s)
+        lik = self.likelihood
+        return FitResults(
+            model=self.model, params=params, bse=bse, bse_sandwich=bse_s,
+            cov=pd.DataFrame(cov, index=names, columns=names),
+            cov_sandwich=pd.DataFrame(cov_s, index=names, columns=names),
+            llf=ev.loglik, nobs=lik.n_decisions, n_subjects=lik.n_subjects,
+            n_units=lik.n_units, df_model=k, llf_by_role=ev.by_role,
+            llf_by_treatment=ev.by_treatment, converged=converged, convergence=convergence,
+            posterior=posterior_table(lik, ev), subject_llf=lik.subject_loglik(ev),
+            derived=derived, derived_se=derived_se, epsilon=self.epsilon,
+        )
+
+    def _derived(self, theta: dict[str, float],
+                 cov: NDArray[np.float64]) -> tuple[pd.Series, pd.Series]:
+        values = self.model.derived(theta)
+        if not values:
+            return pd.Series(dtype=float), pd.Series(dtype=float)
+        names = self.space.names
+        grads = np.zeros((len(values), len(names)))
+        for j, n in enumerate(names):
+            h = 1e-6 * max(1.0, abs(theta[n]))
+            up, down = dict(theta), dict(theta)
+            up[n] += h
+            down[n] -= h
+            vu, vd = self.model.derived(up), self.model.derived(down)
+            grads[:, j] = [(vu[key] - vd[key]) / (2 * h) for key in values]
+        c = np.nan_to_num(cov)
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", grads, c, grads), 0, None))
+        return pd.Series(values, dtype=float), pd.Series(se, index=list(values))
+
+
+def type_family(name: str) -> str:
+    """Family of a type name: ``"L2" → "L2"``, ``"trust alpha=0.3" → "trust"``."""
+    return name.split(" ")[0].split("[")[0]
+
+
+def posterior_table(lik: Likelihood, ev: Evaluation) -> pd.DataFrame:
+    """One row per (subject, role): treatment, most likely type and family probabilities."""
+    frames = []
+    for role in ROLES:
+        post = ev.posterior[role]
+        names = ev.type_names[role]
+        families = [type_family(n) for n in names]
+        fam_names = list(dict.fromkeys(families))
+        fam = np.zeros((len(fam_names), post.shape[1]))
+        for i, f in enumerate(families):
+            fam[fam_names.index(f)] += post[i]
+        best = np.argmax(post, axis=0)
+        best_fam = np.argmax(fam, axis=0)
+        df = pd.DataFrame({
+            "subject": lik.units[role], "role": role,
+            "treatment": lik.unit_treatment[role],
+            "type": [names[i] for i in best], "type_probability": post[best, np.arange(
+                post.shape[1])],
+            "family": [fam_names[i] for i in best_fam],
+            "family_probability": fam[best_fam, np.arange(fam.shape[1])],
+            "loglik": ev.unit_loglik[role],
+        })
+        for i, f in enumerate(fam_names):
+            df[f"P({f})"] = fam[i]
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,63 @@
+"""Parameter checks and small helpers shared by the behavioural models (private)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .base import ParameterError
+
+__all__ = ["check_interval", "check_positive", "check_precision", "check_shares",
+           "unique_labels"]
+
+
+def check_precision(model: str, name: str, value: float) -> float:
+    """A logit precision: ``>= 0``, ``inf`` allowed (best response)."""
+    if not value >= 0:
+        raise ParameterError(f"{model}: {name} must be >= 0 (inf allowed), got {value}")
+    return value
+
+
+def check_positive(model: str, name: str, value: float) -> float:
+    """A finite, strictly positive parameter."""
+    if not (np.isfinite(value) and value > 0):
+        raise ParameterError(f"{model}: {name} must be finite and > 0, got {value}")
+    return value
+
+
+def check_interval(model: str, name: str, value: float, low: float = 0.0,
+                   high: float = 1.0) -> float:
+    """A parameter in the closed interval ``[low, high]``."""
+    if not low <= value <= high:
+        raise ParameterError(f"{model}: {name} must lie in [{low:g}, {high:g}], got {value}")
+    return value
+
+
+def check_shares(model: str, names: Sequence[str], values: Sequence[float],
+                 tol: float = 1e-6) -> np.ndarray:
+    """Shares in ``[0, 1]`` that sum to one within ``tol``."""
+    for n, v in zip(names, values, strict=True):
+        check_interval(model, n, v)
+    total = float(np.sum(values))
+    if abs(total - 1.0) > tol:
+        raise ParameterError(
+            f"{model}: shares {', '.join(names)} must sum to 1, got {total:.8g}")
+    return np.asarray(values, dtype=float)
+
+
+def unique_labels(values: Sequence[float], prefix: str) -> list[str]:
+    """``prefix + value`` with just enough significant digits to be unique.
+
+    Examples
+    --------
+    >>> unique_labels([0.1, 0.2], "a=")
+    ['a=0.1', 'a=0.2']
+    >>> unique_labels([0.12345, 0.12346], "a=")
+    ['a=0.12345', 'a=0.12346']
+    """
+    for digits in range(4, 18):
+        labels = [f"{prefix}{v:.{digits}g}" for v in values]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [f"{prefix}{v:.17g} [{i}]" for i, v in enumerate(values)]

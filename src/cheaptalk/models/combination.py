@@ -1,0 +1,139 @@
+r"""Combination of the trust-embedded and level-k models (SPEC §3.4).
+
+A finite mixture at the subject level: with probability :math:`\pi` a subject (in a role) is
+a trust-embedded type, drawn from that model's population (α ~ Beta for receivers, β ~
+LogNormal for senders); otherwise a level-k type, drawn from the level shares. The type list
+is the union of the two models' types, trust weights multiplied by :math:`\pi` and level-k
+weights by :math:`1 - \pi`, so that within each role the weights still sum to one:
+
+.. math::
+
+    \sigma_{\text{pop}} = \pi\,E_\beta[\sigma_\beta] + (1 - \pi)\sum_k p_k\,\sigma_k, \qquad
+    \rho_{\text{pop}} = \pi\,E_\alpha[\rho_\alpha] + (1 - \pi)\sum_k p_k\,\rho_k.
+
+Each component computes its strategies exactly as on its own: trust senders respond to the
+trust receiver population :math:`\bar\rho = E_\alpha[\rho_\alpha]` and level-k types to the
+noiseless level below (neither reasons about the other component). Both components share
+one pair of logit precisions ``lambda_s``, ``lambda_r``: π then measures which theory explains
+behaviour, not which one is allowed more noise.
+
+Parameters: ``pi`` ∈ [0, 1], the trust parameters (``alpha_a``, ``alpha_b``, ``beta_mu``,
+``beta_sigma`` [, ``alpha_p0``, ``alpha_p1``, ``beta_p0``]), the strategic-model parameters
+(``p0…pK`` — or ``p0_s…``/``p0_r…`` — for level-k, ``tau`` for cognitive hierarchy), then
+``lambda_s``, ``lambda_r``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cheaptalk.games.base import Game
+
+from ._common import check_interval
+from .base import Model, ParameterError, Prediction, Type
+from .levelk import CognitiveHierarchy, LevelK
+from .trust import Trust, derived_quantities
+
+__all__ = ["Combination"]
+
+_LAMBDAS = ("lambda_s", "lambda_r")
+_STRATEGIC = ("levelk", "ch")
+
+
+class Combination(Model):
+    """Subject-level mixture of trust-embedded (weight π) and level-k (1 − π) types.
+
+    Parameters
+    ----------
+    levels, l0_sender, l0_receiver, shares
+        Options of :class:`~cheaptalk.models.levelk.LevelK` (``shares`` only for
+        ``strategic="levelk"``).
+    lie_cost, point_masses, n_alpha, n_beta
+        Options of :class:`~cheaptalk.models.trust.Trust`.
+    strategic : {"levelk", "ch"}
+        The strategic component: level-k (default, SPEC §3.4) or cognitive hierarchy.
+
+    Examples
+    --------
+    >>> from cheaptalk.games import forecast_sharing
+    >>> model, game = Combination(), forecast_sharing(step=10)
+    >>> model.parameter_names(game)   # doctest: +NORMALIZE_WHITESPACE
+    ('pi', 'alpha_a', 'alpha_b', 'beta_mu', 'beta_sigma', 'p0', 'p1', 'p2', 'p3',
+     'lambda_s', 'lambda_r')
+    >>> pred = model.predict(game, model.default_params(game))
+    >>> round(sum(t.weight for t in pred.types if t.receiver is not None), 12)
+    1.0
+    """
+
+    name = "combination"
+    description = ("Mixture: with probability pi a trust-embedded type, otherwise a level-k "
+                   "type (shared precisions)")
+
+    def __init__(self, levels: int = 3, l0_sender: str = "truthful",
+                 l0_receiver: str = "credulous", shares: str = "common",
+                 lie_cost: str = "linear", point_masses: bool = False,
+                 n_alpha: int = Trust.n_alpha, n_beta: int = Trust.n_beta,
+                 strategic: str = "levelk") -> None:
+        if strategic not in _STRATEGIC:
+            raise ValueError(f"strategic must be one of {_STRATEGIC}, got {strategic!r}")
+        self.trust = Trust(lie_cost=lie_cost, point_masses=point_masses, n_alpha=n_alpha,
+                           n_beta=n_beta)
+        self.levelk: LevelK | CognitiveHierarchy
+        if strategic == "levelk":
+            self.levelk = LevelK(levels=levels, l0_sender=l0_sender, l0_receiver=l0_receiver,
+                                 shares=shares)
+        else:
+            if shares != "common":
+                raise ValueError("shares='per_role' applies to strategic='levelk' only")
+            self.levelk = CognitiveHierarchy(levels=levels, l0_sender=l0_sender,
+                                             l0_receiver=l0_receiver)
+        self.strategic = strategic
+        self.levels, self.l0_sender, self.l0_receiver = levels, l0_sender, l0_receiver
+        self.shares = shares
+        self.lie_cost, self.point_masses = lie_cost, bool(point_masses)
+        self.n_alpha, self.n_beta = int(n_alpha), int(n_beta)
+
+    def _own(self, model: Model, game: Game) -> tuple[str, ...]:
+        return tuple(n for n in model.parameter_names(game) if n not in _LAMBDAS)
+
+    def parameter_names(self, game: Game) -> tuple[str, ...]:
+        return ("pi", *self._own(self.trust, game), *self._own(self.levelk, game), *_LAMBDAS)
+
+    def default_params(self, game: Game) -> dict[str, float]:
+        """``pi = 0.5`` and the components' defaults (which share the precisions)."""
+        out = {"pi": 0.5}
+        out.update(self.trust.default_params(game))
+        out.update(self.levelk.default_params(game))
+        return {n: out[n] for n in self.parameter_names(game)}
+
+    def derived(self, params: Mapping[str, float]) -> dict[str, float]:
+        """The trust component's ``mean_trust`` and ``median_lying_cost``."""
+        return derived_quantities(params)
+
+    def split(self, game: Game, params: Mapping[str, float]
+              ) -> tuple[float, dict[str, float], dict[str, float]]:
+        """Validated π, trust parameters and strategic-model parameters."""
+        p = self.check_params(game, params)
+        pi = check_interval(self.name, "pi", p["pi"])
+        trust = {n: p[n] for n in self.trust.parameter_names(game)}
+        strategic = {n: p[n] for n in self.levelk.parameter_names(game)}
+        return pi, trust, strategic
+
+    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+        pi, trust_p, strategic_p = self.split(game, params)
+        try:
+            trust = self.trust.predict(game, trust_p)
+            strategic = self.levelk.predict(game, strategic_p)
+        except ParameterError as err:
+            raise ParameterError(f"{self.name} ({err})") from None
+        types = tuple(
+            [Type(t.name, pi * t.weight, t.sender, t.receiver) for t in trust.types]
+            + [Type(t.name, (1.0 - pi) * t.weight, t.sender, t.receiver)
+               for t in strategic.types])
+        p = {"pi": pi, **trust_p, **strategic_p}
+        return Prediction(game, types, model=self.name,
+                          params={n: p[n] for n in self.parameter_names(game)})
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return f"Combination({opts})"

@@ -1,0 +1,383 @@
+r"""Level-k and cognitive-hierarchy models of cheap talk (SPEC §3.2).
+
+Both models build a hierarchy of types :math:`L_0, L_1, \dots, L_K`. Each type has a sender
+strategy :math:`\sigma_k[t, m]` and a receiver strategy :math:`\rho_k[m, a]`.
+
+**Level 0.** The L0 sender tells the truth: :math:`\sigma_0[t, m] = 1` for the message whose
+literal value is nearest :math:`t` (ties: the lower message), option ``l0_sender="uniform"``
+for a uniformly random sender. The L0 receiver is credulous: it acts as if the message were
+true,
+
+.. math::
+
+    \rho_0 = \operatorname{logit}\big(U_R(L),\ \lambda_R\big),
+
+with the literal reading :math:`L[m, t]` as belief (option ``l0_receiver="uniform"``).
+
+**Noiseless strategies.** Higher levels reason about the *noiseless* strategies of lower
+levels, written with a tilde: :math:`\tilde\sigma_k, \tilde\rho_k` are the exact best
+responses (ties split evenly) to the same values that :math:`\sigma_k, \rho_k` respond to
+with logit noise. For level 0, :math:`\tilde\sigma_0 = \sigma_0` and
+:math:`\tilde\rho_0 = \operatorname{BR}(U_R(L))`.
+
+**Level-k.** For :math:`k \ge 1`,
+
+.. math::
+
+    \sigma_k = \operatorname{logit}\big(U_S(\tilde\rho_{k-1}),\ \lambda_S\big), \qquad
+    \rho_k = \operatorname{logit}\big(U_R(q(\tilde\sigma_{k-1})),\ \lambda_R\big),
+
+where :math:`q(\sigma)` is the Bayes posterior (the prior after a message that σ never
+sends). Population shares :math:`p_0, \dots, p_K` are parameters, common to both roles by
+default (``shares="per_role"``: parameters ``p0_s … pK_s`` for senders and
+``p0_r … pK_r`` for receivers).
+
+**Cognitive hierarchy** (Camerer, Ho & Chong 2004). Level :math:`k \ge 1` responds to the
+normalised Poisson(:math:`\tau`) mixture of the noiseless strategies of levels
+:math:`0, \dots, k-1`,
+
+.. math::
+
+    g_{kj} = \frac{f_\tau(j)}{\sum_{i<k} f_\tau(i)}, \qquad
+    \sigma_k = \operatorname{logit}\Big(U_S\big(\textstyle\sum_{j<k} g_{kj}\tilde\rho_j\big),
+        \lambda_S\Big), \qquad
+    \rho_k = \operatorname{logit}\Big(U_R\big(q(\textstyle\sum_{j<k} g_{kj}
+        \tilde\sigma_j)\big), \lambda_R\Big),
+
+with :math:`f_\tau(j) = e^{-\tau}\tau^j / j!`. The population shares of levels
+:math:`0, \dots, K` are the Poisson(:math:`\tau`) probabilities truncated at :math:`K` and
+renormalised, :math:`f_\tau(k) / \sum_{j \le K} f_\tau(j)` (the mass above :math:`K` is
+spread proportionally rather than lumped on level :math:`K`).
+
+Precisions :math:`\lambda_S, \lambda_R \ge 0` are per currency unit; ``inf`` gives exact best
+responses. Trembles are not part of the prediction (SPEC §1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.special import gammaln
+
+from cheaptalk.choice import best_response, logit
+from cheaptalk.games.base import Game
+
+from ._common import check_positive, check_precision, check_shares
+from .base import Model, Prediction, Type
+
+__all__ = ["CognitiveHierarchy", "Hierarchy", "LevelK", "hierarchy", "poisson_shares"]
+
+_L0_SENDERS = ("truthful", "uniform")
+_L0_RECEIVERS = ("credulous", "uniform")
+_SHARES = ("common", "per_role")
+
+#: Default precisions (per currency unit) for games with payoffs of order 10–250.
+DEFAULT_LAMBDA_S = 0.5
+DEFAULT_LAMBDA_R = 0.2
+#: Default cognitive-hierarchy τ (Camerer, Ho & Chong's typical estimate is 1–2).
+DEFAULT_TAU = 1.5
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """Strategies of levels 0…K.
+
+    Attributes
+    ----------
+    sender, receiver : tuple of ndarray
+        ``sigma_k[t, m]`` and ``rho_k[m, a]`` with logit noise (what each level plays).
+    sender_noiseless, receiver_noiseless : tuple of ndarray
+        The tilde strategies: exact best responses, ties split evenly (what higher levels
+        believe lower levels play).
+    """
+
+    sender: tuple[NDArray[np.float64], ...]
+    receiver: tuple[NDArray[np.float64], ...]
+    sender_noiseless: tuple[NDArray[np.float64], ...]
+    receiver_noiseless: tuple[NDArray[np.float64], ...]
+
+
+def poisson_shares(tau: float, levels: int) -> NDArray[np.float64]:
+    """Poisson(τ) probabilities of 0…``levels``, truncated and renormalised.
+
+    Examples
+    --------
+    >>> poisson_shares(1.0, 2).round(4).tolist()     # (1, 1, 1/2) / 2.5
+    [0.4, 0.4, 0.2]
+    """
+    k = np.arange(levels + 1)
+    log_f = k * np.log(tau) - gammaln(k + 1)
+    f = np.exp(log_f - log_f.max())
+    return f / f.sum()
+
+
+def _mix(weights: NDArray[np.float64], strategies: list[NDArray[np.float64]]
+         ) -> NDArray[np.float64]:
+    if weights.size == 1:
+        return strategies[0]
+    return np.tensordot(weights, np.stack(strategies), axes=1)
+
+
+def hierarchy(
+    game: Game, levels: int, lambda_s: float, lambda_r: float,
+    l0_sender: str = "truthful", l0_receiver: str = "credulous",
+    beliefs: NDArray[np.float64] | None = None,
+) -> Hierarchy:
+    """Strategies of levels 0…``levels`` of a level-k or cognitive hierarchy.
+
+    Parameters
+    ----------
+    game : Game
+    levels : int
+        Highest level K.
+    lambda_s, lambda_r : float
+        Logit precisions (``np.inf``: best response).
+    l0_sender : {"truthful", "uniform"}
+    l0_receiver : {"credulous", "uniform"}
+    beliefs : ndarray, shape (K + 1, K + 1), optional
+        Row k gives the weights level k puts on levels 0…k−1 (only the first k entries are
+        read; they must sum to one). Default: level k believes everyone is level k − 1
+        (level-k). Cognitive hierarchy passes normalised Poisson weights.
+
+    Returns
+    -------
+    Hierarchy
+
+    Examples
+    --------
+    >>> from cheaptalk.games import crawford_sobel
+    >>> h = hierarchy(crawford_sobel(bias=1.2), 2, np.inf, np.inf)
+    >>> h.sender[1].argmax(axis=1).tolist()     # L1 sender: say one state higher
+    [1, 2, 3, 4, 4]
+    >>> (h.receiver[2].argmax(axis=1) + 1).tolist()   # L2 receiver discounts (action values)
+    [5, 1, 3, 5, 8]
+    """
+    n_t, n_m, n_a = game.shape
+    if l0_sender == "truthful":
+        sigma0 = np.zeros((n_t, n_m))
+        sigma0[np.arange(n_t), game.truthful_message] = 1.0
+    elif l0_sender == "uniform":
+        sigma0 = np.full((n_t, n_m), 1.0 / n_m)
+    else:
+        raise ValueError(f"l0_sender must be one of {_L0_SENDERS}, got {l0_sender!r}")
+    if l0_receiver == "credulous":
+        values = game.receiver_values(game.literal)
+        rho0 = logit(values, lambda_r)
+        rho0_tilde = rho0 if np.isinf(lambda_r) else best_response(values)
+    elif l0_receiver == "uniform":
+        rho0 = rho0_tilde = np.full((n_m, n_a), 1.0 / n_a)
+    else:
+        raise ValueError(f"l0_receiver must be one of {_L0_RECEIVERS}, got {l0_receiver!r}")
+
+    sigma, rho = [sigma0], [rho0]
+    sigma_t, rho_t = [sigma0], [rho0_tilde]
+    for k in range(1, levels + 1):
+        if beliefs is None:
+            w = np.ones(1)
+            lower = slice(k - 1, k)
+        else:
+            w = np.asarray(beliefs[k, :k], dtype=float)
+            lower = slice(0, k)
+        # Sender: values against the (mixture of) noiseless lower-level receivers.
+        vs = game.sender_values(_mix(w, rho_t[lower]))
+        s_tilde = best_response(vs)
+        sigma.append(s_tilde if np.isinf(lambda_s) else logit(vs, lambda_s))
+        sigma_t.append(s_tilde)
+        # Receiver: Bayes posterior under the (mixture of) noiseless lower-level senders.
+        vr = game.receiver_values(game.posterior(_mix(w, sigma_t[lower])))
+        r_tilde = best_response(vr)
+        rho.append(r_tilde if np.isinf(lambda_r) else logit(vr, lambda_r))
+        rho_t.append(r_tilde)
+    return Hierarchy(tuple(sigma), tuple(rho), tuple(sigma_t), tuple(rho_t))
+
+
+class _HierarchyModel(Model):
+    """Common parts of level-k and cognitive hierarchy."""
+
+    def __init__(self, levels: int = 3, l0_sender: str = "truthful",
+                 l0_receiver: str = "credulous") -> None:
+        if isinstance(levels, bool) or not isinstance(levels, int | np.integer) or levels < 1:
+            raise ValueError(f"levels must be an integer >= 1, got {levels!r}")
+        if l0_sender not in _L0_SENDERS:
+            raise ValueError(f"l0_sender must be one of {_L0_SENDERS}, got {l0_sender!r}")
+        if l0_receiver not in _L0_RECEIVERS:
+            raise ValueError(
+                f"l0_receiver must be one of {_L0_RECEIVERS}, got {l0_receiver!r}")
+        self.levels = int(levels)
+        self.l0_sender = l0_sender
+        self.l0_receiver = l0_receiver
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        """Type names ``("L0", …, "LK")``."""
+        return tuple(f"L{k}" for k in range(self.levels + 1))
+
+    def _precisions(self, p: Mapping[str, float]) -> tuple[float, float]:
+        return (check_precision(self.name, "lambda_s", p["lambda_s"]),
+                check_precision(self.name, "lambda_r", p["lambda_r"]))
+
+    @staticmethod
+    def _types(h: Hierarchy, names: tuple[str, ...], shares_s: NDArray[np.float64],
+               shares_r: NDArray[np.float64], common: bool) -> tuple[Type, ...]:
+        if common:
+            return tuple(Type(n, float(w), sender=s, receiver=r)
+                         for n, w, s, r in zip(names, shares_s, h.sender, h.receiver,
+                                               strict=True))
+        senders = [Type(n, float(w), sender=s)
+                   for n, w, s in zip(names, shares_s, h.sender, strict=True)]
+        receivers = [Type(n, float(w), receiver=r)
+                     for n, w, r in zip(names, shares_r, h.receiver, strict=True)]
+        return tuple(senders + receivers)
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return f"{type(self).__name__}({opts})"
+
+
+class LevelK(_HierarchyModel):
+    """Level-k model: level k best-responds to noiseless level k − 1 (SPEC §3.2).
+
+    Parameters
+    ----------
+    levels : int, default 3
+        Highest level K; types are ``"L0"``…``"LK"``.
+    l0_sender : {"truthful", "uniform"}
+        Level-0 sender: tells the truth, or picks a message uniformly.
+    l0_receiver : {"credulous", "uniform"}
+        Level-0 receiver: logit response to the literal reading, or uniform.
+    shares : {"common", "per_role"}
+        ``"common"``: parameters ``p0…pK`` shared by both roles (each type carries a sender
+        and a receiver strategy). ``"per_role"``: ``p0_s…pK_s`` (senders) and
+        ``p0_r…pK_r`` (receivers); each type then carries one role's strategy.
+
+    Notes
+    -----
+    Parameters: the shares (each in [0, 1], summing to 1 within 1e-6 per role), then
+    ``lambda_s`` and ``lambda_r`` (≥ 0, ``inf`` allowed).
+
+    Examples
+    --------
+    >>> from cheaptalk.games import crawford_sobel
+    >>> model = LevelK()
+    >>> game = crawford_sobel(bias=1.2)
+    >>> model.parameter_names(game)
+    ('p0', 'p1', 'p2', 'p3', 'lambda_s', 'lambda_r')
+    >>> pred = model.predict(game, model.default_params(game))
+    >>> [ty.name for ty in pred.types]
+    ['L0', 'L1', 'L2', 'L3']
+    >>> LevelK(levels=1, shares="per_role").parameter_names(game)
+    ('p0_s', 'p1_s', 'p0_r', 'p1_r', 'lambda_s', 'lambda_r')
+    """
+
+    name = "levelk"
+    description = ("Level-k: truthful L0 sender, credulous L0 receiver; level k best-responds "
+                   "to level k-1 with logit noise")
+
+    def __init__(self, levels: int = 3, l0_sender: str = "truthful",
+                 l0_receiver: str = "credulous", shares: str = "common") -> None:
+        super().__init__(levels, l0_sender, l0_receiver)
+        if shares not in _SHARES:
+            raise ValueError(f"shares must be one of {_SHARES}, got {shares!r}")
+        self.shares = shares
+
+    def share_names(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Names of the sender shares and of the receiver shares (equal if common)."""
+        ks = range(self.levels + 1)
+        if self.shares == "common":
+            names = tuple(f"p{k}" for k in ks)
+            return names, names
+        return tuple(f"p{k}_s" for k in ks), tuple(f"p{k}_r" for k in ks)
+
+    def parameter_names(self, game: Game) -> tuple[str, ...]:
+        s, r = self.share_names()
+        shares = s if self.shares == "common" else s + r
+        return (*shares, "lambda_s", "lambda_r")
+
+    def default_params(self, game: Game) -> dict[str, float]:
+        """Shares: Poisson(1.5) truncated at K; ``lambda_s = 0.5``, ``lambda_r = 0.2``."""
+        shares = poisson_shares(DEFAULT_TAU, self.levels)
+        s, r = self.share_names()
+        out = {n: float(v) for n, v in zip(s, shares, strict=True)}
+        out.update({n: float(v) for n, v in zip(r, shares, strict=True)})
+        out.update(lambda_s=DEFAULT_LAMBDA_S, lambda_r=DEFAULT_LAMBDA_R)
+        return out
+
+    def check(self, game: Game, params: Mapping[str, float]
+              ) -> tuple[dict[str, float], NDArray[np.float64], NDArray[np.float64]]:
+        """Validated parameters, sender shares and receiver shares."""
+        p = self.check_params(game, params)
+        s, r = self.share_names()
+        shares_s = check_shares(self.name, s, [p[n] for n in s])
+        shares_r = shares_s if r == s else check_shares(self.name, r, [p[n] for n in r])
+        self._precisions(p)
+        return p, shares_s, shares_r
+
+    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+        p, shares_s, shares_r = self.check(game, params)
+        lam_s, lam_r = self._precisions(p)
+        h = hierarchy(game, self.levels, lam_s, lam_r, self.l0_sender, self.l0_receiver)
+        types = self._types(h, self.level_names, shares_s, shares_r, self.shares == "common")
+        return Prediction(game, types, model=self.name, params=p)
+
+
+class CognitiveHierarchy(_HierarchyModel):
+    """Cognitive hierarchy: level k responds to the Poisson(τ) mixture of levels below.
+
+    Parameters
+    ----------
+    levels : int, default 3
+        Highest level K; population shares are Poisson(τ) truncated at K, renormalised.
+    l0_sender : {"truthful", "uniform"}
+    l0_receiver : {"credulous", "uniform"}
+
+    Notes
+    -----
+    Parameters ``tau`` (> 0, finite), ``lambda_s``, ``lambda_r`` (≥ 0, ``inf`` allowed).
+
+    Examples
+    --------
+    >>> from cheaptalk.games import crawford_sobel
+    >>> model = CognitiveHierarchy(levels=2)
+    >>> game = crawford_sobel()
+    >>> pred = model.predict(game, {"tau": 1.0, "lambda_s": 1.0, "lambda_r": 1.0})
+    >>> [round(ty.weight, 3) for ty in pred.types]
+    [0.4, 0.4, 0.2]
+    """
+
+    name = "ch"
+    description = ("Cognitive hierarchy: level k best-responds to the Poisson(tau) mixture of "
+                   "levels 0..k-1")
+
+    def parameter_names(self, game: Game) -> tuple[str, ...]:
+        return ("tau", "lambda_s", "lambda_r")
+
+    def default_params(self, game: Game) -> dict[str, float]:
+        """``tau = 1.5``, ``lambda_s = 0.5``, ``lambda_r = 0.2``."""
+        return {"tau": DEFAULT_TAU, "lambda_s": DEFAULT_LAMBDA_S,
+                "lambda_r": DEFAULT_LAMBDA_R}
+
+    def beliefs(self, tau: float) -> NDArray[np.float64]:
+        """``g[k, j]``: weight level k puts on level j < k (rows normalised over j < k)."""
+        f = poisson_shares(tau, self.levels)
+        g = np.tril(np.broadcast_to(f, (self.levels + 1, self.levels + 1)), k=-1)
+        total = g.sum(axis=1, keepdims=True)
+        return np.divide(g, total, out=np.zeros_like(g), where=total > 0)
+
+    def check(self, game: Game, params: Mapping[str, float]) -> dict[str, float]:
+        """Validated parameters."""
+        p = self.check_params(game, params)
+        check_positive(self.name, "tau", p["tau"])
+        self._precisions(p)
+        return p
+
+    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+        p = self.check(game, params)
+        lam_s, lam_r = self._precisions(p)
+        h = hierarchy(game, self.levels, lam_s, lam_r, self.l0_sender, self.l0_receiver,
+                      beliefs=self.beliefs(p["tau"]))
+        shares = poisson_shares(p["tau"], self.levels)
+        types = self._types(h, self.level_names, shares, shares, True)
+        return Prediction(game, types, model=self.name, params=p)

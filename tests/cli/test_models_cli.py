@@ -1,0 +1,91 @@
+"""simulate / predict / fit / compare from the command line, for every model."""
+
+import json
+
+import pandas as pd
+import pytest
+from helpers import assert_bad_input
+
+from cheaptalk.data import load_data, load_design
+from cheaptalk.models import available_models
+
+MODELS = sorted(available_models())
+
+
+@pytest.mark.parametrize("design", ["crawford_sobel", "forecast_sharing", "binary_deception"])
+@pytest.mark.parametrize("model", MODELS)
+def test_predict_every_model_on_bundled_designs(run, tmp_path, design, model):
+    out = tmp_path / "p.json"
+    r = run("predict", "--design", design, "--model", model, "--json", out)
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    for key in ("states", "messages", "actions", "population", "types"):
+        assert key in doc
+    d = load_design(design)
+    g = d.game(d.treatments[0])
+    assert len(doc["population"]["sender"]) == g.n_states
+    assert len(doc["population"]["receiver"][0]) == g.n_actions
+    for ty in doc["types"]:
+        assert set(ty) >= {"name", "weight", "sender", "receiver"}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_simulate_then_validate_round_trip(run, tmp_path, model):
+    out = tmp_path / "sim.csv"
+    r = run("simulate", "--design", "crawford_sobel", "--model", model, "--seed", 3,
+            "--subjects", 4, "--rounds", 5, "--out", out)
+    assert r.exit_code == 0, r.output
+    written = pd.read_csv(out)
+    assert (written["session"] == "synthetic").all()
+    r = run("validate", "--design", "crawford_sobel", "--data", out)
+    assert r.exit_code == 0 and "labelled synthetic" in r.output
+    back = load_data(out, load_design("crawford_sobel")).table
+    pd.testing.assert_frame_equal(back.reset_index(drop=True), written, check_dtype=False)
+    again = tmp_path / "sim2.csv"
+    run("simulate", "--design", "crawford_sobel", "--model", model, "--seed", 3,
+        "--subjects", 4, "--rounds", 5, "--out", again)
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_simulate_forecast_with_params_file(run, tmp_path):
+    params = tmp_path / "p.json"
+    params.write_text(json.dumps({"p0": 0.1, "p1": 0.5, "p2": 0.3, "p3": 0.1,
+                                  "lambda_s": 0.3, "lambda_r": 0.3}))
+    out = tmp_path / "sim.parquet"
+    r = run("simulate", "--design", "forecast_sharing", "--model", "levelk", "--params", params,
+            "--subjects", 3, "--rounds", 2, "--out", out)
+    assert r.exit_code == 0, r.output
+    assert len(load_data(out, load_design("forecast_sharing")).table) == 4 * 3 * 2
+
+
+@pytest.mark.parametrize("content,fragment", [
+    ('{"p0": 0.5, "p1": 0.5, "p2": 0.3, "p3": 0.1, "lambda_s": 1, "lambda_r": 1}', "sum to 1"),
+    ('{"p0": 1, "lambda_s": 1}', "missing parameter"),
+    ('{"q": 1}', "unknown parameter"),
+    ('{"p0": 0.25, "p1": 0.25, "p2": 0.25, "p3": 0.25, "lambda_s": -1, "lambda_r": 1}',
+     "lambda_s"),
+    ("[1, 2]", "JSON object"),
+    ("{oops", "invalid JSON"),
+])
+def test_bad_params_file(run, tmp_path, content, fragment):
+    params = tmp_path / "p.json"
+    params.write_text(content)
+    r = run("simulate", "--design", "crawford_sobel", "--model", "levelk", "--params", params,
+            "--out", tmp_path / "x.csv")
+    assert_bad_input(r, fragment)
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_unknown_model_and_treatment(run, tmp_path):
+    assert_bad_input(run("predict", "--design", "crawford_sobel", "--model", "levelq"),
+                     "unknown model 'levelq'")
+    assert_bad_input(run("predict", "--design", "crawford_sobel", "--model", "trust",
+                         "--treatment", "zz"), "treatment 'zz' is not in the design")
+
+
+def test_simulate_refuses_to_overwrite(run, tmp_path):
+    out = tmp_path / "mine.csv"
+    out.write_text("precious")
+    assert_bad_input(run("simulate", "--design", "crawford_sobel", "--model", "trust", "--out",
+                         out), "--force")
+    assert out.read_text() == "precious"
