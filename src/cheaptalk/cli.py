@@ -522,7 +522,10 @@ def power(
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="cheaptalk")
+    from cheaptalk._threads import single_blas_thread
+
+    with single_blas_thread():
+        app(prog_name="cheaptalk")
 
 
 if __name__ == "__main__":  # pragma: no cover

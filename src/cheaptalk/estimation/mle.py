@@ -25,9 +25,10 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import optimize
 
+from cheaptalk._threads import single_blas_thread
 from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.interactions import Dataset
-from cheaptalk.models.base import Model
+from cheaptalk.models.base import Model, ParameterError
 
 from .likelihood import ROLES, Evaluation, Likelihood
 from .parameters import ParameterSpace
@@ -35,6 +36,8 @@ from .parameters import ParameterSpace
 __all__ = ["FitResults", "MaximumLikelihood"]
 
 _FD_STEP = 1e-5
+#: Step across a profiled (non-smooth) coordinate in the free space.
+_PROFILE_STEP = 0.05
 
 
 @dataclass
@@ -143,7 +146,13 @@ class FitResults:
             f"Log-likelihood: {self.llf:.2f}    AIC: {self.aic:.2f}    BIC: {self.bic:.2f}",
             f"Decisions: {self.nobs}    Subjects: {self.n_subjects}    "
             f"Units (subject, role): {self.n_units}    Free parameters: {self.df_model}    "
-            f"Tremble: {self.epsilon:g}",
+            f"Tremble: {self.epsilon:g}" + (
+                "    Quadrature: " + ", ".join(
+                    f"{k} = {v}" for k, v in self.convergence["quadrature"].items()
+                    if k.startswith("n_"))
+                + f" (doubling moves llf by "
+                  f"{self.convergence['quadrature']['loglik_change_when_doubled']:.2g})"
+                if "quadrature" in self.convergence else ""),
             f"Converged: {'yes' if self.converged else 'NO'} "
             f"({self.convergence.get('message', '')}; "
             f"{self.convergence.get('starts_agreeing', '?')}/"
@@ -169,6 +178,8 @@ class FitResults:
             f"{k} {v:.2f}" for k, v in self.llf_by_role.items()))
         lines.append("Log-likelihood by treatment: " + ", ".join(
             f"{k} {v:.2f}" for k, v in self.llf_by_treatment.items()))
+        if "warning" in self.convergence:
+            lines.append(f"WARNING: {self.convergence['warning']}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -202,6 +213,7 @@ class MaximumLikelihood:
         self.epsilon = epsilon
         self.likelihood = Likelihood(model, dataset, rows=rows, epsilon=epsilon,
                                      subjects=subjects)
+        self._selection = {"rows": rows, "subjects": subjects}
         game = self.likelihood.games[self.likelihood.treatments[0]]
         self.game = game
         self.space = ParameterSpace(list(model.parameter_names(game)), model.bounds(game),
@@ -209,6 +221,11 @@ class MaximumLikelihood:
         self._analytic = model.predict_with_pullback(game, model.default_params(game))[1] \
             is not None
         self.n_evaluations = 0
+        nonsmooth = set(model.nonsmooth_parameters(game)) - set(self.space.fixed)
+        self._profiled = [i for i, n in enumerate(self.space.free_names)
+                          if n.split(" ")[-1] in nonsmooth]
+        if len(self._profiled) > 1:
+            raise ValueError("at most one non-smooth parameter can be profiled")
 
     # ------------------------------------------------------------ objective
     def loglike(self, params: Mapping[str, float]) -> float:
@@ -218,16 +235,21 @@ class MaximumLikelihood:
     def _objective(self, x: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         self.n_evaluations += 1
         theta = self.space.to_natural(x)
-        if self._analytic:
-            with np.errstate(all="ignore"):
-                ev = self.likelihood.evaluate(theta, gradient=True)
-            assert ev.gradient is not None
-            g_nat = np.array([ev.gradient.get(n, 0.0) for n in self.space.names])
-            g = self.space.jacobian(x).T @ g_nat
-            f = ev.loglik
-        else:
-            f = self.likelihood.evaluate(theta).loglik
-            g = self._numerical_gradient(x)
+        try:
+            if self._analytic:
+                with np.errstate(all="ignore"):
+                    ev = self.likelihood.evaluate(theta, gradient=True)
+                assert ev.gradient is not None
+                g_nat = np.array([ev.gradient.get(n, 0.0) for n in self.space.names])
+                g = self.space.jacobian(x).T @ g_nat
+                f = ev.loglik
+            else:
+                f = self.likelihood.evaluate(theta).loglik
+                g = self._numerical_gradient(x)
+        except ParameterError:
+            # Outside a joint constraint the transforms cannot express (e.g. point masses
+            # alpha_p0 + alpha_p1 <= 1): a steep wall pushes the optimiser back.
+            f, g = -np.inf, np.zeros_like(x)
         if not np.isfinite(f) or not np.all(np.isfinite(g)):
             # Push the optimiser back towards the origin of the free space.
             return 1e12 + float(x @ x), 2.0 * x
@@ -270,18 +292,19 @@ class MaximumLikelihood:
         maxiter: int = 500, standard_errors: bool = True,
     ) -> FitResults:
         """Maximise the likelihood from several starts; return :class:`FitResults`."""
+        with single_blas_thread():
+            return self._fit(start, n_starts, seed, maxiter, standard_errors)
+
+    def _fit(
+        self, start: Mapping[str, float] | None, n_starts: int, seed: int | None,
+        maxiter: int, standard_errors: bool,
+    ) -> FitResults:
         if self.space.size == 0:
             x_best = np.zeros(0)
             runs = []
         else:
-            runs = []
-            for x0 in self.start_values(max(1, n_starts), seed, start):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    res = optimize.minimize(self._objective, x0, jac=True, method="L-BFGS-B",
-                                            options={"maxiter": maxiter, "gtol": 1e-6,
-                                                     "ftol": 1e-12})
-                runs.append(res)
+            runs = [self._optimize(x0, maxiter)
+                    for x0 in self.start_values(max(1, n_starts), seed, start)]
             best = min(runs, key=lambda r: r.fun)
             x_best = best.x
         theta = self.space.to_natural(x_best)
@@ -294,6 +317,12 @@ class MaximumLikelihood:
         if runs:
             best_f = min(r.fun for r in runs)
             grad = self._objective(x_best)[1]
+            grad[self._profiled] = 0.0  # no gradient across the jumps of a profiled parameter
+            if self._profiled:
+                convergence["profiled"] = (
+                    f"{', '.join(self.space.free_names[j] for j in self._profiled)}: the "
+                    "likelihood jumps with it (best responses switch), so it is maximised "
+                    "by a profile search (grid, then Brent) instead of by its gradient")
             convergence.update({
                 "message": str(best.message),
                 "iterations": int(best.nit),
@@ -311,17 +340,88 @@ class MaximumLikelihood:
         convergence["converged"] = converged
         return self._results(x_best, ev, converged, convergence, standard_errors)
 
+    def _lbfgs(self, fun: Any, x0: NDArray[np.float64], maxiter: int) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
+                                     options={"maxiter": maxiter, "gtol": 1e-6, "ftol": 1e-12})
+
+    def _optimize(self, x0: NDArray[np.float64], maxiter: int) -> Any:
+        """L-BFGS with exact gradients; a profile search over a non-smooth coordinate."""
+        if not self._profiled:
+            return self._lbfgs(self._objective, x0, maxiter)
+        j = self._profiled[0]
+        rest = np.array([i for i in range(x0.size) if i != j], dtype=np.intp)
+        warm = {"x": x0.copy()}
+        inner_runs: dict[float, Any] = {}
+
+        def inner(u: float) -> float:
+            u = float(u)
+            if u in inner_runs:
+                return inner_runs[u].fun
+            x = warm["x"].copy()
+            x[j] = u
+
+            def fun(z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+                x[rest] = z
+                f, g = self._objective(x)
+                return f, g[rest]
+
+            res = self._lbfgs(fun, x[rest], maxiter) if rest.size else None
+            full = x.copy()
+            if res is not None:
+                full[rest] = res.x
+            f = res.fun if res is not None else self._objective(full)[0]
+            out = optimize.OptimizeResult(x=full, fun=f, success=res is None or res.success,
+                                          nit=0 if res is None else res.nit,
+                                          message="" if res is None else res.message)
+            inner_runs[u] = out
+            if f <= min(r.fun for r in inner_runs.values()):
+                warm["x"] = full
+            return f
+
+        spacing = 0.5
+        grid = x0[j] + spacing * np.arange(-4, 5)
+        for u in grid:
+            inner(u)
+        u_best = min(inner_runs, key=lambda u: inner_runs[u].fun)
+        warm["x"] = inner_runs[u_best].x
+        found = optimize.minimize_scalar(inner, bounds=(u_best - spacing, u_best + spacing),
+                                         method="bounded", options={"xatol": 1e-3})
+        best = min(inner_runs.values(), key=lambda r: r.fun)
+        best.success = bool(best.success and found.success)
+        best.message = (f"profile search over {self.space.free_names[j]} "
+                        f"({len(inner_runs)} inner fits): {best.message}")
+        best.nit = sum(r.nit for r in inner_runs.values())
+        return best
+
     # ------------------------------------------------------------- inference
+    def _step(self, i: int) -> float:
+        """Difference step in the free space: wide across a profiled (jumping) coordinate."""
+        return _PROFILE_STEP if i in self._profiled else _FD_STEP * 10
+
     def _hessian_free(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Hessian of the log-likelihood in the free space (differences of the gradient)."""
+        """Hessian of the log-likelihood in the free space (differences of the gradient).
+
+        A profiled coordinate has no useful gradient (the likelihood jumps with it): its
+        diagonal entry comes from second differences of the log-likelihood over a wide step,
+        which averages over the jumps.
+        """
         k = x.size
         h = np.zeros((k, k))
         for i in range(k):
             e = np.zeros(k)
-            e[i] = _FD_STEP * 10
+            e[i] = self._step(i)
             gp = -self._objective(x + e)[1]
             gm = -self._objective(x - e)[1]
             h[:, i] = (gp - gm) / (2 * e[i])
+        for j in self._profiled:
+            e = np.zeros(k)
+            e[j] = self._step(j)
+            f0, fp, fm = (-self._objective(x)[0], -self._objective(x + e)[0],
+                          -self._objective(x - e)[0])
+            h[j, :] = h[:, j]
+            h[j, j] = (fp - 2 * f0 + fm) / e[j] ** 2
         return 0.5 * (h + h.T)
 
     def _subject_scores(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -330,7 +430,7 @@ class MaximumLikelihood:
         scores = np.zeros((lik.n_subjects, x.size))
         for i in range(x.size):
             e = np.zeros(x.size)
-            e[i] = _FD_STEP * 10
+            e[i] = self._step(i)
             up = lik.subject_loglik(lik.evaluate(self.space.to_natural(x + e)))
             down = lik.subject_loglik(lik.evaluate(self.space.to_natural(x - e)))
             scores[:, i] = (up - down) / (2 * e[i])
@@ -369,6 +469,17 @@ class MaximumLikelihood:
         bse = pd.Series(np.sqrt(np.clip(np.diag(cov), 0, None)), index=names)
         bse_s = pd.Series(np.sqrt(np.clip(np.diag(cov_s), 0, None)), index=names)
         derived, derived_se = self._derived(theta, cov_s)
+        finer = self.model.refined() if standard_errors else None
+        if finer is not None:
+            fine_ll = Likelihood(finer, self.dataset, epsilon=self.epsilon,
+                                 **self._selection).evaluate(theta).loglik
+            change = abs(fine_ll - ev.loglik)
+            convergence["quadrature"] = {**self.model.quadrature(),
+                                         "loglik_change_when_doubled": change}
+            if change >= 0.01:
+                convergence["warning"] = (
+                    f"doubling the quadrature nodes moves the log-likelihood by {change:.3g} "
+                    "(>= 0.01): raise n_alpha / n_beta")
         lik = self.likelihood
         return FitResults(
             model=self.model, params=params, bse=bse, bse_sandwich=bse_s,

@@ -189,6 +189,26 @@ class Model(ABC):
                 groups.setdefault(found.group(1) or "", []).append(name)
         return [tuple(g) for g in groups.values()]
 
+    def nonsmooth_parameters(self, game: Game) -> tuple[str, ...]:
+        """Parameters the likelihood is not smooth in (estimation profiles them).
+
+        Default none. Cognitive hierarchy's ``tau`` is one: the levels' best responses to the
+        Poisson(τ) mixture switch as τ moves, so the likelihood jumps.
+        """
+        return ()
+
+    def quadrature(self) -> dict[str, int]:
+        """Quadrature node counts of continuous type distributions (default none)."""
+        return {}
+
+    def refined(self) -> Model | None:
+        """The same model with twice the quadrature nodes (``None`` if it has none).
+
+        Used to check quadrature accuracy: SPEC §3.3 asks that doubling the nodes move the
+        log-likelihood by less than 0.01.
+        """
+        return None
+
     def derived(self, params: Mapping[str, float]) -> dict[str, float]:
         """Quantities derived from the parameters and reported with every fit (default none)."""
         return {}

@@ -21,16 +21,25 @@ Parameters: ``pi`` ∈ [0, 1], the trust parameters (``alpha_a``, ``alpha_b``, `
 ``beta_sigma`` [, ``alpha_p0``, ``alpha_p1``, ``beta_p0``]), the strategic-model parameters
 (``p0…pK`` — or ``p0_s…``/``p0_r…`` — for level-k, ``tau`` for cognitive hierarchy), then
 ``lambda_s``, ``lambda_r``.
+
+Exact derivatives: the components' pullbacks receive the weight adjoints scaled by π
+(trust types) and 1 − π (strategic types) and the strategy adjoints unchanged;
+:math:`\bar\pi = \sum_{\text{trust}}\bar w_k w_k - \sum_{\text{strategic}}\bar w_k w_k`
+(component weights :math:`w_k`), and the shared precisions sum both components'
+contributions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+from numpy.typing import NDArray
+
 from cheaptalk.games.base import Game
 
 from ._common import check_interval
-from .base import Model, ParameterError, Prediction, Type
+from .base import Model, ParameterError, Prediction, Pullback, Type
 from .levelk import CognitiveHierarchy, LevelK
 from .trust import Trust, derived_quantities
 
@@ -96,6 +105,22 @@ class Combination(Model):
     def _own(self, model: Model, game: Game) -> tuple[str, ...]:
         return tuple(n for n in model.parameter_names(game) if n not in _LAMBDAS)
 
+    def nonsmooth_parameters(self, game: Game) -> tuple[str, ...]:
+        """Those of the strategic component (``tau`` with ``strategic="ch"``)."""
+        return self.levelk.nonsmooth_parameters(game)
+
+    def quadrature(self) -> dict[str, int]:
+        """The trust component's node counts."""
+        return self.trust.quadrature()
+
+    def refined(self) -> Combination:
+        """The same mixture with the trust component's nodes doubled."""
+        finer = self.trust.refined()
+        return Combination(levels=self.levels, l0_sender=self.l0_sender,
+                           l0_receiver=self.l0_receiver, shares=self.shares,
+                           lie_cost=self.lie_cost, point_masses=self.point_masses,
+                           n_alpha=finer.n_alpha, n_beta=finer.n_beta, strategic=self.strategic)
+
     def parameter_names(self, game: Game) -> tuple[str, ...]:
         return ("pi", *self._own(self.trust, game), *self._own(self.levelk, game), *_LAMBDAS)
 
@@ -119,13 +144,8 @@ class Combination(Model):
         strategic = {n: p[n] for n in self.levelk.parameter_names(game)}
         return pi, trust, strategic
 
-    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
-        pi, trust_p, strategic_p = self.split(game, params)
-        try:
-            trust = self.trust.predict(game, trust_p)
-            strategic = self.levelk.predict(game, strategic_p)
-        except ParameterError as err:
-            raise ParameterError(f"{self.name} ({err})") from None
+    def _assemble(self, game: Game, pi: float, trust: Prediction, strategic: Prediction,
+                  trust_p: dict[str, float], strategic_p: dict[str, float]) -> Prediction:
         types = tuple(
             [Type(t.name, pi * t.weight, t.sender, t.receiver) for t in trust.types]
             + [Type(t.name, (1.0 - pi) * t.weight, t.sender, t.receiver)
@@ -133,6 +153,52 @@ class Combination(Model):
         p = {"pi": pi, **trust_p, **strategic_p}
         return Prediction(game, types, model=self.name,
                           params={n: p[n] for n in self.parameter_names(game)})
+
+    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+        pi, trust_p, strategic_p = self.split(game, params)
+        try:
+            trust = self.trust.predict(game, trust_p)
+            strategic = self.levelk.predict(game, strategic_p)
+        except ParameterError as err:
+            raise ParameterError(f"{self.name} ({err})") from None
+        return self._assemble(game, pi, trust, strategic, trust_p, strategic_p)
+
+    def predict_with_pullback(self, game: Game, params: Mapping[str, float]
+                              ) -> tuple[Prediction, Pullback]:
+        r"""The prediction and its exact vector–Jacobian product.
+
+        The components' pullbacks get the weight adjoints scaled by :math:`\pi` (trust
+        types) and :math:`1 - \pi` (strategic types); strategy adjoints pass unchanged.
+        :math:`\bar\pi = \sum_{\text{trust}} \bar w_k w_k - \sum_{\text{strategic}}
+        \bar w_k w_k` (component weights), and the shared precisions collect both
+        components' contributions.
+        """
+        pi, trust_p, strategic_p = self.split(game, params)
+        try:
+            trust, trust_pb = self.trust.predict_with_pullback(game, trust_p)
+            strategic, strategic_pb = self.levelk.predict_with_pullback(game, strategic_p)
+        except ParameterError as err:
+            raise ParameterError(f"{self.name} ({err})") from None
+        pred = self._assemble(game, pi, trust, strategic, trust_p, strategic_p)
+        n_trust = len(trust.types)
+        w_trust = np.array([t.weight for t in trust.types])
+        w_strategic = np.array([t.weight for t in strategic.types])
+        names = self.parameter_names(game)
+
+        def pullback(w_bar: NDArray[np.float64], sender_bars: list[NDArray[np.float64] | None],
+                     receiver_bars: list[NDArray[np.float64] | None]) -> dict[str, float]:
+            w_bar = np.asarray(w_bar, dtype=float)
+            wt_bar, ws_bar = w_bar[:n_trust], w_bar[n_trust:]
+            out = {"pi": float(wt_bar @ w_trust - ws_bar @ w_strategic)}
+            for part in (trust_pb(pi * wt_bar, list(sender_bars[:n_trust]),
+                                  list(receiver_bars[:n_trust])),
+                         strategic_pb((1.0 - pi) * ws_bar, list(sender_bars[n_trust:]),
+                                      list(receiver_bars[n_trust:]))):
+                for name, value in part.items():
+                    out[name] = out.get(name, 0.0) + value
+            return {n: out[n] for n in names}
+
+        return pred, pullback
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())

@@ -51,6 +51,28 @@ spread proportionally rather than lumped on level :math:`K`).
 
 Precisions :math:`\lambda_S, \lambda_R \ge 0` are per currency unit; ``inf`` gives exact best
 responses. Trembles are not part of the prediction (SPEC §1).
+
+**Exact derivatives** (``predict_with_pullback``, :func:`hierarchy_vjp`). For a logit
+strategy :math:`P = \operatorname{logit}(U, \lambda)` and an adjoint :math:`\bar P`, let
+:math:`g = P \odot (\bar P - \sum_y \bar P_y P_y)` row by row; then
+:math:`\bar\lambda = \langle g, U\rangle` and :math:`\bar U = \lambda g`. The noiseless
+strategies are exact best responses, piecewise constant in every parameter: their
+derivative is zero except on the measure-zero set where a best response switches between
+tied choices (a kink of the likelihood, where the returned derivative is the one-sided
+value of the current branch). Hence
+
+* level-k: the values :math:`U` of every level do not depend on parameters, so only
+  :math:`\bar\lambda_S = \sum_{k\ge1}\langle g^S_k, U_S\rangle` and
+  :math:`\bar\lambda_R` (levels :math:`k \ge 1` and the credulous L0 receiver) are
+  non-zero, and the shares enter only the weights: :math:`\bar p_k = \bar w_k`;
+* cognitive hierarchy: τ moves the population shares,
+  :math:`\partial w_k/\partial\tau = w_k (k - \sum_j j w_j)/\tau`, *and* the belief
+  weights :math:`g_{kj}`, :math:`\dot g_{kj} = g_{kj}(j - \sum_{i<k} i\,g_{ki})/\tau`, which
+  move the values of levels :math:`k \ge 2` smoothly (the mixtures are smooth in τ even
+  though their components are not): :math:`\dot U_S = U_S(\sum_j \dot g_{kj}\tilde\rho_j)`
+  and :math:`\dot U_R = U_R(\dot q)`, :math:`\dot q` the derivative of the Bayes posterior
+  along :math:`\sum_j \dot g_{kj}\tilde\sigma_j` (zero off path). With a precision of
+  ``inf`` the corresponding strategies are best responses and carry no derivative.
 """
 
 from __future__ import annotations
@@ -66,9 +88,10 @@ from cheaptalk.choice import best_response, logit
 from cheaptalk.games.base import Game
 
 from ._common import check_positive, check_precision, check_shares
-from .base import Model, Prediction, Type
+from .base import Model, Prediction, Pullback, Type
 
-__all__ = ["CognitiveHierarchy", "Hierarchy", "LevelK", "hierarchy", "poisson_shares"]
+__all__ = ["CognitiveHierarchy", "Hierarchy", "LevelK", "hierarchy", "hierarchy_vjp",
+           "poisson_shares"]
 
 _L0_SENDERS = ("truthful", "uniform")
 _L0_RECEIVERS = ("credulous", "uniform")
@@ -92,12 +115,18 @@ class Hierarchy:
     sender_noiseless, receiver_noiseless : tuple of ndarray
         The tilde strategies: exact best responses, ties split evenly (what higher levels
         believe lower levels play).
+    sender_values, receiver_values : tuple of (ndarray or None)
+        The values each level's strategy responds to, ``US[t, m]`` and ``UR[m, a]``
+        (``None`` for a level-0 strategy that is not a logit response); used by the
+        pullbacks.
     """
 
     sender: tuple[NDArray[np.float64], ...]
     receiver: tuple[NDArray[np.float64], ...]
     sender_noiseless: tuple[NDArray[np.float64], ...]
     receiver_noiseless: tuple[NDArray[np.float64], ...]
+    sender_values: tuple[NDArray[np.float64] | None, ...] = ()
+    receiver_values: tuple[NDArray[np.float64] | None, ...] = ()
 
 
 def poisson_shares(tau: float, levels: int) -> NDArray[np.float64]:
@@ -163,6 +192,7 @@ def hierarchy(
         sigma0 = np.full((n_t, n_m), 1.0 / n_m)
     else:
         raise ValueError(f"l0_sender must be one of {_L0_SENDERS}, got {l0_sender!r}")
+    values: NDArray[np.float64] | None = None
     if l0_receiver == "credulous":
         values = game.receiver_values(game.literal)
         rho0 = logit(values, lambda_r)
@@ -174,6 +204,8 @@ def hierarchy(
 
     sigma, rho = [sigma0], [rho0]
     sigma_t, rho_t = [sigma0], [rho0_tilde]
+    sigma_v: list[NDArray[np.float64] | None] = [None]
+    rho_v: list[NDArray[np.float64] | None] = [values]
     for k in range(1, levels + 1):
         if beliefs is None:
             w = np.ones(1)
@@ -186,12 +218,95 @@ def hierarchy(
         s_tilde = best_response(vs)
         sigma.append(s_tilde if np.isinf(lambda_s) else logit(vs, lambda_s))
         sigma_t.append(s_tilde)
+        sigma_v.append(vs)
         # Receiver: Bayes posterior under the (mixture of) noiseless lower-level senders.
         vr = game.receiver_values(game.posterior(_mix(w, sigma_t[lower])))
         r_tilde = best_response(vr)
         rho.append(r_tilde if np.isinf(lambda_r) else logit(vr, lambda_r))
         rho_t.append(r_tilde)
-    return Hierarchy(tuple(sigma), tuple(rho), tuple(sigma_t), tuple(rho_t))
+        rho_v.append(vr)
+    return Hierarchy(tuple(sigma), tuple(rho), tuple(sigma_t), tuple(rho_t),
+                     tuple(sigma_v), tuple(rho_v))
+
+
+def _logit_adjoint(p: NDArray[np.float64], bar: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``g = P * (bar - sum(bar * P))`` row by row: the logit VJP divided by the precision."""
+    return p * (bar - np.sum(bar * p, axis=-1, keepdims=True))
+
+
+def hierarchy_vjp(
+    game: Game, h: Hierarchy, lambda_s: float, lambda_r: float,
+    sender_bars: list[NDArray[np.float64] | None],
+    receiver_bars: list[NDArray[np.float64] | None],
+    beliefs: NDArray[np.float64] | None = None,
+    beliefs_dot: NDArray[np.float64] | None = None,
+) -> tuple[float, float, float]:
+    r"""Vector–Jacobian product of :func:`hierarchy` with respect to its parameters.
+
+    The noiseless strategies are treated as constants: they are exact best responses,
+    piecewise constant in every parameter (their derivative is zero except on the
+    measure-zero set of parameter values where a best response changes between tied
+    choices, where it does not exist).
+
+    Parameters
+    ----------
+    game : Game
+    h : Hierarchy
+        The result of :func:`hierarchy` with the same precisions and ``beliefs``.
+    lambda_s, lambda_r : float
+    sender_bars, receiver_bars : list of (ndarray or None), length K + 1
+        Adjoints of ``h.sender[k]`` and ``h.receiver[k]`` (``None``: zero).
+    beliefs : ndarray, shape (K + 1, K + 1), optional
+        The mixture weights passed to :func:`hierarchy` (``None``: level-k).
+    beliefs_dot : ndarray, shape (K + 1, K + 1), optional
+        Derivative of ``beliefs`` with respect to a scalar parameter (cognitive hierarchy's
+        τ); its contribution is the third result.
+
+    Returns
+    -------
+    (float, float, float)
+        Adjoints of ``lambda_s``, ``lambda_r`` and of the scalar behind ``beliefs_dot``
+        (0 when ``beliefs_dot`` is ``None``).
+
+    Notes
+    -----
+    With :math:`g = P \odot (\bar P - \sum \bar P P)` for a logit strategy
+    :math:`P = \operatorname{logit}(U, \lambda)`, :math:`\bar\lambda = \langle g, U\rangle`
+    and :math:`\bar U = \lambda g`. Through the belief weights (cognitive hierarchy) the
+    values move as :math:`\dot U_S = U_S(\sum_j \dot g_{kj}\tilde\rho_j)` and
+    :math:`\dot U_R = U_R(\dot q)` with :math:`\dot q` the derivative of the Bayes
+    posterior along :math:`\dot\sigma = \sum_j \dot g_{kj}\tilde\sigma_j`.
+    """
+    lam_s_bar = lam_r_bar = tau_bar = 0.0
+    prior = game.prior
+    for k, (sigma, bar) in enumerate(zip(h.sender, sender_bars, strict=True)):
+        values = h.sender_values[k]
+        if bar is None or values is None or np.isinf(lambda_s):
+            continue
+        g = _logit_adjoint(sigma, bar)
+        lam_s_bar += float(np.sum(g * values))
+        if beliefs_dot is not None and k >= 2 and lambda_s > 0:
+            rho_dot = np.tensordot(beliefs_dot[k, :k], np.stack(h.receiver_noiseless[:k]),
+                                   axes=1)
+            tau_bar += lambda_s * float(np.sum(g * game.sender_values(rho_dot)))
+    for k, (rho, bar) in enumerate(zip(h.receiver, receiver_bars, strict=True)):
+        values = h.receiver_values[k]
+        if bar is None or values is None or np.isinf(lambda_r):
+            continue
+        g = _logit_adjoint(rho, bar)
+        lam_r_bar += float(np.sum(g * values))
+        if beliefs_dot is not None and beliefs is not None and k >= 2 and lambda_r > 0:
+            lower = np.stack(h.sender_noiseless[:k])
+            joint = prior[:, None] * np.tensordot(beliefs[k, :k], lower, axes=1)  # [t, m]
+            joint_dot = prior[:, None] * np.tensordot(beliefs_dot[k, :k], lower, axes=1)
+            total, total_dot = joint.sum(axis=0), joint_dot.sum(axis=0)
+            on_path = total > 0
+            safe = np.where(on_path, total, 1.0)
+            q = joint.T / safe[:, None]
+            q_dot = (joint_dot.T - q * total_dot[:, None]) / safe[:, None]  # [m, t]
+            q_dot[~on_path] = 0.0  # off path: the prior, whatever the weights
+            tau_bar += lambda_r * float(np.sum(g * game.receiver_values(q_dot)))
+    return lam_s_bar, lam_r_bar, tau_bar
 
 
 class _HierarchyModel(Model):
@@ -315,12 +430,47 @@ class LevelK(_HierarchyModel):
         self._precisions(p)
         return p, shares_s, shares_r
 
-    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+    def _compute(self, game: Game, params: Mapping[str, float]
+                 ) -> tuple[Prediction, Hierarchy, float, float]:
         p, shares_s, shares_r = self.check(game, params)
         lam_s, lam_r = self._precisions(p)
         h = hierarchy(game, self.levels, lam_s, lam_r, self.l0_sender, self.l0_receiver)
         types = self._types(h, self.level_names, shares_s, shares_r, self.shares == "common")
-        return Prediction(game, types, model=self.name, params=p)
+        return Prediction(game, types, model=self.name, params=p), h, lam_s, lam_r
+
+    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+        return self._compute(game, params)[0]
+
+    def predict_with_pullback(self, game: Game, params: Mapping[str, float]
+                              ) -> tuple[Prediction, Pullback]:
+        r"""The prediction and its exact vector–Jacobian product.
+
+        Shares enter only the type weights, so :math:`\bar p_k = \bar w_k` (natural
+        parameters; the estimator applies its own simplex transform). The strategies of
+        levels :math:`k \ge 1` respond with logit noise to values that do not depend on any
+        parameter (noiseless lower levels), and so does the credulous L0 receiver: only
+        :math:`\lambda_S, \lambda_R` move them (see :func:`hierarchy_vjp`). With
+        ``shares="per_role"`` the sender types come first, then the receiver types.
+        """
+        pred, h, lam_s, lam_r = self._compute(game, params)
+        n = self.levels + 1
+        s_names, r_names = self.share_names()
+        common = self.shares == "common"
+
+        def pullback(w_bar: NDArray[np.float64], sender_bars: list[NDArray[np.float64] | None],
+                     receiver_bars: list[NDArray[np.float64] | None]) -> dict[str, float]:
+            w_bar = np.asarray(w_bar, dtype=float)
+            out = {name: float(w_bar[k]) for k, name in enumerate(s_names)}
+            if common:
+                s_bars, r_bars = list(sender_bars[:n]), list(receiver_bars[:n])
+            else:
+                out.update({name: float(w_bar[n + k]) for k, name in enumerate(r_names)})
+                s_bars, r_bars = list(sender_bars[:n]), list(receiver_bars[n:])
+            out["lambda_s"], out["lambda_r"], _ = hierarchy_vjp(game, h, lam_s, lam_r,
+                                                                s_bars, r_bars)
+            return out
+
+        return pred, pullback
 
 
 class CognitiveHierarchy(_HierarchyModel):
@@ -351,6 +501,10 @@ class CognitiveHierarchy(_HierarchyModel):
     description = ("Cognitive hierarchy: level k best-responds to the Poisson(tau) mixture of "
                    "levels 0..k-1")
 
+    def nonsmooth_parameters(self, game: Game) -> tuple[str, ...]:
+        """``tau``: best responses to the Poisson(τ) mixture switch as τ moves."""
+        return ("tau",)
+
     def parameter_names(self, game: Game) -> tuple[str, ...]:
         return ("tau", "lambda_s", "lambda_r")
 
@@ -373,11 +527,55 @@ class CognitiveHierarchy(_HierarchyModel):
         self._precisions(p)
         return p
 
-    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+    def beliefs_derivative(self, tau: float) -> NDArray[np.float64]:
+        r"""Derivative of :meth:`beliefs` with respect to τ.
+
+        :math:`\dot g_{kj} = g_{kj}\,(j - \sum_{i<k} g_{ki}\, i) / \tau`, because
+        :math:`g_{kj} \propto \tau^j / j!` over :math:`j < k`.
+        """
+        g = self.beliefs(tau)
+        j = np.arange(self.levels + 1, dtype=float)
+        return g * (j[None, :] - (g @ j)[:, None]) / tau
+
+    def _compute(self, game: Game, params: Mapping[str, float]
+                 ) -> tuple[Prediction, Hierarchy, NDArray[np.float64], dict[str, float]]:
         p = self.check(game, params)
         lam_s, lam_r = self._precisions(p)
+        beliefs = self.beliefs(p["tau"])
         h = hierarchy(game, self.levels, lam_s, lam_r, self.l0_sender, self.l0_receiver,
-                      beliefs=self.beliefs(p["tau"]))
+                      beliefs=beliefs)
         shares = poisson_shares(p["tau"], self.levels)
         types = self._types(h, self.level_names, shares, shares, True)
-        return Prediction(game, types, model=self.name, params=p)
+        return Prediction(game, types, model=self.name, params=p), h, beliefs, p
+
+    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+        return self._compute(game, params)[0]
+
+    def predict_with_pullback(self, game: Game, params: Mapping[str, float]
+                              ) -> tuple[Prediction, Pullback]:
+        r"""The prediction and its exact vector–Jacobian product.
+
+        τ moves (i) the population shares, :math:`\partial w_k / \partial\tau =
+        w_k (k - \sum_j j\,w_j) / \tau`, and (ii) the belief weights :math:`g_{kj}` of
+        levels :math:`k \ge 2`, hence the *values* their logit strategies respond to (see
+        :func:`hierarchy_vjp`). The noiseless best responses that make up those mixtures
+        are piecewise constant in τ: their derivative is zero except on the measure-zero
+        set of τ where a best response switches between tied choices (there the likelihood
+        has a kink and the derivative returned is the one-sided value of the current
+        branch).
+        """
+        pred, h, beliefs, p = self._compute(game, params)
+        lam_s, lam_r, tau = p["lambda_s"], p["lambda_r"], p["tau"]
+        shares = np.array([ty.weight for ty in pred.types])
+        k = np.arange(self.levels + 1, dtype=float)
+        shares_dot = shares * (k - shares @ k) / tau
+        beliefs_dot = self.beliefs_derivative(tau)
+
+        def pullback(w_bar: NDArray[np.float64], sender_bars: list[NDArray[np.float64] | None],
+                     receiver_bars: list[NDArray[np.float64] | None]) -> dict[str, float]:
+            ls, lr, tb = hierarchy_vjp(game, h, lam_s, lam_r, list(sender_bars),
+                                       list(receiver_bars), beliefs, beliefs_dot)
+            tb += float(np.asarray(w_bar, dtype=float) @ shares_dot)
+            return {"tau": tb, "lambda_s": ls, "lambda_r": lr}
+
+        return pred, pullback
