@@ -49,3 +49,24 @@ class Toy(Model):
 
     def bounds(self, game):
         return {"q": (0.0, 1.0), "lambda_s": (0.0, np.inf), "lambda_r": (0.0, np.inf)}
+
+
+class Honest(Toy):
+    """Toy restricted to q = 1 (nested; fewer parameters)."""
+
+    def parameter_names(self, game):
+        return ("lambda_s", "lambda_r")
+
+    def default_params(self, game):
+        return {"lambda_s": 0.5, "lambda_r": 0.5}
+
+    def _parts(self, game, params):
+        return Toy._parts(self, game, {**params, "q": 1.0 - 1e-12})
+
+    def check_params(self, game, params):
+        return dict(params)
+
+    def predict_with_pullback(self, game, params):
+        pred, pb = Toy.predict_with_pullback(self, game, {**params, "q": 1.0 - 1e-12})
+        return pred, lambda *a: {k: v for k, v in pb(*a).items() if k != "q"}
+

@@ -298,14 +298,10 @@ def _run_comparison(d: Design, ds: Any, models: list[str], folds: int, seed: int
     with Progress(SpinnerColumn(), TextColumn("{task.description:<48}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:
-        task = bar.add_task("starting", total=total)
-        first = [True]
+        task = bar.add_task(f"fitting {len(models)} models", total=total)
 
         def step(msg: str) -> None:
-            if not first[0]:
-                bar.advance(task)
-            first[0] = False
-            bar.update(task, description=msg)
+            bar.update(task, description=msg, advance=1)
 
         return compare([get_model(m) for m in models], ds, folds=folds, seed=seed,
                        n_starts=starts, epsilon=epsilon, progress=step)

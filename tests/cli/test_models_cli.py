@@ -4,10 +4,10 @@ import json
 
 import pandas as pd
 import pytest
-from helpers import assert_bad_input
 
 from cheaptalk.data import load_data, load_design
 from cheaptalk.models import available_models
+from helpers import assert_bad_input
 
 MODELS = sorted(available_models())
 

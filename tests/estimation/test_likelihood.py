@@ -2,13 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import logsumexp
-from toy_model import Toy
 
 from cheaptalk.choice import tremble
 from cheaptalk.data import load_design, validate_table
 from cheaptalk.estimation.likelihood import Likelihood
 from cheaptalk.estimation.mle import MaximumLikelihood
 from cheaptalk.simulation import Simulation
+from toy_model import Toy
 
 TRUE = {"q": 0.6, "lambda_s": 0.8, "lambda_r": 0.3}
 
@@ -84,32 +84,12 @@ def test_fixed_parameters_are_not_estimated(cs_data):
 
 
 def test_compare_runs_cv_loto_and_vuong(cs_data):
-    from toy_model import Toy
-
     from cheaptalk.estimation.compare import compare
-
-    class Honest(Toy):
-        """Toy restricted to q = 1 (nested; fewer parameters)."""
-
-        def parameter_names(self, game):
-            return ("lambda_s", "lambda_r")
-
-        def default_params(self, game):
-            return {"lambda_s": 0.5, "lambda_r": 0.5}
-
-        def _parts(self, game, params):
-            return Toy._parts(self, game, {**params, "q": 1.0 - 1e-12})
-
-        def check_params(self, game, params):
-            return dict(params)
-
-        def predict_with_pullback(self, game, params):
-            pred, pb = Toy.predict_with_pullback(self, game, {**params, "q": 1.0 - 1e-12})
-            return pred, lambda *a: {k: v for k, v in pb(*a).items() if k != "q"}
+    from toy_model import Honest, Toy
 
     toy, honest = Toy(), Honest()
     toy.name, honest.name = "toy", "honest"  # instance names (not registered)
-    c = compare([toy, honest], cs_data, folds=3, n_starts=1)
+    c = compare([toy, honest], cs_data, folds=3, n_starts=1, jobs=2)
     table = c.table()
     assert list(table.index) == ["toy", "honest"]
     assert c.best_bic == "toy"  # data come from the toy with q = 0.6

@@ -84,14 +84,21 @@ def diagnostics(
             continue
         game = dataset.design.game(g)
         preds = {name: f.model.predict(game, f.params.to_dict()) for name, f in fits.items()}
-        for measure, x_idx, y_vals, x_grid, strat_of in (
+        # Model means of the message given each state, and of the action given each message.
+        means = {
+            "message by state": {n: tremble(p.sender, epsilon) @ game.messages
+                                 for n, p in preds.items()},
+            "action by message": {n: tremble(p.receiver, epsilon) @ game.actions
+                                  for n, p in preds.items()},
+        }
+        for measure, x_idx, y_vals, x_grid in (
             ("message by state", dataset.state[sel], t["message"].to_numpy()[sel],
-             game.states, lambda p: tremble(p.sender, epsilon) @ game.messages),
+             game.states),
             ("action by message", dataset.message[sel], t["action"].to_numpy()[sel],
-             game.messages, lambda p: tremble(p.receiver, epsilon) @ game.actions),
+             game.messages),
         ):
             b, labels = _bins(x_grid, x_grid[x_idx])
-            expected = {name: strat_of(p)[x_idx] for name, p in preds.items()}
+            expected = {name: m[x_idx] for name, m in means[measure].items()}
             for i, label in enumerate(labels):
                 inside = b == i
                 if not inside.any():
@@ -172,10 +179,43 @@ class Comparison:
         }
 
 
+def _fit_task(args: tuple) -> tuple[Any, ...]:
+    """One fit, for a worker process: full sample, a CV fold or a left-out treatment."""
+    key, model, dataset, epsilon, start, n_starts, seed, rows, subjects, held = args
+    est = MaximumLikelihood(model, dataset, epsilon=epsilon, rows=rows, subjects=subjects)
+    full = held is None
+    fit = est.fit(start=start, n_starts=n_starts, seed=seed, standard_errors=full)
+    if full:
+        return key, fit
+    test = Likelihood(model, dataset, epsilon=epsilon, **held)
+    return key, (test.evaluate(fit.params.to_dict()).loglik, test.n_decisions)
+
+
+def _run(tasks: list[tuple], jobs: int, say: Progress, label: Callable[[Any], str]
+         ) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    if jobs <= 1 or len(tasks) <= 1:
+        for t in tasks:
+            key, value = _fit_task(t)
+            say(label(key) + " done")
+            out[key] = value
+        return out
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        futures = {pool.submit(_fit_task, t): t[0] for t in tasks}
+        for fut in as_completed(futures):
+            say(label(futures[fut]) + " done")
+            key, value = fut.result()
+            out[key] = value
+    return out
+
+
 def compare(
     models: Sequence[Model] | Mapping[str, Model], dataset: Dataset, folds: int = 5,
     leave_one_treatment_out: bool = True, seed: int = 0, n_starts: int = 3,
     epsilon: float = DEFAULT_TREMBLE, progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> Comparison:
     """Fit every model and compare them (see the module docstring).
 
@@ -191,56 +231,62 @@ def compare(
     n_starts : int
         Starts of each full-sample fit (held-out fits start from the full-sample estimate).
     progress : callable, optional
-        Called with a short description before each fit.
+        Called with a short description as each fit ends.
+    jobs : int, optional
+        Worker processes for the fits (default: all cores; 1 runs everything here). The
+        results do not depend on it.
     """
+    import os
+
     named = dict(models) if isinstance(models, Mapping) else {m.name: m for m in models}
     say = progress or (lambda _msg: None)
-    fits: dict[str, FitResults] = {}
-    for name, model in named.items():
-        say(f"fitting {name}")
-        fits[name] = MaximumLikelihood(model, dataset, epsilon=epsilon).fit(
-            n_starts=n_starts, seed=seed)
+    jobs = jobs or os.cpu_count() or 1
+    full = [((name,), model, dataset, epsilon, None, n_starts, seed, None, None, None)
+            for name, model in named.items()]
+    fits: dict[str, FitResults] = {
+        key[0]: fit for key, fit in _run(full, jobs, say, lambda k: f"fitting {k[0]}").items()}
+    fits = {name: fits[name] for name in named}
     names = list(fits)
     vuong = [vuong_test(fits[a], fits[b]) for i, a in enumerate(names) for b in names[i + 1:]]
 
     lik_all = Likelihood(next(iter(named.values())), dataset, epsilon=epsilon)
     subjects = np.array(lik_all.subjects, dtype=object)
-    cv: dict[str, float] = {}
     notes: list[str] = []
+    held_out: list[tuple] = []
     if folds and folds > 1:
         if subjects.size < folds:
             notes.append(f"cross-validation skipped: {subjects.size} subjects < {folds} folds")
+            folds = 0
         else:
-            rng = np.random.default_rng(seed)
-            fold_of = rng.permutation(np.arange(subjects.size) % folds)
+            fold_of = np.random.default_rng(seed).permutation(np.arange(subjects.size) % folds)
             for name, model in named.items():
-                total, count = 0.0, 0
+                start = fits[name].params.to_dict()
                 for k in range(folds):
-                    say(f"cross-validating {name}: fold {k + 1}/{folds}")
-                    train = set(subjects[fold_of != k])
-                    test = set(subjects[fold_of == k])
-                    est = MaximumLikelihood(model, dataset, epsilon=epsilon, subjects=train)
-                    fit = est.fit(start=fits[name].params.to_dict(), n_starts=1,
-                                  standard_errors=False)
-                    held = Likelihood(model, dataset, epsilon=epsilon, subjects=test)
-                    total += held.evaluate(fit.params.to_dict()).loglik
-                    count += held.n_decisions
-                cv[name] = total / count
-    loto: dict[str, dict[str, float]] = {}
+                    held_out.append((("cv", name, k), model, dataset, epsilon, start, 1, seed,
+                                     None, set(subjects[fold_of != k]),
+                                     {"subjects": set(subjects[fold_of == k])}))
     treatments = lik_all.treatments
-    if leave_one_treatment_out and len(treatments) > 1:
-        g_of_row = dataset.table["treatment"].to_numpy()
+    g_of_row = dataset.table["treatment"].to_numpy()
+    loto_on = leave_one_treatment_out and len(treatments) > 1
+    if loto_on:
         for name, model in named.items():
-            loto[name] = {}
+            start = fits[name].params.to_dict()
             for g in treatments:
-                say(f"leave-one-treatment-out {name}: {g}")
-                est = MaximumLikelihood(model, dataset, epsilon=epsilon,
-                                        rows=np.flatnonzero(g_of_row != g))
-                fit = est.fit(start=fits[name].params.to_dict(), n_starts=1,
-                              standard_errors=False)
-                held = Likelihood(model, dataset, epsilon=epsilon,
-                                  rows=np.flatnonzero(g_of_row == g))
-                loto[name][g] = held.evaluate(fit.params.to_dict()).loglik / held.n_decisions
+                held_out.append((("loto", name, g), model, dataset, epsilon, start, 1, seed,
+                                 np.flatnonzero(g_of_row != g), None,
+                                 {"rows": np.flatnonzero(g_of_row == g)}))
+    scores = _run(held_out, jobs, say, lambda k: (
+        f"cross-validating {k[1]}: fold {k[2] + 1}/{folds}" if k[0] == "cv"
+        else f"leave-one-treatment-out {k[1]}: {k[2]}"))
+    cv: dict[str, float] = {}
+    loto: dict[str, dict[str, float]] = {}
+    for name in named:
+        if folds and folds > 1:
+            parts = [scores[("cv", name, k)] for k in range(folds)]
+            cv[name] = sum(p[0] for p in parts) / sum(p[1] for p in parts)
+        if loto_on:
+            loto[name] = {g: scores[("loto", name, g)][0] / scores[("loto", name, g)][1]
+                          for g in treatments}
     synthetic = bool("session" in dataset.table.columns
                      and (dataset.table["session"].astype(str) == "synthetic").all())
     return Comparison(

@@ -44,7 +44,7 @@ from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
 
-__all__ = ["Evaluation", "Likelihood", "ROLES"]
+__all__ = ["ROLES", "Evaluation", "Likelihood"]
 
 ROLES = ("sender", "receiver")
 

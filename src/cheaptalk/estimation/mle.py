@@ -344,7 +344,7 @@ class MaximumLikelihood:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
-                                     options={"maxiter": maxiter, "gtol": 1e-6, "ftol": 1e-12})
+                                     options={"maxiter": maxiter, "gtol": 1e-5, "ftol": 1e-10})
 
     def _optimize(self, x0: NDArray[np.float64], maxiter: int) -> Any:
         """L-BFGS with exact gradients; a profile search over a non-smooth coordinate."""

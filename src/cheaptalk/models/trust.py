@@ -452,7 +452,7 @@ class Trust(Model):
         lam_s, lam_r = p["lambda_s"], p["lambda_r"]
         masses = self.point_masses
         n_ra, n_sb = s.alpha.size, s.beta.size
-        x, wa_c = alpha_quadrature(p["alpha_a"], p["alpha_b"], self.n_alpha)
+        _, wa_c = alpha_quadrature(p["alpha_a"], p["alpha_b"], self.n_alpha)
         z, wb_c = _normal_grid(self.n_beta)
         beta_c = s.beta[1:] if masses else s.beta
         # d beta_j / d mu (zero where the node is capped).
