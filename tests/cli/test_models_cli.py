@@ -29,21 +29,22 @@ def test_predict_every_model_on_bundled_designs(run, tmp_path, design, model):
         assert set(ty) >= {"name", "weight", "sender", "receiver"}
 
 
+@pytest.mark.parametrize("design", ["crawford_sobel", "forecast_sharing", "binary_deception"])
 @pytest.mark.parametrize("model", MODELS)
-def test_simulate_then_validate_round_trip(run, tmp_path, model):
+def test_simulate_then_validate_round_trip(run, tmp_path, model, design):
     out = tmp_path / "sim.csv"
-    r = run("simulate", "--design", "crawford_sobel", "--model", model, "--seed", 3,
-            "--subjects", 4, "--rounds", 5, "--out", out)
+    r = run("simulate", "--design", design, "--model", model, "--seed", 3,
+            "--subjects", 3, "--rounds", 4, "--out", out)
     assert r.exit_code == 0, r.output
     written = pd.read_csv(out)
     assert (written["session"] == "synthetic").all()
-    r = run("validate", "--design", "crawford_sobel", "--data", out)
+    r = run("validate", "--design", design, "--data", out)
     assert r.exit_code == 0 and "labelled synthetic" in r.output
-    back = load_data(out, load_design("crawford_sobel")).table
+    back = load_data(out, load_design(design)).table
     pd.testing.assert_frame_equal(back.reset_index(drop=True), written, check_dtype=False)
     again = tmp_path / "sim2.csv"
-    run("simulate", "--design", "crawford_sobel", "--model", model, "--seed", 3,
-        "--subjects", 4, "--rounds", 5, "--out", again)
+    run("simulate", "--design", design, "--model", model, "--seed", 3,
+        "--subjects", 3, "--rounds", 4, "--out", again)
     assert again.read_bytes() == out.read_bytes()
 
 

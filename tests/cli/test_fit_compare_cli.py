@@ -1,0 +1,65 @@
+import json
+
+import pytest
+from helpers import assert_bad_input
+
+SPEC_MODEL_KEYS = {"name", "loglik", "n_params", "aic", "bic", "params", "se",
+                   "loglik_by_role", "loglik_by_treatment", "cv_loglik_per_decision"}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from cheaptalk.cli import app
+
+    out = tmp_path_factory.mktemp("d") / "sim.csv"
+    r = CliRunner().invoke(app, ["simulate", "--design", "crawford_sobel", "--model", "levelk",
+                                 "--subjects", "8", "--rounds", "15", "--seed", "4",
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_fit_prints_summary_and_writes_json(run, tmp_path, data):
+    out = tmp_path / "fit.json"
+    r = run("fit", "--design", "crawford_sobel", "--data", data, "--model", "levelk",
+            "--json", out, "--starts", "1")
+    assert r.exit_code == 0, r.output
+    assert "Log-likelihood" in r.output and "lambda_s" in r.output
+    doc = json.loads(out.read_text())
+    assert doc["name"] == "levelk" and doc["converged"] is True
+    assert set(doc["params"]) == {"p0", "p1", "p2", "p3", "lambda_s", "lambda_r"}
+    # the fit JSON feeds back into simulate
+    again = tmp_path / "again.csv"
+    r = run("simulate", "--design", "crawford_sobel", "--model", "levelk", "--params", out,
+            "--out", again, "--subjects", "2", "--rounds", "2")
+    assert r.exit_code == 0, r.output
+
+
+def test_compare_json_has_every_spec_key(run, tmp_path, data):
+    out = tmp_path / "cmp.json"
+    r = run("compare", "--design", "crawford_sobel", "--data", data, "--models",
+            "levelk,trust", "--folds", "2", "--json", out, "--starts", "1",
+            "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    assert {"models", "vuong", "best_bic", "n_decisions", "n_subjects"} <= set(doc)
+    for m in doc["models"]:
+        assert SPEC_MODEL_KEYS <= set(m)
+    assert {"a", "b", "z", "p"} <= set(doc["vuong"][0])
+    assert doc["best_bic"] == "levelk"  # the data come from level-k
+    assert (tmp_path / "rep" / "comparison.csv").exists()
+
+
+def test_compare_bad_model_list(run, tmp_path, data):
+    assert_bad_input(run("compare", "--design", "crawford_sobel", "--data", data, "--models",
+                         "levelk,trsut", "--json", tmp_path / "x.json"), "unknown model 'trsut'")
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_fit_bad_data(run, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("treatment,round,sender,receiver,state,message\nd05,1,a,b,1,1\n")
+    assert_bad_input(run("fit", "--design", "crawford_sobel", "--data", bad, "--model",
+                         "trust"), "missing required column 'action'")
