@@ -368,7 +368,12 @@ def compare(
     force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
 ) -> None:
     """Fit several models and compare them: AIC/BIC, Vuong, cross-validation, LOTO."""
-    from cheaptalk.report.tables import comparison_text, prepare_folder, write_json, write_tables
+    from cheaptalk.report.tables import (
+        comparison_text,
+        prepare_folder,
+        write_json,
+        write_report,
+    )
 
     d = load_design(design)
     ds = load_data(data, d)
@@ -381,8 +386,9 @@ def compare(
     write_json(c.to_dict(), json_out)
     console.print(f"Wrote {json_out}.")
     if report is not None:
-        write_tables(c, report)
-        console.print(f"Wrote the report to {report}/.")
+        with console.status("drawing the report…"):
+            page = write_report(c, ds, report)
+        console.print(f"Wrote the report to {report}/ (open {page}).")
 
 
 @app.command()
@@ -399,7 +405,7 @@ def demo(
     """The whole study on the bundled design and bundled SYNTHETIC data: fit every model,
     compare them in and out of sample, write the report."""
     from cheaptalk.demo import DEMO_TRUTH, demo_data_path
-    from cheaptalk.report.tables import comparison_text, prepare_folder, write_tables
+    from cheaptalk.report.tables import comparison_text, prepare_folder, write_report
 
     d = load_design(DEMO_TRUTH["design"])
     ds = load_data(demo_data_path(), d)
@@ -420,8 +426,9 @@ def demo(
             if k in f.params:
                 console.print(f"  {k:<10} true {truth[k]:>7.3g}   estimate {f.params[k]:>7.3g}"
                               f"   (se {f.bse_sandwich[k]:.2g})")
-    write_tables(c, report)
-    console.print(f"Wrote the report to {report}/.")
+    with console.status("drawing the report…"):
+        page = write_report(c, ds, report)
+    console.print(f"Wrote the report to {report}/ (open {page}).")
 
 
 @app.command()

@@ -1,9 +1,9 @@
 import json
 
 import pandas as pd
-from helpers import assert_bad_input
 
 from cheaptalk.demo import DEMO_TRUTH, demo_data_path, make_demo_data
+from helpers import assert_bad_input
 
 
 def test_bundled_demo_data_is_exactly_what_the_package_generates():
@@ -24,7 +24,8 @@ def test_demo_runs_and_writes_the_report(run, tmp_path):
     assert "DATA: SYNTHETIC" in r.output and "Best by BIC: trust" in r.output
     for name in ("comparison.csv", "comparison.json", "parameters.csv", "vuong.csv",
                  "posterior_types.csv", "diagnostics.csv", "summary.txt",
-                 "leave_one_treatment_out.csv"):
+                 "leave_one_treatment_out.csv", "index.html", "comparison.tex",
+                 "report_vs_state.png"):
         assert (report / name).stat().st_size > 0, name
     doc = json.loads((report / "comparison.json").read_text())
     assert doc["synthetic"] is True and doc["n_decisions"] == 3840

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+
 from helpers import assert_bad_input
 
 SPEC_MODEL_KEYS = {"name", "loglik", "n_params", "aic", "bic", "params", "se",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pygambit as gbt
 import pytest
@@ -62,13 +60,10 @@ def test_principal_branch_is_babbling_in_cheap_talk():
                                                      (game.n_messages, 1)), atol=1e-12)
 
 
-def test_principal_branch_on_the_full_forecast_game_is_fast():
+def test_principal_branch_on_the_full_forecast_game_is_babbling():
     game = forecast_sharing(step=1)
     assert game.shape == (201, 201, 271)
-    start = time.perf_counter()
     pred = AQRE().predict(game, {"lambda": 0.2})
-    elapsed = time.perf_counter() - start
-    assert elapsed < 10.0          # about 0.05-0.5 s; generous for loaded machines
     np.testing.assert_allclose(pred.sender, 1 / 201, atol=1e-12)
     assert logit_residual(game, pred.sender, pred.receiver, 0.2, 0.2) < 1e-10
 

@@ -190,6 +190,19 @@ def test_trust_wide_lying_costs():
     assert_pullback_matches(model, GAMES["forecast25"], params, seed=8)
 
 
+
+@pytest.mark.parametrize("beta_mu, beta_sigma", [
+    (-1.0, 3.0),    # wide: mass beyond both ends of the fixed log-beta grid, lumped there
+    (0.4, 0.05),    # narrower than the grid spacing
+    (-30.0, 2.0),   # centred far below the grid: almost all mass in the bottom node
+])
+def test_trust_fixed_log_beta_grid(beta_mu, beta_sigma):
+    """mu and sigma act only through the weights of the fixed log-beta nodes."""
+    model = Trust(point_masses=True, n_alpha=8, n_beta=13)
+    params = {**TRUST, **MASSES, "beta_mu": beta_mu, "beta_sigma": beta_sigma, **LAMBDAS}
+    assert_pullback_matches(model, GAMES["forecast25"], params, seed=12)
+
+
 # -------------------------------------------------------------------------- combination
 @pytest.mark.parametrize("options, strategic_params", [
     ({"levels": 2}, shares(3)),

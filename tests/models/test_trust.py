@@ -79,8 +79,10 @@ def test_huge_lying_cost_is_truthful(game):
     pred = Trust().predict(game, {"alpha_a": 2.0, "alpha_b": 2.0, "beta_mu": 50.0,
                                   "beta_sigma": 0.5, "lambda_s": 0.5, "lambda_r": 0.2})
     n = game.n_states
+    # All the LogNormal mass lies beyond the top of the fixed log-beta grid: lumped there.
+    assert np.all(pred.sender[np.arange(n), np.arange(n)] > 1 - 1e-12)
     for ty in pred.types:
-        if ty.sender is not None:
+        if ty.sender is not None and ty.weight > 0:
             assert np.all(ty.sender[np.arange(n), np.arange(n)] > 1 - 1e-12)
 
 
@@ -116,10 +118,15 @@ def test_sender_with_linear_cost_matches_formula():
     rho_bar = sum(wi * r for wi, r in zip(w, rhos, strict=True))
     np.testing.assert_allclose(pred.receiver, rho_bar, rtol=1e-10)
     values = np.einsum("ma,ta->tm", rho_bar, us)
-    z = np.linspace(-5, 5, 5)
-    wz = stats.norm.pdf(z) / stats.norm.pdf(z).sum()
-    sig = sum(wi * manual_logit(values - np.exp(0.3 + 0.4 * zz) * np.abs(t[None] - t[:, None]),
-                                0.8) for wi, zz in zip(wz, z, strict=True))
+    # Fixed log-beta grid from log(R / c_max) - 12 to log(R / c_min) + 1 (R: range of uS;
+    # lie costs 2..8); trapezoid weights of N(0.3, 0.4) on the grid extended to all of Z,
+    # each extension point counted at the nearest end node.
+    u = np.linspace(np.log(np.ptp(us) / 8) - 12, np.log(np.ptp(us) / 2) + 1, 5)
+    k = np.arange(-3000, 3005)
+    dens = stats.norm.pdf(u[0] + k * (u[1] - u[0]), 0.3, 0.4)
+    wz = np.array([dens[np.clip(k, 0, 4) == j].sum() for j in range(5)]) / dens.sum()
+    sig = sum(wi * manual_logit(values - np.exp(uu) * np.abs(t[None] - t[:, None]), 0.8)
+              for wi, uu in zip(wz, u, strict=True))
     np.testing.assert_allclose(pred.sender, sig, rtol=1e-10)
 
 
@@ -128,15 +135,18 @@ def test_sender_with_linear_cost_matches_formula():
 def test_lie_cost_options(kind, expected):
     g = crawford_sobel(bias=2.0)
     model = Trust(lie_cost=kind, point_masses=True, n_beta=1)
-    p = {"alpha_a": 1.0, "alpha_b": 1.0, "beta_mu": 0.0, "beta_sigma": 1.0,  # beta = 1 node
+    p = {"alpha_a": 1.0, "alpha_b": 1.0, "beta_mu": 0.0, "beta_sigma": 1.0,  # one beta node
          "alpha_p0": 0.2, "alpha_p1": 0.3, "beta_p0": 0.0, "lambda_s": 0.4, "lambda_r": 1.0}
     pred = model.predict(g, p)
     t = np.array([1, 3, 5, 7, 9.0])
     us = 110 - 10 * np.abs(t[:, None] + 2.0 - np.arange(1, 10.0)) ** 1.4
     values = np.einsum("ma,ta->tm", pred.receiver, us)
     d = t[None, :] - t[:, None]  # v(m) - t
-    (ty,) = [t for t in pred.types if t.name == "trustworthy beta=1"]
-    np.testing.assert_allclose(ty.sender, manual_logit(values - expected(d), 0.4), rtol=1e-10)
+    beta = model.nodes(p, g)[2][1]  # after the point mass at 0
+    (ty,) = [t for t in pred.types if t.sender is not None and "point" not in t.name]
+    assert ty.weight == pytest.approx(1.0)
+    np.testing.assert_allclose(ty.sender, manual_logit(values - beta * expected(d), 0.4),
+                               rtol=1e-10)
 
 
 # ------------------------------------------------------------- characteristic predictions
@@ -164,7 +174,7 @@ def test_capacity_slope_grows_with_trust(game):
     model = Trust()
     pred = model.predict(game, model.default_params(game))
     _, rhos, _ = pred.role_types("receiver")
-    alphas = model.nodes(model.default_params(game))[0]
+    alphas = model.nodes(model.default_params(game), game)[0]
     interior = (game.messages >= 60) & (game.messages <= 200)
     slopes = np.array([np.polyfit(game.messages[interior], (r @ game.actions)[interior], 1)[0]
                        for r in rhos])
@@ -216,7 +226,7 @@ def loglik(pred, data, eps=1e-3):
 def test_default_quadrature_is_accurate(game):
     """Doubling the nodes moves the log-likelihood of 3600 decisions by < 0.01."""
     base = Trust()
-    assert (Trust.n_alpha, Trust.n_beta) == (base.n_alpha, base.n_beta) == (48, 65)
+    assert (Trust.n_alpha, Trust.n_beta) == (base.n_alpha, base.n_beta) == (64, 161)
     params = base.default_params(game)
     data = simulate(game, params)
     ll = loglik(base.predict(game, params), data)
@@ -238,8 +248,20 @@ def test_quadrature_rules():
     x1, _ = alpha_quadrature(2.0, 2.0, 32)
     x2, _ = alpha_quadrature(0.5, 7.0, 32)
     np.testing.assert_array_equal(x1, x2)  # fixed nodes
-    b, w = beta_quadrature(-1.0, 0.7, 65)
-    assert w @ b == pytest.approx(np.exp(-1.0 + 0.7**2 / 2), rel=1e-4)
+    grid = np.linspace(-8.0, 6.0, 113)
+    b, w = beta_quadrature(-1.0, 0.7, grid)
+    assert w.sum() == pytest.approx(1.0)
+    assert w @ b == pytest.approx(np.exp(-1.0 + 0.7**2 / 2), rel=1e-8)
+    b2, w2 = beta_quadrature(2.0, 3.0, grid)
+    np.testing.assert_array_equal(b, b2)  # fixed nodes
+    # Mass beyond the grid is lumped into the end nodes: P(log beta < -8), P(> 6).
+    h = grid[1] - grid[0]
+    assert w2[0] == pytest.approx(stats.norm.cdf((-8.0 + h / 2 - 2.0) / 3.0), rel=1e-3)
+    assert w2[-1] == pytest.approx(stats.norm.sf((6.0 - h / 2 - 2.0) / 3.0), rel=1e-3)
+    # Far outside the grid, or with a tiny sigma, the weights stay a distribution.
+    for mu, sigma in [(-60.0, 0.5), (40.0, 2.0), (0.03, 1e-3)]:
+        _, w3 = beta_quadrature(mu, sigma, grid)
+        assert np.all(w3 >= 0) and w3.sum() == pytest.approx(1.0)
 
 
 def test_derived_quantities(game):
@@ -324,3 +346,34 @@ def test_strategies_are_distributions(a, b, mu, s, lam_s, lam_r, masses, lie):
         for role in ("sender", "receiver"):
             assert sum(t.weight for t in pred.types if getattr(t, role) is not None) \
                 == pytest.approx(1.0)
+
+
+# Estimates on the bundled demo data (trust alone and the combination), and corners of the
+# parameter range: wide LogNormal (sigma up to 3), skewed and concentrated Betas.
+DEMO_TRUST_FIT = {"alpha_a": 1.345, "alpha_b": 0.746, "beta_mu": -2.18, "beta_sigma": 2.449,
+                  "lambda_s": 0.441, "lambda_r": 0.177}
+DEMO_COMB_FIT = {"pi": 0.652, "alpha_a": 5.201, "alpha_b": 3.098, "beta_mu": -1.32,
+                 "beta_sigma": 0.691, "p0": 0.175, "p1": 0.549, "p2": 0.101, "p3": 0.175,
+                 "lambda_s": 0.476, "lambda_r": 0.203}
+
+
+@pytest.mark.parametrize("model_name, params", [
+    ("trust", DEMO_TRUST_FIT),
+    ("combination", DEMO_COMB_FIT),
+    ("trust", None),  # defaults
+    ("trust", {**DEMO_TRUST_FIT, "beta_sigma": 3.0, "alpha_a": 0.5, "alpha_b": 10.0}),
+    ("trust", {**DEMO_TRUST_FIT, "beta_sigma": 0.3, "alpha_a": 10.0, "alpha_b": 0.5}),
+])
+def test_default_quadrature_is_accurate_on_demo_data(model_name, params):
+    """SPEC §3.3: doubling the nodes moves the demo log-likelihood by < 0.01."""
+    from cheaptalk.data import load_data, load_design
+    from cheaptalk.demo import demo_data_path
+    from cheaptalk.estimation import Likelihood
+
+    design = load_design("forecast_sharing")
+    data = load_data(demo_data_path(), design)
+    model = get_model(model_name)
+    params = params or model.default_params(design.game)
+    ll = Likelihood(model, data).evaluate(params).loglik
+    ll2 = Likelihood(model.refined(), data).evaluate(params).loglik
+    assert abs(ll - ll2) < 0.01, (ll, ll2)

@@ -90,7 +90,7 @@ from scipy.special import logsumexp
 
 from cheaptalk.games.base import Game
 
-from .base import Model, ParameterError, Prediction, Type
+from .base import Model, ParameterError, Prediction, Pullback, Type
 
 __all__ = ["AQRE", "AQRESolution", "ConvergenceError", "default_precision", "solve_aqre"]
 
@@ -283,6 +283,27 @@ class _Factor:
         g = self._cap @ ((p.sig * c).sum(axis=1) / p.lam_s)
         v = c - p.lam_s * np.einsum("mts,s->tm", self._k_inv, g)
         return (v[:, 1:] - v[:, :1]).ravel()
+
+    def solve_transpose(self, r: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``J_y^{-T} r`` for ``r`` of shape (N,): the transpose of :meth:`solve`, step by step."""
+        sy, p = self.system, self.point
+        if p.lam_s == 0.0 or not np.any(r):
+            return r.copy()
+        if self._k_inv is None:
+            self._build()
+        assert self._k_inv is not None and self._cap is not None
+        n_t, n_m = sy.n_t, sy.n_m
+        # v -> (v[:, 1:] - v[:, :1]), transposed
+        rr = r.reshape(n_t, n_m - 1)
+        v_bar = np.concatenate([-rr.sum(axis=1, keepdims=True), rr], axis=1)   # [t, m]
+        # v = c - lam_s K_m^{-1} g, g = cap (sum_m sigma c) / lam_s, c = K_m^{-1} b
+        g_bar = -p.lam_s * np.einsum("mts,tm->s", self._k_inv, v_bar)
+        u_bar = self._cap.T @ g_bar
+        c_bar = v_bar + p.sig * (u_bar / p.lam_s)[:, None]
+        b_bar = np.einsum("mts,tm->sm", self._k_inv, c_bar)
+        # b = rr - (sigma . rr) per row, rr = (0, r)
+        rr_bar = b_bar - p.sig * b_bar.sum(axis=1, keepdims=True)
+        return rr_bar[:, 1:].ravel()
 
     def solve_bordered(self, col: NDArray[np.float64], row: NDArray[np.float64], corner: float,
                        rhs: NDArray[np.float64], rhs_last: float
@@ -501,14 +522,21 @@ def solve_aqre(game: Game, lam_s: float, lam_r: float, branch: str = "principal"
     >>> bool(lit.sender[0, 0] > 0.5), lit.residual < 1e-10
     (True, True)
     """
+    return _solve(game, lam_s, lam_r, branch, max_steps)[0]
+
+
+def _solve(game: Game, lam_s: float, lam_r: float, branch: str, max_steps: int = 2000
+           ) -> tuple[AQRESolution, _System, NDArray[np.float64], _Point]:
+    """:func:`solve_aqre`, also returning the system, the unknowns and the final point."""
     if branch not in ("principal", "literal"):
         raise ValueError("branch must be 'principal' or 'literal'")
     if not (0.0 <= lam_s < np.inf and 0.0 <= lam_r < np.inf):
         raise ValueError("precisions must be finite and >= 0")
     system = _System(game, lam_s, lam_r, branch)
     if system.size == 0:    # one message: the sender has nothing to choose
-        p = system.evaluate(np.zeros(0), 1.0)
-        return AQRESolution(p.sig, p.rho, 0.0, 0, True)
+        y = np.zeros(0)
+        p = system.evaluate(y, 1.0)
+        return AQRESolution(p.sig, p.rho, 0.0, 0, True), system, y, p
     y, s, steps, finished = _arclength(system, max_steps)
     if not finished:
         y, more = _monotone(system, y, s)
@@ -517,7 +545,57 @@ def solve_aqre(game: Game, lam_s: float, lam_r: float, branch: str = "principal"
     residual = _residual(game, p.sig, p.rho, lam_s)
     if not residual <= TOLERANCE:
         raise ConvergenceError(f"AQRE ({branch}): residual {residual:.2e} above {TOLERANCE}")
-    return AQRESolution(p.sig, p.rho, residual, steps, finished)
+    return AQRESolution(p.sig, p.rho, residual, steps, finished), system, y, p
+
+
+#: Largest sender log-odds (in absolute value) that counts as the babbling solution.
+_BABBLING_TOL = 1e-9
+
+
+def aqre_vjp(system: _System, y: NDArray[np.float64], p: _Point,
+             sender_bar: NDArray[np.float64] | None, receiver_bar: NDArray[np.float64] | None,
+             babbling_shortcut: bool = True) -> tuple[float, float]:
+    r"""Derivatives ``(dS/dlam_s, dS/dlam_r)`` of ``S = <sender_bar, sigma> + <receiver_bar,
+    rho>`` at an AQRE, by the implicit function theorem (adjoint method).
+
+    With :math:`F(y, \lambda) = 0` the solver's equations, :math:`\bar x = \partial S/\partial y`
+    (through :math:`\sigma(y)` and :math:`\rho(\sigma(y), \lambda_R)`) and
+    :math:`J_y^T z = \bar x`, :math:`dS/d\lambda = \partial S/\partial\lambda - z^T
+    \partial F/\partial\lambda`. The transposed system is solved with the structured
+    factorisation of the Newton solver (:meth:`_Factor.solve_transpose`).
+
+    At the babbling solution (``y = 0``, σ uniform) ``F(0, λ) = 0`` for every λ (every
+    message induces the same receiver response), so the solution stays babbling: σ does not
+    move and ρ moves only through ``lam_r`` at the prior belief. That case needs no
+    factorisation (``babbling_shortcut``), which keeps the principal branch on large games
+    as fast as its prediction.
+    """
+    lam_s, lam_r = p.lam_s, p.lam_r
+    n_t, n_m = system.n_t, system.n_m
+    s_bar = np.zeros((n_t, n_m)) if sender_bar is None else np.asarray(sender_bar, float)
+    r_bar = np.zeros_like(p.rho) if receiver_bar is None else np.asarray(receiver_bar, float)
+    # explicit dependence on lam_r (sigma, hence q, fixed)
+    g = p.rho * (r_bar - (r_bar * p.rho).sum(axis=1, keepdims=True))
+    d_lam_r = float(np.sum(g * p.ur))
+    if system.size == 0 or (babbling_shortcut and _max_abs(y) <= _BABBLING_TOL):
+        return 0.0, d_lam_r
+    # x_bar = dS/dy at fixed lambda
+    q_bar = (lam_r * g) @ system.ur_pay.T                                    # [m, t]
+    ls_bar = (p.q * (q_bar - (q_bar * p.q).sum(axis=1, keepdims=True))).T    # [t, m]
+    ls_bar = ls_bar + s_bar * p.sig
+    yy_bar = ls_bar - p.sig * ls_bar.sum(axis=1, keepdims=True)
+    x_bar = yy_bar[:, 1:].ravel()
+    if not np.any(x_bar):
+        return 0.0, d_lam_r
+    z = _Factor(system, p).solve_transpose(x_bar).reshape(n_t, n_m - 1)
+    # dF/dlam_s = -(US[:, 1:] - US[:, :1])
+    d_lam_s = float(np.sum(z * (p.us[:, 1:] - p.us[:, :1])))
+    # z^T dF/dlam_r: F = y - lam_s (US[:, 1:] - US[:, :1]), US through rho(lam_r)
+    us_bar = np.concatenate([lam_s * z.sum(axis=1, keepdims=True), -lam_s * z], axis=1)
+    rho_bar = us_bar.T @ system.game.sender_payoff                          # [m, a]
+    g2 = p.rho * (rho_bar - (rho_bar * p.rho).sum(axis=1, keepdims=True))
+    d_lam_r -= float(np.sum(g2 * p.ur))
+    return d_lam_s, d_lam_r
 
 
 def _residual(game: Game, sigma: NDArray[np.float64], rho: NDArray[np.float64],
@@ -592,6 +670,28 @@ class AQRE(Model):
         sol = solve_aqre(game, *self.precisions(theta), branch=self.branch)
         return Prediction(game=game, types=(Type("AQRE", 1.0, sol.sender, sol.receiver),),
                           model=self.name, params=theta)
+
+    def predict_with_pullback(self, game: Game, params: Mapping[str, float]
+                              ) -> tuple[Prediction, Pullback]:
+        """The prediction and its exact pullback (implicit function theorem, :func:`aqre_vjp`).
+
+        Each call of the pullback solves one linear system with the transposed Jacobian of
+        the fixed-point equations (none at the babbling solution).
+        """
+        theta = self.check_params(game, params)
+        sol, system, y, point = _solve(game, *self.precisions(theta), branch=self.branch)
+        pred = Prediction(game=game, types=(Type("AQRE", 1.0, sol.sender, sol.receiver),),
+                          model=self.name, params=theta)
+        common = self.roles == "common"
+
+        def pullback(w_bar: NDArray[np.float64], sender_bars: list[NDArray[np.float64] | None],
+                     receiver_bars: list[NDArray[np.float64] | None]) -> dict[str, float]:
+            d_s, d_r = aqre_vjp(system, y, point, sender_bars[0], receiver_bars[0])
+            if common:
+                return {"lambda": d_s + d_r}
+            return {"lambda_s": d_s, "lambda_r": d_r}
+
+        return pred, pullback
 
     def __repr__(self) -> str:
         return f"AQRE(roles={self.roles!r}, branch={self.branch!r})"

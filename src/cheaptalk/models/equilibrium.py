@@ -60,11 +60,11 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from cheaptalk.choice import best_response, logit
+from cheaptalk.choice import best_response, logit, logit_vjp
 from cheaptalk.games.base import Game
 
 from .aqre import default_precision
-from .base import Model, ParameterError, Prediction, Type
+from .base import Model, ParameterError, Prediction, Pullback, Type
 
 __all__ = ["Equilibrium", "PartitionEquilibrium", "most_informative_equilibrium",
            "partition_profile"]
@@ -328,17 +328,52 @@ class Equilibrium(Model):
         return out
 
     def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+        return self._compute(game, params)[0]
+
+    def _compute(self, game: Game, params: Mapping[str, float]
+                 ) -> tuple[Prediction, NDArray[np.float64], NDArray[np.float64] | None]:
+        """The prediction and the values the logit choices were taken over."""
         theta = self.check_params(game, params)
         eq = self.equilibrium(game)
-        receiver = logit(game.receiver_values(eq.belief), theta["lambda_r"])
+        ur = game.receiver_values(eq.belief)
+        receiver = logit(ur, theta["lambda_r"])
+        us = None
         if eq.is_babbling:
             sender = np.full((game.n_states, game.n_messages), 1.0 / game.n_messages)
             name = "babbling"
         else:
-            sender = logit(game.sender_values(eq.receiver), theta["lambda_s"])
+            us = game.sender_values(eq.receiver)
+            sender = logit(us, theta["lambda_s"])
             name = f"equilibrium ({eq.n_intervals} intervals)"
-        return Prediction(game=game, types=(Type(name, 1.0, sender, receiver),),
+        pred = Prediction(game=game, types=(Type(name, 1.0, sender, receiver),),
                           model=self.name, params=theta)
+        return pred, ur, us
+
+    def predict_with_pullback(self, game: Game, params: Mapping[str, float]
+                              ) -> tuple[Prediction, Pullback]:
+        """The prediction and its exact pullback.
+
+        Each role logit-responds to a fixed (noiseless) equilibrium strategy, so only the
+        precisions move the strategies, through the logit choice
+        (:func:`cheaptalk.choice.logit_vjp`). The weight of the single type is constant.
+        """
+        pred, ur, us = self._compute(game, params)
+        theta = dict(pred.params or {})
+        ty = pred.types[0]
+
+        def pullback(w_bar: NDArray[np.float64], sender_bars: list[NDArray[np.float64] | None],
+                     receiver_bars: list[NDArray[np.float64] | None]) -> dict[str, float]:
+            out: dict[str, float] = {}
+            if us is not None:
+                sb = sender_bars[0]
+                out["lambda_s"] = (0.0 if sb is None else
+                                   logit_vjp(ty.sender, us, sb, theta["lambda_s"])[0])
+            rb = receiver_bars[0]
+            out["lambda_r"] = (0.0 if rb is None else
+                               logit_vjp(ty.receiver, ur, rb, theta["lambda_r"])[0])
+            return out
+
+        return pred, pullback
 
     def __repr__(self) -> str:
         return f"Equilibrium(selection={self.selection!r})"

@@ -40,15 +40,26 @@ weights are elementary:
   accurate when :math:`a < 1` or :math:`b < 1` (density infinite at an end), where
   Gauss–Legendre fails; a very concentrated Beta (:math:`a + b \gtrsim 50`) needs more
   nodes. Every fit reports the change in log-likelihood when the nodes are doubled.
-* β: :math:`\beta_j = \exp(\mu + s z_j)` with :math:`z_j` an equally spaced grid on
-  :math:`[-5, 5]` and weights :math:`\propto \varphi(z_j)` (the trapezoid rule, which
-  converges geometrically for Gaussian integrands and, unlike Gauss–Hermite, keeps its nodes
-  where the posterior of a subject's β lies).
+* β: fixed, equally spaced nodes :math:`u_j` in log β over a range set by the game only
+  (:func:`beta_log_range`: from :math:`\log(R/c_{\max}) - 12` to :math:`\log(R/c_{\min}) + 1`,
+  with R the range of the sender's payoffs and c the nonzero lie costs); outside it senders
+  are selfish resp. truthful, so their strategies are constant. Weights: the trapezoid rule
+  for :math:`N(\mu, s^2)` on the grid extended to all of :math:`u_0 + h\mathbb{Z}`, each
+  point beyond an end counted at that end node (the tails are lumped there), normalised.
+  Their derivatives in μ and s are elementary, and the nodes do not move. The spacing in
+  log β (h ≈ 0.11 for forecast sharing) does not grow with s: a z-grid
+  :math:`\beta_j = e^{\mu + s z_j}` (65 nodes on ±5 sd, the earlier rule) spaced its nodes
+  0.38 apart in log β at s = 2.45, too coarse for one sender's likelihood over log β, which
+  is peaked where the strategy is in transition (demo data at the trust estimate: 2.0
+  log-likelihood points off). Known limit: a narrow LogNormal (s ≲ 0.5) centred where
+  senders switch (μ ≈ 0.5 on the demo data) still moves by 0.01–0.03 on doubling (241 nodes
+  fix it); the doubling check of every fit flags it.
 
-Default node counts (:attr:`Trust.n_alpha` = 48, :attr:`Trust.n_beta` = 65) are chosen so
-that doubling them moves the log-likelihood of a simulated forecast-sharing data set
-(default parameters, 60 senders and 60 receivers × 30 rounds, tremble 1e-3) by less than
-0.01 (tested).
+Default node counts (:attr:`Trust.n_alpha` = 64, :attr:`Trust.n_beta` = 161) are chosen so
+that doubling them (128 and 321) moves the log-likelihood by less than 0.01: of the bundled
+demo data at the trust and combination estimates, at the defaults and at corners with
+s = 3 and a, b ∈ {0.5, 10} (measured ≤ 0.001), and of a simulated forecast-sharing data set
+(default parameters, 60 senders and 60 receivers × 30 rounds, tremble 1e-3); all tested.
 
 **Exact derivatives** (:meth:`Trust.predict_with_pullback`). With
 :math:`g = P \odot (\bar P - \sum \bar P P)` row by row for each logit strategy :math:`P`
@@ -56,9 +67,11 @@ and the adjoints coming in for each type, backwards through the model:
 
 * sender :math:`j`: :math:`\bar\lambda_S \mathrel{+}= \langle g_j, U_S(\bar\rho) - \beta_j
   C\rangle`, :math:`\bar\beta_j = -\lambda_S\langle g_j, C\rangle`, and
-  :math:`\bar U_S = \lambda_S\sum_j g_j`; since :math:`\beta_j = e^{\mu + s z_j}` with fixed
-  :math:`z_j` and weights, :math:`\bar\mu = \sum_j \bar\beta_j\beta_j` and
-  :math:`\bar s = \sum_j \bar\beta_j\beta_j z_j`;
+  :math:`\bar U_S = \lambda_S\sum_j g_j`; the β nodes are fixed, so μ and s act only
+  through the weights: :math:`\bar\mu = \sum_j \bar w_j\,\partial w_j/\partial\mu` with
+  :math:`\partial w_j/\partial\mu = \sum_{k \to j} q_k d_k/s - w_j\sum_k q_k d_k/s`
+  (:math:`q_k` the normalised grid terms, :math:`d_k = (u_k - \mu)/s`), likewise s with
+  :math:`d_k^2/s`;
 * the population strategy: :math:`U_S[t, m] = \sum_a \bar\rho[m, a] u_S[t, a]` gives
   :math:`\bar{\bar\rho} = \bar U_S^{\top} u_S`, which adds :math:`w_i\bar{\bar\rho}` to
   receiver type :math:`i`'s adjoint and :math:`\langle\bar{\bar\rho}, \rho_i\rangle` to
@@ -89,12 +102,15 @@ from cheaptalk.games.base import Game
 from ._common import check_interval, check_positive, check_precision, unique_labels
 from .base import Model, ParameterError, Prediction, Pullback, Type
 
-__all__ = ["Trust", "TrustStrategies", "alpha_quadrature", "beta_quadrature",
-           "derived_quantities", "lie_cost_matrix", "trust_strategies"]
+__all__ = ["Trust", "TrustStrategies", "alpha_quadrature", "beta_log_nodes", "beta_log_range",
+           "beta_quadrature", "derived_quantities", "lie_cost_matrix", "trust_strategies"]
 
 _LIE_COSTS = ("linear", "quadratic", "inflation")
-#: Half-width of the standard-normal grid for log β.
-Z_MAX = 5.0
+#: The log-β grid reaches this far below log(R / c_max) and above log(R / c_min)
+#: (R: range of the sender's payoffs; c: nonzero lie costs), see :func:`beta_log_range`.
+U_BELOW, U_ABOVE = 12.0, 1.0
+#: At most this many grid steps beyond an end of the log-β grid are summed into its end node.
+_EXTEND = 4000
 
 DEFAULT_PARAMS = {
     "alpha_a": 2.0, "alpha_b": 2.0, "beta_mu": -2.0, "beta_sigma": 1.0,
@@ -126,11 +142,63 @@ def _tanh_sinh01(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64],
     return expit(u), log_x, log_1mx, np.log(np.cosh(t)) + log_x + log_1mx
 
 
-@lru_cache(maxsize=32)
-def _normal_grid(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    z = np.linspace(-Z_MAX, Z_MAX, n) if n > 1 else np.zeros(1)
-    w = np.exp(-0.5 * z**2)
-    return z, w / w.sum()
+def beta_log_range(game: Game, lie_cost: str = "linear") -> tuple[float, float]:
+    """Fixed range ``[u_lo, u_hi]`` of the log-β grid for a game (no estimated parameter).
+
+    β matters only relative to the sender's payoff differences: with payoff range ``R``
+    (of ``u_S``) and nonzero lie costs between ``c_min`` and ``c_max``, senders are selfish
+    to within about 1e-6 for ``β ≤ e^-12 R / c_max`` (``λ_S R`` up to ~100) and truthful
+    for ``β ≥ e R / c_min`` (``λ_S R`` down to ~10; forecast sharing). Outside the range the
+    strategies are constant, so the LogNormal mass beyond it is lumped into the end nodes.
+
+    Examples
+    --------
+    >>> from cheaptalk.games import crawford_sobel
+    >>> [round(x, 3) for x in beta_log_range(crawford_sobel())]
+    [-8.675, 5.712]
+    """
+    cost = lie_cost_matrix(game, lie_cost)
+    positive = cost[cost > 0]
+    c_min, c_max = (float(positive.min()), float(positive.max())) if positive.size else (1, 1)
+    payoff_range = float(np.ptp(game.sender_payoff)) or 1.0
+    return (float(np.log(payoff_range / c_max)) - U_BELOW,
+            float(np.log(payoff_range / c_min)) + U_ABOVE)
+
+
+def beta_log_nodes(game: Game, n: int, lie_cost: str = "linear") -> NDArray[np.float64]:
+    """``n`` equally spaced log-β nodes over :func:`beta_log_range` (midpoint if n = 1)."""
+    lo, hi = beta_log_range(game, lie_cost)
+    return np.linspace(lo, hi, n) if n > 1 else np.array([0.5 * (lo + hi)])
+
+
+def _beta_weights(beta_mu: float, beta_sigma: float, u: NDArray[np.float64]
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Weights of LogNormal(mu, sigma) on the fixed log-β nodes ``u`` and their derivatives.
+
+    Trapezoid rule on the infinite grid ``u_k = u_0 + k h`` (k ∈ Z), with every node beyond
+    an end of ``u`` mapped to that end node (strategies are constant there): the weight of
+    node j is the normalised sum of ``exp(-(u_k - mu)^2 / (2 sigma^2))`` over the grid
+    points mapped to it. Terms further than 12 sd from ``mu`` are dropped (< e^-72).
+    Returns ``w``, ``dw/dmu`` and ``dw/dsigma``.
+    """
+    n = u.size
+    if n == 1:
+        return np.ones(1), np.zeros(1), np.zeros(1)
+    u0, h = float(u[0]), float(u[1] - u[0])
+    reach = 12.0 * beta_sigma
+    k_lo = int(np.clip(np.floor((beta_mu - reach - u0) / h), -_EXTEND, 0))
+    k_hi = int(np.clip(np.ceil((beta_mu + reach - u0) / h), n - 1, n - 1 + _EXTEND))
+    k = np.arange(k_lo, k_hi + 1)
+    d = (u0 + k * h - beta_mu) / beta_sigma
+    log_e = -0.5 * d * d
+    q = np.exp(log_e - log_e.max())
+    q /= q.sum()
+    j = np.clip(k, 0, n - 1)  # node of each grid point
+    da, ds = d / beta_sigma, d * d / beta_sigma          # d log e / d mu, d / d sigma
+    w = np.bincount(j, q, minlength=n)
+    dw_mu = np.bincount(j, q * da, minlength=n) - w * float(q @ da)
+    dw_s = np.bincount(j, q * ds, minlength=n) - w * float(q @ ds)
+    return w, dw_mu, dw_s
 
 
 def alpha_quadrature(alpha_a: float, alpha_b: float, n: int
@@ -149,19 +217,19 @@ def alpha_quadrature(alpha_a: float, alpha_b: float, n: int
     return x, w / w.sum()
 
 
-def beta_quadrature(beta_mu: float, beta_sigma: float, n: int
+def beta_quadrature(beta_mu: float, beta_sigma: float, log_nodes: NDArray[np.float64]
                     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Nodes ``exp(mu + sigma z)`` and weights for β ~ LogNormal(mu, sigma).
+    """Nodes ``exp(log_nodes)`` (fixed, equally spaced) and weights for
+    β ~ LogNormal(mu, sigma); the mass beyond the ends is lumped into the end nodes.
 
     Examples
     --------
-    >>> b, w = beta_quadrature(0.0, 1.0, 65)
-    >>> round(float(w @ np.log(b)), 10), round(float(w @ np.log(b) ** 2), 4)
+    >>> b, w = beta_quadrature(0.0, 1.0, np.linspace(-8.0, 8.0, 81))
+    >>> round(float(w @ np.log(b)), 10) + 0.0, round(float(w @ np.log(b) ** 2), 6)
     (0.0, 1.0)
     """
-    z, w = _normal_grid(n)
-    # Capped at e^460 (about 1e200): numerically "infinitely" lying-averse, never inf * 0.
-    return np.exp(np.minimum(beta_mu + beta_sigma * z, 460.0)), w
+    u = np.asarray(log_nodes, dtype=float)
+    return np.exp(u), _beta_weights(beta_mu, beta_sigma, u)[0]
 
 
 def lie_cost_matrix(game: Game, kind: str = "linear") -> NDArray[np.float64]:
@@ -291,7 +359,7 @@ class Trust(Model):
         Add parameters ``alpha_p0``, ``alpha_p1`` (masses at α = 0 and α = 1) and
         ``beta_p0`` (mass at β = 0) to the continuous distributions.
     n_alpha, n_beta : int
-        Quadrature nodes for α (tanh–sinh) and log β (trapezoid on [−5, 5] sd).
+        Quadrature nodes for α (tanh–sinh) and log β (fixed grid, :func:`beta_log_range`).
 
     Notes
     -----
@@ -319,12 +387,12 @@ class Trust(Model):
                    "bear a lying cost beta ~ LogNormal")
 
     #: Default number of tanh–sinh nodes for α.
-    n_alpha: int = 48
+    n_alpha: int = 64
     #: Default number of grid nodes for log β.
-    n_beta: int = 65
+    n_beta: int = 161
 
     def __init__(self, lie_cost: str = "linear", point_masses: bool = False,
-                 n_alpha: int = 48, n_beta: int = 65) -> None:
+                 n_alpha: int = 64, n_beta: int = 161) -> None:
         if lie_cost not in _LIE_COSTS:
             raise ValueError(f"lie_cost must be one of {_LIE_COSTS}, got {lie_cost!r}")
         for label, n in (("n_alpha", n_alpha), ("n_beta", n_beta)):
@@ -382,7 +450,7 @@ class Trust(Model):
         check_precision(self.name, "lambda_r", p["lambda_r"])
         return p
 
-    def nodes(self, params: Mapping[str, float]) -> tuple[
+    def nodes(self, params: Mapping[str, float], game: Game) -> tuple[
             NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
             NDArray[np.float64], list[str], list[str]]:
         """α nodes and weights, β nodes and weights, receiver and sender type names.
@@ -390,7 +458,8 @@ class Trust(Model):
         With point masses the atoms come first: α = 0, α = 1, then β = 0.
         """
         alpha, wa = alpha_quadrature(params["alpha_a"], params["alpha_b"], self.n_alpha)
-        beta, wb = beta_quadrature(params["beta_mu"], params["beta_sigma"], self.n_beta)
+        beta, wb = beta_quadrature(params["beta_mu"], params["beta_sigma"],
+                                   beta_log_nodes(game, self.n_beta, self.lie_cost))
         r_names = unique_labels(alpha, "trust alpha=")
         s_names = unique_labels(beta, "trustworthy beta=")
         if self.point_masses:
@@ -406,7 +475,7 @@ class Trust(Model):
     def strategies(self, game: Game, params: Mapping[str, float]) -> TrustStrategies:
         """All type strategies on the quadrature nodes (parameters validated)."""
         p = self.check(game, params)
-        alpha, wa, beta, wb, _, _ = self.nodes(p)
+        alpha, wa, beta, wb, _, _ = self.nodes(p, game)
         return trust_strategies(game, alpha, wa, beta, wb, p["lambda_s"], p["lambda_r"],
                                 self.lie_cost)
 
@@ -414,7 +483,7 @@ class Trust(Model):
                  ) -> tuple[Prediction, TrustStrategies, dict[str, NDArray[np.float64]],
                             dict[str, float]]:
         p = self.check(game, params)
-        alpha, wa, beta, wb, r_names, s_names = self.nodes(p)
+        alpha, wa, beta, wb, r_names, s_names = self.nodes(p, game)
         s, parts = _trust_parts(game, alpha, wa, beta, wb, p["lambda_s"], p["lambda_r"],
                                 self.lie_cost)
         types = [Type(n, float(w), receiver=r)
@@ -434,9 +503,8 @@ class Trust(Model):
         logit strategy :math:`P`:
 
         * senders: :math:`\bar\lambda_S = \sum_j \langle g_j, U_S(\bar\rho) - \beta_j C
-          \rangle`, :math:`\bar\beta_j = -\lambda_S \langle g_j, C\rangle` and, through
-          :math:`\beta_j = e^{\mu + s z_j}`, :math:`\bar\mu = \sum_j \bar\beta_j \beta_j`,
-          :math:`\bar s = \sum_j \bar\beta_j \beta_j z_j` (zero for nodes at the cap);
+          \rangle`; the log-β nodes are fixed, so μ and s enter only through the β weights
+          (:func:`_beta_weights` returns their derivatives);
         * the receiver population: :math:`\bar U_S = \lambda_S \sum_j g_j` and
           :math:`\bar{\bar\rho}[m, a] = \sum_t \bar U_S[t, m]\, u_S[t, a]`, which adds
           :math:`w_i \bar{\bar\rho}` to each receiver type's adjoint and
@@ -453,10 +521,8 @@ class Trust(Model):
         masses = self.point_masses
         n_ra, n_sb = s.alpha.size, s.beta.size
         _, wa_c = alpha_quadrature(p["alpha_a"], p["alpha_b"], self.n_alpha)
-        z, wb_c = _normal_grid(self.n_beta)
-        beta_c = s.beta[1:] if masses else s.beta
-        # d beta_j / d mu (zero where the node is capped).
-        dbeta = np.where(p["beta_mu"] + p["beta_sigma"] * z < 460.0, beta_c, 0.0)
+        wb_c, dwb_mu, dwb_s = _beta_weights(p["beta_mu"], p["beta_sigma"],
+                                            beta_log_nodes(game, self.n_beta, self.lie_cost))
         _, log_x, log_1mx, _ = _tanh_sinh01(self.n_alpha)
         uS = game.sender_payoff
 
@@ -467,7 +533,7 @@ class Trust(Model):
             out: dict[str, float] = {}
             # ---- senders: g_j = sigma_j * (bar_j - rowsum(bar_j * sigma_j)), type by type
             # (cache-friendly; no stacked copy of the adjoints)
-            lam_s_bar, beta_bar = 0.0, np.zeros(n_sb)
+            lam_s_bar = 0.0
             rho_pop_bar = None
             if np.isfinite(lam_s):
                 cost = parts["cost"]
@@ -482,12 +548,12 @@ class Trust(Model):
                     g_sum += g
                     g_cost[j] = _inner(g, cost)
                 lam_s_bar = float(_inner(g_sum, parts["values"]) - s.beta @ g_cost)
-                beta_bar = -lam_s * g_cost
                 if lam_s > 0:
                     rho_pop_bar = lam_s * (g_sum.T @ uS)  # [m, a]
-            beta_bar_c = beta_bar[1:] if masses else beta_bar
-            out["beta_mu"] = float(beta_bar_c @ dbeta)
-            out["beta_sigma"] = float(beta_bar_c @ (dbeta * z))
+            # ---- beta weights (fixed nodes: mu and sigma act through the weights only)
+            wb_bar_c = (1.0 - p["beta_p0"]) * wb_bar[1:] if masses else wb_bar
+            out["beta_mu"] = float(wb_bar_c @ dwb_mu)
+            out["beta_sigma"] = float(wb_bar_c @ dwb_s)
             # ---- receivers: own adjoints plus w_i * (adjoint of the population strategy)
             lam_r_bar = 0.0
             finite_r = np.isfinite(lam_r)

@@ -17,7 +17,7 @@ import pandas as pd
 from cheaptalk.data.errors import InputError
 from cheaptalk.estimation.compare import Comparison
 
-__all__ = ["MARKER", "comparison_text", "prepare_folder", "write_tables"]
+__all__ = ["MARKER", "comparison_text", "prepare_folder", "write_report", "write_tables"]
 
 MARKER = ".cheaptalk-report"
 
@@ -110,3 +110,15 @@ def write_tables(c: Comparison, folder: str | Path) -> list[Path]:
     (p / "summary.txt").write_text(text + "\n", encoding="utf-8")
     written.append(p / "summary.txt")
     return written
+
+
+def write_report(c: Comparison, dataset: Any, folder: str | Path) -> Path:
+    """The whole report folder: tables (CSV, JSON, LaTeX), figures (PNG, SVG) and
+    ``index.html``, which opens offline. Returns the path of ``index.html``."""
+    from .figures import write_figures
+    from .html import write_html, write_latex_tables
+
+    write_tables(c, folder)
+    figures = write_figures(c, dataset, folder)
+    write_latex_tables(c, folder)
+    return write_html(c, dataset, folder, figures)

@@ -1,0 +1,472 @@
+"""Report figures (SPEC §5): what each model captures, drawn against the data.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without :mod:`matplotlib.pyplot`
+(no global figure registry, no backend switch): figures are rendered by the Agg canvas and
+nothing outlives the call but the figure itself. Colours come from the Okabe–Ito palette, which
+is safe for colour-blind readers; each model name always gets the same colour (see
+:func:`model_color`). Axis labels use the design's own names for the state, message and action
+(e.g. forecast, report, capacity) and roles. When the data are synthetic every title says so.
+
+:func:`write_figures` saves all of them as PNG (150 dpi) and SVG.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cheaptalk.choice import tremble
+from cheaptalk.data.interactions import Dataset
+from cheaptalk.estimation.compare import Comparison
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "FIGURES",
+    "OKABE_ITO",
+    "action_vs_message",
+    "family_color",
+    "inflation_histogram",
+    "model_color",
+    "out_of_sample",
+    "parameter_estimates",
+    "posterior_type_shares",
+    "report_vs_state",
+    "write_figures",
+]
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+}
+_MODEL_COLORS = {
+    "levelk": OKABE_ITO["blue"],
+    "trust": OKABE_ITO["vermillion"],
+    "combination": OKABE_ITO["bluish green"],
+    "aqre": OKABE_ITO["reddish purple"],
+    "ch": OKABE_ITO["sky blue"],
+    "equilibrium": OKABE_ITO["orange"],
+}
+# For other names: a stable choice (same name → same colour, in every run).
+_SPARE = [OKABE_ITO[k] for k in ("orange", "sky blue", "reddish purple", "bluish green",
+                                 "blue", "vermillion", "yellow")]
+_OBSERVED = "#4D4D4D"
+_FAMILY_ORDER = ["L0", "L1", "L2", "L3", "L4", "trustworthy", "trust", "strategic",
+                 "truthful", "credulous", "babbling", "equilibrium"]
+_FAMILY_COLORS = [OKABE_ITO[k] for k in ("sky blue", "blue", "bluish green", "reddish purple",
+                                         "black", "orange", "vermillion", "yellow")]
+_RC = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.hashsalt": "cheaptalk",
+    "svg.fonttype": "path",
+}
+
+
+def model_color(name: str) -> str:
+    """The colour of a model in every figure (and in the HTML report)."""
+    key = name.split(" ")[0]
+    if key in _MODEL_COLORS:
+        return _MODEL_COLORS[key]
+    return _SPARE[zlib.crc32(name.encode()) % len(_SPARE)]
+
+
+def family_color(family: str) -> str:
+    """The colour of a type family (L0, L1, …, trust, trustworthy)."""
+    if family in _FAMILY_ORDER:
+        return _FAMILY_COLORS[_FAMILY_ORDER.index(family) % len(_FAMILY_COLORS)]
+    return _FAMILY_COLORS[zlib.crc32(family.encode()) % len(_FAMILY_COLORS)]
+
+
+# ----------------------------------------------------------------------------- helpers
+def _mpl() -> Any:
+    """matplotlib, imported on first use (the rest of cheaptalk does not need it)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("the report figures need matplotlib: "
+                          "pip install 'cheaptalk[report]'") from None
+    return matplotlib
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    _mpl()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _is_synthetic(dataset: Dataset) -> bool:
+    t = dataset.table
+    return bool("session" in t.columns and len(t)
+                and (t["session"].astype(str) == "synthetic").all())
+
+
+def _title(fig: Figure, text: str, synthetic: bool) -> None:
+    fig.suptitle(text + (" (synthetic data)" if synthetic else ""), fontweight="bold")
+
+
+def _names(dataset: Dataset) -> tuple[str, str, str]:
+    return tuple(v.replace("_", " ") for v in dataset.design.kind.variables)  # type: ignore
+
+
+def _role_label(dataset: Dataset | None, role: str) -> str:
+    """``"sender"`` → ``"manufacturer (sender)"`` where the design names its roles."""
+    if dataset is None:
+        return role
+    roles = dataset.design.kind.roles
+    i = {"sender": 0, "receiver": 1}.get(role)
+    if i is None or roles[i] == role:
+        return role
+    return f"{roles[i]} ({role})"
+
+
+def _treatments(dataset: Dataset) -> list[str]:
+    present = set(dataset.table["treatment"].astype(str))
+    return [g for g in dataset.design.treatments if g in present]
+
+
+def _facets(n: int, width_each: float = 3.6, height_each: float = 3.1,
+            max_cols: int = 4) -> tuple[Figure, list[Any]]:
+    cols = min(max(n, 1), max_cols)
+    rows = int(np.ceil(max(n, 1) / cols))
+    fig = _new_figure(width_each * cols + 0.4, height_each * rows + 0.8)
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, list(axes[:n])
+
+
+def _treatment_label(dataset: Dataset, g: str) -> str:
+    """Treatment name with the parameters that vary across treatments."""
+    settings = dataset.design.settings
+    keys = [k for k in settings.get(g, {})
+            if len({repr(s.get(k)) for s in settings.values()}) > 1]
+    parts = [f"{k.replace('_', ' ')} {settings[g][k]:g}" if isinstance(settings[g][k], float)
+             else f"{k.replace('_', ' ')} {settings[g][k]}" for k in keys[:3]]
+    return f"{g}" + (f": {', '.join(parts)}" if parts else "")
+
+
+def _binned_means(x: np.ndarray, y: np.ndarray, grid: np.ndarray, n_bins: int = 10
+                  ) -> pd.DataFrame:
+    """Mean of y by bin of x (each grid point if ≤ 12, else equal-width bins) with 95% CI."""
+    grid = np.sort(np.asarray(grid, dtype=float))
+    if grid.size <= 12:
+        idx = np.searchsorted(grid, x)
+    else:
+        edges = np.linspace(grid[0], grid[-1], n_bins + 1)
+        idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1)
+    rows = []
+    for b in np.unique(idx):
+        inside = idx == b
+        yy = y[inside]
+        n = int(inside.sum())
+        sd = float(np.std(yy, ddof=1)) if n > 1 else np.nan
+        half = 1.96 * sd / np.sqrt(n) if n > 1 else np.nan
+        rows.append({"x": float(np.mean(x[inside])), "mean": float(np.mean(yy)), "n": n,
+                     "lower": float(np.mean(yy)) - half, "upper": float(np.mean(yy)) + half})
+    return pd.DataFrame(rows)
+
+
+def _model_means(c: Comparison, dataset: Dataset, g: str, measure: str
+                 ) -> dict[str, np.ndarray]:
+    """Each model's predicted mean message by state (or action by message) over the grid."""
+    game = dataset.design.game(g)
+    out = {}
+    for name, f in c.fits.items():
+        try:
+            p = f.model.predict(game, f.params.to_dict())
+        except Exception:  # a model that cannot predict this game: leave it out
+            continue
+        if measure == "message by state":
+            out[name] = tremble(p.sender, f.epsilon) @ game.messages
+        else:
+            out[name] = tremble(p.receiver, f.epsilon) @ game.actions
+    return out
+
+
+def _jitter(values: np.ndarray, grid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    g = np.unique(np.asarray(grid, dtype=float))
+    step = float(np.min(np.diff(g))) if g.size > 1 else 1.0
+    return values + rng.uniform(-0.3, 0.3, values.size) * step
+
+
+def _relation(c: Comparison, dataset: Dataset, measure: str) -> Figure:
+    state, message, action = _names(dataset)
+    if measure == "message by state":
+        xcol, ycol, xname, yname = "state", "message", state, message
+        title = f"Mean {message} by {state}: observed and predicted"
+    else:
+        xcol, ycol, xname, yname = "message", "action", message, action
+        title = f"Mean {action} by {message}: observed and predicted"
+    t = dataset.table
+    gs = _treatments(dataset)
+    fig, axes = _facets(len(gs))
+    rng = np.random.default_rng(0)
+    handles: dict[str, Any] = {}
+    for ax, g in zip(axes, gs, strict=True):
+        game = dataset.design.game(g)
+        part = t[t["treatment"].astype(str) == g]
+        x = part[xcol].to_numpy(dtype=float)
+        y = part[ycol].to_numpy(dtype=float)
+        xgrid = game.states if xcol == "state" else game.messages
+        ygrid = game.messages if ycol == "message" else game.actions
+        alpha = float(np.clip(30 / max(len(part), 1) ** 0.75, 0.04, 0.5))
+        h = ax.scatter(_jitter(x, xgrid, rng), _jitter(y, ygrid, rng), s=6, alpha=alpha,
+                       color=_OBSERVED, linewidths=0, rasterized=len(part) > 2000)
+        handles.setdefault("observed (jittered)", h)
+        if measure == "message by state" and np.array_equal(
+                np.asarray(game.states, float), np.asarray(game.messages, float)):
+            lo, hi = float(np.min(xgrid)), float(np.max(xgrid))
+            (h,) = ax.plot([lo, hi], [lo, hi], ls=":", color="0.6", lw=1)
+            handles.setdefault(f"truthful ({message} = {state})", h)
+        b = _binned_means(x, y, xgrid)
+        if len(b):
+            h = ax.errorbar(b["x"], b["mean"], yerr=[b["mean"] - b["lower"],
+                                                     b["upper"] - b["mean"]],
+                            fmt="o", color="black", ms=4, capsize=2, lw=1, zorder=5)
+            handles.setdefault("observed mean, 95% CI", h)
+        for name, mean in _model_means(c, dataset, g, measure).items():
+            (h,) = ax.plot(xgrid, mean, color=model_color(name), lw=2, zorder=4)
+            handles.setdefault(f"{name} (predicted)", h)
+        ax.set_title(_treatment_label(dataset, g))
+        ax.set_xlabel(xname)
+        ax.set_ylabel(f"{yname}")
+        ax.label_outer()
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center",
+               ncols=min(len(handles), 5), frameon=False)
+    _title(fig, title, c.synthetic)
+    return fig
+
+
+# ----------------------------------------------------------------------------- figures
+def report_vs_state(c: Comparison, dataset: Dataset) -> Figure:
+    """Message (report) against state (forecast), per treatment: data, binned means with 95%
+    intervals and each model's predicted mean (population strategy with the tremble)."""
+    with _mpl().rc_context(_RC):
+        return _relation(c, dataset, "message by state")
+
+
+def action_vs_message(c: Comparison, dataset: Dataset) -> Figure:
+    """Action (capacity) against message (report), per treatment (as :func:`report_vs_state`)."""
+    with _mpl().rc_context(_RC):
+        return _relation(c, dataset, "action by message")
+
+
+def inflation_histogram(dataset: Dataset, synthetic: bool | None = None) -> Figure:
+    """Distribution of message − state (report inflation), per treatment."""
+    synthetic = _is_synthetic(dataset) if synthetic is None else synthetic
+    state, message, _ = _names(dataset)
+    t = dataset.table
+    gs = _treatments(dataset)
+    diff_all = (t["message"].to_numpy(float) - t["state"].to_numpy(float))
+    values = np.unique(diff_all)
+    if values.size <= 40 and np.allclose(values, np.round(values)):
+        bins: Any = np.arange(values.min() - 0.5, values.max() + 1.5)
+    else:
+        bins = np.histogram_bin_edges(diff_all, bins=30)
+    with _mpl().rc_context(_RC):
+        fig, axes = _facets(len(gs))
+        for ax, g in zip(axes, gs, strict=True):
+            part = t[t["treatment"].astype(str) == g]
+            d = part["message"].to_numpy(float) - part["state"].to_numpy(float)
+            ax.hist(d, bins=bins, color=OKABE_ITO["sky blue"], edgecolor="white", lw=0.4,
+                    weights=np.full(d.size, 100.0 / max(d.size, 1)))
+            ax.axvline(0, color="0.4", ls=":", lw=1)
+            if d.size:
+                ax.axvline(float(d.mean()), color=OKABE_ITO["vermillion"], lw=1.5)
+                ax.text(0.98, 0.95, f"mean {d.mean():+.3g}\n{100 * np.mean(d > 0):.0f}% "
+                        f"inflated\n{100 * np.mean(d == 0):.0f}% exact",
+                        transform=ax.transAxes, ha="right", va="top", fontsize=8)
+            ax.set_title(_treatment_label(dataset, g))
+            ax.set_xlabel(f"{message} − {state}")
+            ax.set_ylabel("% of decisions")
+            ax.label_outer()
+        _title(fig, f"Inflation: {message} minus {state}", synthetic)
+    return fig
+
+
+def posterior_type_shares(c: Comparison, dataset: Dataset | None = None) -> Figure:
+    """Per model and role: share of units whose most likely type family is each family."""
+    post = c.posterior_types()
+    models = list(c.fits)
+    with _mpl().rc_context(_RC):
+        fig = _new_figure(3.6 * max(len(models), 1) + 0.6, 3.2)
+        axes = fig.subplots(1, max(len(models), 1), squeeze=False, sharex=True).ravel()
+        seen: dict[str, Any] = {}
+        for ax, name in zip(axes, models, strict=False):
+            p = post[post["model"] == name]
+            roles = [r for r in ("sender", "receiver") if r in set(p["role"])]
+            for i, role in enumerate(roles):
+                fam = p[p["role"] == role]["family"]
+                shares = fam.value_counts(normalize=True)
+                order = sorted(shares.index, key=lambda f: (
+                    _FAMILY_ORDER.index(f) if f in _FAMILY_ORDER else 99, f))
+                left = 0.0
+                for f in order:
+                    h = ax.barh(i, 100 * shares[f], left=left, color=family_color(f),
+                                edgecolor="white", height=0.6)
+                    if shares[f] >= 0.08:
+                        ax.text(left + 50 * shares[f], i, f"{f}\n{100 * shares[f]:.0f}%",
+                                ha="center", va="center", fontsize=7,
+                                color="white" if f in ("L1", "L3", "L4", "trust") else "black")
+                    left += 100 * shares[f]
+                    seen.setdefault(f, h)
+            ax.set_yticks(range(len(roles)), [_role_label(dataset, r) for r in roles])
+            ax.set_xlim(0, 100)
+            ax.set_xlabel("% of units (most likely type family)")
+            ax.set_title(name, color=model_color(name), fontweight="bold")
+            ax.invert_yaxis()
+        if seen:
+            keys = sorted(seen, key=lambda f: (
+                _FAMILY_ORDER.index(f) if f in _FAMILY_ORDER else 99, f))
+            fig.legend([seen[k] for k in keys], keys, loc="outside lower center",
+                       ncols=min(len(keys), 6), frameon=False)
+        _title(fig, "Posterior type shares by model and role", c.synthetic)
+    return fig
+
+
+def parameter_estimates(c: Comparison) -> Figure:
+    """Estimates with 95% confidence intervals (subject-clustered sandwich), one panel per
+    model; fixed parameters are marked."""
+    models = list(c.fits)
+    n_par = max((len(f.params) for f in c.fits.values()), default=1)
+    with _mpl().rc_context(_RC):
+        fig = _new_figure(3.6 * max(len(models), 1) + 0.6, 0.9 + 0.32 * n_par + 0.6)
+        axes = fig.subplots(1, max(len(models), 1), squeeze=False).ravel()
+        for ax, name in zip(axes, models, strict=False):
+            f = c.fits[name]
+            ci = f.conf_int()
+            est = f.params.to_numpy(float)
+            lo = ci["lower"].to_numpy(float)
+            hi = ci["upper"].to_numpy(float)
+            y = np.arange(len(est))
+            free = np.isfinite(lo) & np.isfinite(hi)
+            color = model_color(name)
+            ax.errorbar(est[free], y[free], xerr=[est[free] - lo[free], hi[free] - est[free]],
+                        fmt="o", color=color, capsize=3, ms=5)
+            ax.plot(est[~free], y[~free], "x", color="0.4", ms=6)
+            labels = [f"{p} (fixed)" if not fr else p for p, fr in zip(f.params.index, free,
+                                                                      strict=True)]
+            ax.set_yticks(y, labels)
+            ax.axvline(0, color="0.7", lw=0.8, ls=":")
+            ax.invert_yaxis()
+            ax.set_xlabel("estimate (95% sandwich CI)")
+            ax.set_title(name, color=color, fontweight="bold")
+        _title(fig, "Parameter estimates", c.synthetic)
+    return fig
+
+
+def out_of_sample(c: Comparison) -> Figure:
+    """Cross-validated and leave-one-treatment-out log-likelihood per decision by model
+    (higher is better)."""
+    models = list(c.fits)
+    with _mpl().rc_context(_RC):
+        fig = _new_figure(9.0, 3.6)
+        ax_cv, ax_lo = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
+        if c.cv:
+            names = [m for m in models if m in c.cv]
+            for i, m in enumerate(names):
+                ax_cv.plot([i], [c.cv[m]], "o", color=model_color(m), ms=9)
+                ax_cv.annotate(f"{c.cv[m]:.4f}", (i, c.cv[m]), textcoords="offset points",
+                               xytext=(0, 8), ha="center", fontsize=8)
+            ax_cv.set_xticks(range(len(names)), names)
+            ax_cv.set_xlim(-0.6, len(names) - 0.4)
+            ax_cv.margins(y=0.25)
+            ax_cv.set_title(f"{c.folds}-fold cross-validation by subject")
+        else:
+            ax_cv.text(0.5, 0.5, "no cross-validation", ha="center", va="center",
+                       transform=ax_cv.transAxes, color="0.4")
+            ax_cv.set_xticks([])
+        ax_cv.set_ylabel("log-likelihood per decision\n(higher is better)")
+        treatments = list(dict.fromkeys(g for d in c.loto.values() for g in d))
+        if treatments:
+            x = np.arange(len(treatments))
+            shift = 0.08 * (np.arange(len(models)) - (len(models) - 1) / 2)
+            for i, m in enumerate(models):
+                vals = [c.loto.get(m, {}).get(g, np.nan) for g in treatments]
+                ax_lo.plot(x + shift[i], vals, "o-", color=model_color(m), label=m, ms=6,
+                           lw=1)
+            ax_lo.set_xticks(x, treatments)
+            ax_lo.set_xlim(-0.5, len(treatments) - 0.5)
+            ax_lo.set_xlabel("held-out treatment")
+            ax_lo.legend(frameon=False, loc="best")
+            ax_lo.set_title("Leave one treatment out (fit on the others)")
+        else:
+            ax_lo.text(0.5, 0.5, "no leave-one-treatment-out (one treatment)", ha="center",
+                       va="center", transform=ax_lo.transAxes, color="0.4")
+            ax_lo.set_xticks([])
+        ax_lo.set_ylabel("log-likelihood per decision")
+        for ax in (ax_cv, ax_lo):
+            ax.grid(axis="y", color="0.9", lw=0.6)
+        _title(fig, "Out-of-sample fit", c.synthetic)
+    return fig
+
+
+#: Figure file stem → (builder(c, dataset), caption), in report order.
+FIGURES: dict[str, tuple[Callable[[Comparison, Dataset], Figure], str]] = {
+    "report_vs_state": (
+        report_vs_state,
+        "Messages against states per treatment: each decision (jittered grey points), observed "
+        "means by bin with 95% confidence intervals (black), and each model's predicted mean "
+        "(coloured lines, population strategy with the tremble)."),
+    "action_vs_message": (
+        action_vs_message,
+        "Actions against messages per treatment: data, binned means with 95% intervals and "
+        "each model's predicted mean."),
+    "inflation_histogram": (
+        lambda c, ds: inflation_histogram(ds, synthetic=c.synthetic),
+        "Distribution of message minus state per treatment (percent of decisions); the dotted "
+        "line marks a truthful message, the solid line the mean."),
+    "posterior_type_shares": (
+        lambda c, ds: posterior_type_shares(c, ds),
+        "Share of units (subject × role) whose most likely type family is each family, by "
+        "model."),
+    "parameter_estimates": (
+        lambda c, ds: parameter_estimates(c),
+        "Parameter estimates with 95% Wald intervals from subject-clustered sandwich standard "
+        "errors."),
+    "out_of_sample": (
+        lambda c, ds: out_of_sample(c),
+        "Out-of-sample log-likelihood per decision: cross-validation by subject and "
+        "leave-one-treatment-out prediction (higher is better)."),
+}
+
+
+def write_figures(c: Comparison, dataset: Dataset, folder: str | Path,
+                  names: Iterable[str] | None = None) -> list[Path]:
+    """Save every figure (or those in ``names``) as ``<name>.png`` (150 dpi) and ``.svg``.
+
+    Returns the written paths, PNG then SVG for each figure, in :data:`FIGURES` order.
+    """
+    p = Path(folder)
+    p.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in (list(FIGURES) if names is None else list(names)):
+        build = FIGURES[name][0]
+        fig = build(c, dataset)
+        with _mpl().rc_context(_RC):
+            fig.savefig(p / f"{name}.png", dpi=150, metadata={"Software": None})
+            fig.savefig(p / f"{name}.svg", metadata={"Date": None})
+        written += [p / f"{name}.png", p / f"{name}.svg"]
+    return written
