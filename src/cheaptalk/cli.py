@@ -399,7 +399,7 @@ def demo(
     models: Annotated[str | None, typer.Option(help="Comma-separated model names "
                                                "(default: all).")] = None,
     folds: Annotated[int, typer.Option(min=0, help="Folds of cross-validation.")] = 5,
-    starts: StartsOpt = 2,
+    starts: StartsOpt = 1,
     seed: SeedOpt = 0,
 ) -> None:
     """The whole study on the bundled design and bundled SYNTHETIC data: fit every model,

@@ -230,8 +230,11 @@ class Likelihood:
                 pred = preds[block.treatment]
                 chosen = [i for i, ty in enumerate(pred.types) if getattr(ty, role) is not None]
                 type_index[(role, block.treatment)] = chosen
-                strat = np.stack([getattr(pred.types[i], role) for i in chosen])
-                p = (1.0 - eps) * strat.reshape(len(chosen), -1)[:, block.flat] + eps / block.n_y
+                # Only the observed cells are needed: gather them type by type (stacking the
+                # full strategies would copy every type's whole table).
+                chosen_p = np.stack([getattr(pred.types[i], role).reshape(-1)[block.flat]
+                                     for i in chosen])
+                p = (1.0 - eps) * chosen_p + eps / block.n_y
                 probs[(role, b_i)] = p
                 contrib = (block.to_units.T @ np.log(p).T).T  # (K, n_units)
                 total = contrib if total is None else total + contrib

@@ -221,6 +221,7 @@ class MaximumLikelihood:
         self._analytic = model.predict_with_pullback(game, model.default_params(game))[1] \
             is not None
         self.n_evaluations = 0
+        self._ftol = 1e-10
         nonsmooth = set(model.nonsmooth_parameters(game)) - set(self.space.fixed)
         self._profiled = [i for i, n in enumerate(self.space.free_names)
                           if n.split(" ")[-1] in nonsmooth]
@@ -289,9 +290,13 @@ class MaximumLikelihood:
 
     def fit(
         self, start: Mapping[str, float] | None = None, n_starts: int = 3, seed: int | None = 0,
-        maxiter: int = 500, standard_errors: bool = True,
+        maxiter: int = 500, standard_errors: bool = True, ftol: float = 1e-10,
     ) -> FitResults:
-        """Maximise the likelihood from several starts; return :class:`FitResults`."""
+        """Maximise the likelihood from several starts; return :class:`FitResults`.
+
+        ``ftol`` is L-BFGS's relative tolerance on the change of the log-likelihood.
+        """
+        self._ftol = ftol
         with single_blas_thread():
             return self._fit(start, n_starts, seed, maxiter, standard_errors)
 
@@ -344,7 +349,8 @@ class MaximumLikelihood:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
-                                     options={"maxiter": maxiter, "gtol": 1e-5, "ftol": 1e-10})
+                                     options={"maxiter": maxiter, "gtol": 1e-5,
+                                                                  "ftol": self._ftol})
 
     def _optimize(self, x0: NDArray[np.float64], maxiter: int) -> Any:
         """L-BFGS with exact gradients; a profile search over a non-smooth coordinate."""
