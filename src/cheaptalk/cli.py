@@ -431,6 +431,56 @@ def demo(
     console.print(f"Wrote the report to {report}/ (open {page}).")
 
 
+def _recorded(option: Any, raw: dict[str, Any], key: str, comparison: Path) -> str:
+    """The design or data of a saved comparison: the option if given, else the path the
+    JSON records (as it is, or relative to the JSON's folder)."""
+    if option is not None:
+        return str(option)
+    recorded = raw.get(key)
+    if not recorded:
+        raise InputError(f"the comparison does not record its {key}; pass --{key}",
+                         file=comparison, key=key)
+    beside = comparison.parent / recorded
+    if not Path(recorded).exists() and beside.exists():
+        return str(beside)
+    if key == "data" and not Path(recorded).exists():
+        raise InputError(f"the data file it records ({recorded}) is not there; pass --data",
+                         file=comparison, key=key)
+    return recorded
+
+
+@app.command()
+@_bad_input
+def report(
+    comparison: Annotated[Path, typer.Option(
+        "--comparison", "--json", help="Comparison JSON written by `cheaptalk compare --json` "
+        "(or comparison.json in a report folder).")],
+    report: Annotated[Path, typer.Option(help="Report folder to write.")],
+    design: Annotated[str | None, typer.Option(
+        "--design", "-d", help="Design file (default: the one the JSON records).")] = None,
+    data: Annotated[Path | None, typer.Option(
+        help="Interaction data (default: the file the JSON records).")] = None,
+) -> None:
+    """Rebuild the report (tables, figures, HTML) from a saved comparison, without refitting.
+
+    Each model's likelihood is evaluated once at its saved estimates to recover posterior
+    types, Vuong tests and diagnostics; the data must be the data the comparison was fitted on.
+    """
+    from cheaptalk.estimation.saved import read_comparison, rebuild_comparison
+    from cheaptalk.report.tables import comparison_text, prepare_folder, write_report
+
+    raw = read_comparison(comparison)
+    d = load_design(_recorded(design, raw, "design", comparison))
+    ds = load_data(_recorded(data, raw, "data", comparison), d)
+    with console.status("re-evaluating the saved fits…"):
+        c = rebuild_comparison(raw, ds, source=str(comparison))
+    prepare_folder(report)
+    console.print(comparison_text(c), markup=False, highlight=False)
+    with console.status("drawing the report…"):
+        page = write_report(c, ds, report)
+    console.print(f"Wrote the report to {report}/ (open {page}).")
+
+
 @app.command()
 @_bad_input
 def recover(

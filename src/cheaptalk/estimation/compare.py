@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from cheaptalk.models.base import Model
 from .likelihood import Likelihood
 from .mle import FitResults, MaximumLikelihood
 
-__all__ = ["Comparison", "compare", "diagnostics", "vuong_test"]
+__all__ = ["Comparison", "compare", "diagnostics", "is_synthetic", "vuong_test"]
 
 Progress = Callable[[str], None]
 
@@ -126,6 +127,7 @@ class Comparison:
     n_subjects: int
     folds: int
     dataset_source: str = ""
+    design_source: str = ""
     synthetic: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -176,10 +178,25 @@ class Comparison:
             "n_decisions": self.n_decisions,
             "n_subjects": self.n_subjects,
             "folds": self.folds,
-            "data": self.dataset_source,
+            "design": _locate(self.design_source),
+            "data": _locate(self.dataset_source),
             "synthetic": self.synthetic,
             "notes": self.notes,
         }
+
+
+def is_synthetic(dataset: Dataset) -> bool:
+    """Whether every row was simulated by cheaptalk (session ``"synthetic"``)."""
+    t = dataset.table
+    return bool("session" in t.columns and len(t)
+                and (t["session"].astype(str) == "synthetic").all())
+
+
+def _locate(source: str) -> str:
+    """An absolute path for a file on disk (so that ``cheaptalk report`` finds it from any
+    folder); other sources (a bundled design's name) as they are."""
+    p = Path(source)
+    return str(p.resolve()) if source and p.is_file() else source
 
 
 def _fit_task(args: tuple) -> tuple[Any, ...]:
@@ -292,11 +309,11 @@ def compare(
         if loto_on:
             loto[name] = {g: scores[("loto", name, g)][0] / scores[("loto", name, g)][1]
                           for g in treatments}
-    synthetic = bool("session" in dataset.table.columns
-                     and (dataset.table["session"].astype(str) == "synthetic").all())
+    synthetic = is_synthetic(dataset)
     return Comparison(
         fits=fits, vuong=vuong, cv=cv, loto=loto,
         diagnostics=diagnostics(dataset, fits, epsilon), n_decisions=lik_all.n_decisions,
         n_subjects=lik_all.n_subjects, folds=folds, dataset_source=dataset.source,
+        design_source=dataset.design.source,
         synthetic=synthetic, notes=notes,
     )

@@ -116,6 +116,10 @@ class FitResults:
                 return {}
             return {k: (None if not np.isfinite(v) else float(v)) for k, v in s.items()}
 
+        def matrix(df: pd.DataFrame) -> list[list[float | None]]:
+            return [[None if not np.isfinite(v) else float(v) for v in row]
+                    for row in df.to_numpy()]
+
         return {
             "name": self.model.name,
             "options": self.model.options,
@@ -129,6 +133,9 @@ class FitResults:
             "se_bootstrap": clean(self.bse_bootstrap),
             "derived": clean(self.derived),
             "derived_se": clean(self.derived_se),
+            "covariance": {"parameters": list(self.params.index),
+                           "sandwich": matrix(self.cov_sandwich),
+                           "hessian": matrix(self.cov)},
             "loglik_by_role": self.llf_by_role,
             "loglik_by_treatment": self.llf_by_treatment,
             "n_decisions": self.nobs,

@@ -22,7 +22,7 @@ import pandas as pd
 
 from cheaptalk.choice import tremble
 from cheaptalk.data.interactions import Dataset
-from cheaptalk.estimation.compare import Comparison
+from cheaptalk.estimation.compare import Comparison, is_synthetic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -114,12 +114,6 @@ def _new_figure(width: float, height: float) -> Figure:
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
-
-
-def _is_synthetic(dataset: Dataset) -> bool:
-    t = dataset.table
-    return bool("session" in t.columns and len(t)
-                and (t["session"].astype(str) == "synthetic").all())
 
 
 def _title(fig: Figure, text: str, synthetic: bool) -> None:
@@ -275,7 +269,7 @@ def action_vs_message(c: Comparison, dataset: Dataset) -> Figure:
 
 def inflation_histogram(dataset: Dataset, synthetic: bool | None = None) -> Figure:
     """Distribution of message − state (report inflation), per treatment."""
-    synthetic = _is_synthetic(dataset) if synthetic is None else synthetic
+    synthetic = is_synthetic(dataset) if synthetic is None else synthetic
     state, message, _ = _names(dataset)
     t = dataset.table
     gs = _treatments(dataset)

@@ -1,0 +1,300 @@
+r"""Reading a saved comparison back: the JSON of ``cheaptalk compare --json`` (also written
+as ``comparison.json`` in every report folder).
+
+The JSON holds each model's estimates, standard errors and covariance, its out-of-sample
+scores, and where the design and data came from. It does not hold what depends on every
+decision: posterior types, per-subject log-likelihood contributions and fit diagnostics.
+:func:`rebuild_comparison` recovers them by evaluating each model's likelihood **once** at
+its saved estimates (no optimisation), then recomputes the Vuong tests from the per-subject
+contributions. The re-evaluated log-likelihood must equal the saved one (to a relative
+``1e-6``): a report is never drawn from a comparison and a dataset that do not belong together.
+
+:func:`read_comparison` checks the file's structure first, so that bad input is reported as
+one :class:`~cheaptalk.data.errors.InputError` naming the file and the key (for example
+``models[2].params.pi``), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cheaptalk._threads import single_blas_thread
+from cheaptalk.data.errors import InputError
+from cheaptalk.data.interactions import Dataset
+from cheaptalk.models import ParameterError, available_models, get_model
+
+from .compare import Comparison, diagnostics, is_synthetic, vuong_test
+from .likelihood import Likelihood
+from .mle import FitResults, posterior_table
+
+__all__ = ["LOGLIK_TOLERANCE", "read_comparison", "rebuild_comparison"]
+
+#: Relative tolerance between the saved and the re-evaluated log-likelihood.
+LOGLIK_TOLERANCE = 1e-6
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+class _Checker:
+    """Structural checks of the parsed JSON, each failure located by its key path."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, message: str) -> InputError:
+        return InputError(message, file=self.source, key=key or None)
+
+    def kind(self, obj: dict[str, Any], key: str, path: str, want: type,
+             what: str, required: bool = True) -> Any:
+        where = f"{path}.{key}" if path else key
+        if key not in obj:
+            if required:
+                raise self.fail(path, f"missing key {key!r}")
+            return None
+        value = obj[key]
+        ok = (isinstance(value, bool) if want is bool
+              else isinstance(value, want) and not isinstance(value, bool))
+        if ok:
+            return value
+        raise self.fail(where, f"expected {what}, found {json.dumps(value)[:40]}")
+
+    def number(self, obj: dict[str, Any], key: str, path: str, required: bool = True,
+               nullable: bool = False) -> float | None:
+        where = f"{path}.{key}" if path else key
+        if key not in obj:
+            if required:
+                raise self.fail(path, f"missing key {key!r}")
+            return None
+        value = obj[key]
+        if value is None and nullable:
+            return None
+        if not _is_number(value):
+            raise self.fail(where, f"expected a finite number, found {json.dumps(value)[:40]}")
+        return float(value)
+
+    def numbers(self, obj: dict[str, Any], key: str, path: str, required: bool = False,
+                nullable: bool = True) -> dict[str, float | None]:
+        d = self.kind(obj, key, path, dict, "an object of numbers", required)
+        if d is None:
+            return {}
+        where = f"{path}.{key}" if path else key
+        for k in d:
+            self.number(d, k, where, nullable=nullable)
+        return {k: (None if v is None else float(v)) for k, v in d.items()}
+
+    def matrix(self, obj: dict[str, Any], key: str, path: str, size: int) -> list[list[Any]]:
+        m = self.kind(obj, key, path, list, "a list of rows")
+        where = f"{path}.{key}"
+        if len(m) != size or not all(isinstance(r, list) and len(r) == size for r in m):
+            raise self.fail(where, f"expected a {size}x{size} matrix")
+        for i, r in enumerate(m):
+            for j, v in enumerate(r):
+                if v is not None and not _is_number(v):
+                    raise self.fail(f"{where}[{i}][{j}]", "expected a finite number or null")
+        return m
+
+
+def _check_model(chk: _Checker, entry: Any, path: str, known: set[str]) -> None:
+    if not isinstance(entry, dict):
+        raise chk.fail(path, "expected an object (one fitted model)")
+    name = chk.kind(entry, "name", path, str, "a model name")
+    if name not in known:
+        raise chk.fail(f"{path}.name", f"unknown model {name!r}; known models: "
+                       f"{', '.join(sorted(known))}")
+    chk.kind(entry, "options", path, dict, "an object of model options", required=False)
+    chk.numbers(entry, "params", path, required=True, nullable=False)
+    chk.number(entry, "loglik", path)
+    k = chk.kind(entry, "n_params", path, int, "a whole number")
+    if k < 0:
+        raise chk.fail(f"{path}.n_params", "must be >= 0")
+    eps = chk.number(entry, "epsilon", path, required=False)
+    if eps is not None and not 0.0 <= eps <= 1.0:
+        raise chk.fail(f"{path}.epsilon", "the tremble must lie in [0, 1]")
+    for key in ("se", "se_hessian", "se_bootstrap", "derived", "derived_se",
+                "loto_loglik_per_decision"):
+        chk.numbers(entry, key, path)
+    chk.number(entry, "cv_loglik_per_decision", path, required=False, nullable=True)
+    chk.kind(entry, "converged", path, bool, "true or false", required=False)
+    conv = chk.kind(entry, "convergence", path, dict, "an object", required=False)
+    if conv is not None and "quadrature" in conv:
+        quad = chk.kind(conv, "quadrature", f"{path}.convergence", dict, "an object")
+        chk.number(quad, "loglik_change_when_doubled", f"{path}.convergence.quadrature")
+    cov = chk.kind(entry, "covariance", path, dict, "an object", required=False)
+    if cov is not None:
+        where = f"{path}.covariance"
+        names = chk.kind(cov, "parameters", where, list, "a list of parameter names")
+        if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+            raise chk.fail(f"{where}.parameters", "expected distinct parameter names")
+        for key in ("sandwich", "hessian"):
+            chk.matrix(cov, key, where, len(names))
+
+
+def read_comparison(path: str | Path) -> dict[str, Any]:
+    """Read and check a saved comparison JSON; return the parsed object.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, invalid JSON, or a missing / ill-typed key (named by
+        its path, e.g. ``models[0].params.pi``).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError("comparison file not found", file=path)
+    if p.is_dir():
+        raise InputError("is a folder, not a comparison JSON file", file=path)
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except OSError as e:
+        raise InputError(f"cannot read file: {e.strerror}", file=path) from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 text (byte {e.start})", file=path) from None
+    try:
+        raw = json.loads(text, parse_constant=lambda c: {"NaN": math.nan}.get(c, math.inf))
+    except json.JSONDecodeError as e:
+        raise InputError(f"invalid JSON: {e.msg}", file=path, line=e.lineno) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply", file=path) from None
+    chk = _Checker(str(path))
+    if not isinstance(raw, dict):
+        raise chk.fail("", "expected a JSON object written by `cheaptalk compare --json`")
+    models = chk.kind(raw, "models", "", list, "a list of fitted models")
+    if not models:
+        raise chk.fail("models", "no models in the comparison")
+    known = set(available_models())
+    for i, entry in enumerate(models):
+        _check_model(chk, entry, f"models[{i}]", known)
+    names = [m["name"] for m in models]
+    for i, n in enumerate(names):
+        if n in names[:i]:
+            raise chk.fail(f"models[{i}].name", f"model {n!r} appears twice")
+    folds = chk.kind(raw, "folds", "", int, "a whole number", required=False)
+    if folds is not None and folds < 0:
+        raise chk.fail("folds", "must be >= 0")
+    for key in ("n_decisions", "n_subjects"):
+        chk.kind(raw, key, "", int, "a whole number", required=False)
+    for key in ("design", "data"):
+        chk.kind(raw, key, "", str, "a file path", required=False)
+    notes = chk.kind(raw, "notes", "", list, "a list of notes", required=False)
+    if notes is not None and not all(isinstance(n, str) for n in notes):
+        raise chk.fail("notes", "expected a list of strings")
+    return raw
+
+
+def _series(values: dict[str, float | None], names: list[str]) -> pd.Series:
+    return pd.Series([np.nan if values.get(n) is None else values[n] for n in names],
+                     index=names, dtype=float)
+
+
+def _covariance(entry: dict[str, Any], names: list[str], key: str, se: pd.Series
+                ) -> pd.DataFrame:
+    cov = entry.get("covariance")
+    if cov is None:  # an older or hand-written JSON: standard errors only
+        return pd.DataFrame(np.diag(se.to_numpy() ** 2), index=names, columns=names)
+    m = np.array([[np.nan if v is None else v for v in row] for row in cov[key]], dtype=float)
+    df = pd.DataFrame(m, index=cov["parameters"], columns=cov["parameters"])
+    return df.reindex(index=names, columns=names)
+
+
+def _rebuild_fit(chk: _Checker, entry: dict[str, Any], path: str, dataset: Dataset
+                 ) -> FitResults:
+    try:
+        model = get_model(entry["name"], **entry.get("options", {}))
+    except (TypeError, ValueError) as e:
+        raise chk.fail(f"{path}.options", f"bad model options: {e}") from None
+    epsilon = float(entry.get("epsilon", 1e-3))
+    lik = Likelihood(model, dataset, epsilon=epsilon)
+    names = list(model.parameter_names(lik.games[lik.treatments[0]]))
+    params = entry["params"]
+    for n in names:
+        if n not in params:
+            raise chk.fail(f"{path}.params", f"missing parameter {n!r} of model "
+                           f"{model.name}")
+    for n in params:
+        if n not in names:
+            raise chk.fail(f"{path}.params.{n}", f"model {model.name} has no parameter "
+                           f"{n!r} (it has: {', '.join(names)})")
+    theta = {n: float(params[n]) for n in names}
+    try:
+        with single_blas_thread():
+            ev = lik.evaluate(theta)
+    except ParameterError as e:
+        raise chk.fail(f"{path}.params", str(e)) from None
+    saved = float(entry["loglik"])
+    if not abs(ev.loglik - saved) <= LOGLIK_TOLERANCE * max(1.0, abs(saved)):
+        raise chk.fail(f"{path}.loglik", (
+            f"saved log-likelihood {saved:.6f} of {model.name} differs from "
+            f"{ev.loglik:.6f} on this data: the comparison was not fitted on this design "
+            "and data"))
+    bse_s = _series(entry.get("se", {}), names)
+    bse = _series(entry.get("se_hessian", {}), names)
+    boot = entry.get("se_bootstrap") or None
+    derived = entry.get("derived", {})
+    return FitResults(
+        model=model, params=pd.Series(theta, dtype=float)[names], bse=bse,
+        bse_sandwich=bse_s, cov=_covariance(entry, names, "hessian", bse),
+        cov_sandwich=_covariance(entry, names, "sandwich", bse_s), llf=ev.loglik,
+        nobs=lik.n_decisions, n_subjects=lik.n_subjects, n_units=lik.n_units,
+        df_model=int(entry["n_params"]), llf_by_role=ev.by_role,
+        llf_by_treatment=ev.by_treatment, converged=bool(entry.get("converged", True)),
+        convergence=dict(entry.get("convergence", {})), posterior=posterior_table(lik, ev),
+        subject_llf=lik.subject_loglik(ev),
+        derived=pd.Series({k: np.nan if v is None else v for k, v in derived.items()},
+                          dtype=float),
+        derived_se=_series(entry.get("derived_se", {}), list(derived)),
+        epsilon=epsilon, bse_bootstrap=None if boot is None else _series(boot, names),
+    )
+
+
+def rebuild_comparison(raw: dict[str, Any], dataset: Dataset, source: str = "<comparison>"
+                       ) -> Comparison:
+    """The :class:`~cheaptalk.estimation.compare.Comparison` of a saved JSON, on its data.
+
+    Parameters
+    ----------
+    raw : dict
+        As returned by :func:`read_comparison`.
+    dataset : Dataset
+        The data the comparison was fitted on.
+    source : str
+        The JSON's path, for messages.
+
+    Raises
+    ------
+    InputError
+        If a model, its options or parameters do not fit the design, or if the data are not
+        the data the comparison was fitted on (different size or log-likelihood).
+    """
+    chk = _Checker(source)
+    fits: dict[str, FitResults] = {}
+    for i, entry in enumerate(raw["models"]):
+        fit = _rebuild_fit(chk, entry, f"models[{i}]", dataset)
+        if i == 0:
+            for key, have in (("n_decisions", fit.nobs), ("n_subjects", fit.n_subjects)):
+                if key in raw and raw[key] != have:
+                    raise chk.fail(key, f"the comparison was fitted on {raw[key]} "
+                                   f"{key.split('_')[1]}; this data has {have}")
+        fits[fit.model.name] = fit
+    names = list(fits)
+    vuong = [vuong_test(fits[a], fits[b]) for i, a in enumerate(names) for b in names[i + 1:]]
+    cv = {m["name"]: float(m["cv_loglik_per_decision"]) for m in raw["models"]
+          if m.get("cv_loglik_per_decision") is not None}
+    loto = {m["name"]: {g: float(v) for g, v in m["loto_loglik_per_decision"].items()
+                        if v is not None}
+            for m in raw["models"] if m.get("loto_loglik_per_decision")}
+    first = next(iter(fits.values()))
+    return Comparison(
+        fits=fits, vuong=vuong, cv=cv, loto=loto,
+        diagnostics=diagnostics(dataset, fits, first.epsilon), n_decisions=first.nobs,
+        n_subjects=first.n_subjects, folds=int(raw.get("folds", 0)),
+        dataset_source=dataset.source, design_source=dataset.design.source,
+        synthetic=is_synthetic(dataset), notes=list(raw.get("notes", [])),
+    )

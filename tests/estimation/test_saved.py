@@ -1,0 +1,172 @@
+"""A saved comparison read back: the rebuilt comparison equals the one that was saved."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from cheaptalk.data import InputError, load_design, validate_table
+from cheaptalk.estimation.compare import compare
+from cheaptalk.estimation.saved import read_comparison, rebuild_comparison
+from cheaptalk.models import get_model
+from cheaptalk.report.html import interpretation, write_latex_tables
+from cheaptalk.report.tables import comparison_text, write_json, write_tables
+from cheaptalk.simulation import Simulation
+
+LEVELK = {"p0": 0.2, "p1": 0.4, "p2": 0.3, "p3": 0.1, "lambda_s": 0.4, "lambda_r": 0.2}
+
+
+def _data(seed):
+    d = load_design("crawford_sobel")
+    df = Simulation(d, get_model("levelk"), LEVELK, subjects_per_role=6, rounds=10).run(seed=seed)
+    return validate_table(df, d, source=f"synthetic levelk seed {seed}")
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    ds = _data(1)
+    c = compare([get_model(m) for m in ("levelk", "trust", "equilibrium")], ds, folds=2,
+                n_starts=1, jobs=1)
+    path = tmp_path_factory.mktemp("saved") / "comparison.json"
+    write_json(c.to_dict(), path)
+    return c, ds, path
+
+
+def test_round_trip_reproduces_everything(saved):
+    c, ds, path = saved
+    back = rebuild_comparison(read_comparison(path), ds, source=str(path))
+    assert list(back.fits) == list(c.fits)
+    for name, f in c.fits.items():
+        g = back.fits[name]
+        assert g.llf == pytest.approx(f.llf, rel=1e-12)
+        pd.testing.assert_series_equal(g.params, f.params)
+        pd.testing.assert_series_equal(g.bse_sandwich, f.bse_sandwich)
+        pd.testing.assert_frame_equal(g.cov_sandwich, f.cov_sandwich)
+        pd.testing.assert_series_equal(g.derived_se, f.derived_se, check_names=False,
+                                       check_index_type=False)
+        np.testing.assert_allclose(g.subject_llf, f.subject_llf, rtol=1e-12)
+        pd.testing.assert_frame_equal(g.posterior, f.posterior)
+        assert g.summary() == f.summary()
+    assert back.vuong == c.vuong
+    assert back.cv == c.cv and back.loto == c.loto
+    pd.testing.assert_frame_equal(back.diagnostics, c.diagnostics)
+    assert back.synthetic and back.folds == c.folds
+    # Saving the rebuilt comparison gives the same JSON (so re-rendering in place is stable).
+    assert json.loads(json.dumps(back.to_dict(), default=float)) == json.loads(path.read_text())
+
+
+def test_recorded_design_and_data(saved):
+    c, _, path = saved
+    doc = json.loads(path.read_text())
+    assert doc["design"] == "crawford_sobel"  # a bundled design, by name
+    assert doc["data"] == "synthetic levelk seed 1"  # not a file: kept as it was
+    assert len(doc["models"][0]["covariance"]["sandwich"]) == len(c.fits["levelk"].params)
+
+
+def test_other_data_are_refused(saved):
+    _, _, path = saved
+    with pytest.raises(InputError, match="not fitted on this design and data") as e:
+        rebuild_comparison(read_comparison(path), _data(2), source=str(path))
+    assert e.value.key == "models[0].loglik"
+
+
+def test_fewer_rows_are_refused(saved):
+    _, ds, path = saved
+    fewer = validate_table(ds.table.iloc[:-3].drop(columns=["sender_type", "receiver_type"],
+                                                   errors="ignore"), ds.design)
+    with pytest.raises(InputError, match="fitted on"):
+        rebuild_comparison(read_comparison(path), fewer, source=str(path))
+
+
+@pytest.mark.parametrize("edit, key, message", [
+    (lambda d: d["models"][0]["params"].pop("p1"), "models[0].params", "missing parameter 'p1'"),
+    (lambda d: d["models"][1]["params"].update(gamma=1.0), "models[1].params.gamma",
+     "has no parameter 'gamma'"),
+    (lambda d: d["models"][0]["params"].update(p0=-0.5), "models[0].params", "p0"),
+    (lambda d: d["models"][0].update(options={"levels": "many"}), "models[0].options",
+     "bad model options"),
+])
+def test_parameters_that_do_not_fit_the_model(saved, tmp_path, edit, key, message):
+    _, ds, path = saved
+    doc = json.loads(path.read_text())
+    edit(doc)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match=message) as e:
+        rebuild_comparison(read_comparison(bad), ds, source=str(bad))
+    assert e.value.key == key and e.value.file == str(bad)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "invalid JSON"),
+    ("{\"models\": [}", "line 1"),
+    ("[1, 2]", "expected a JSON object"),
+    ("{}", "missing key 'models'"),
+    ("{\"models\": []}", "no models"),
+    ("{\"models\": [{\"name\": \"nope\"}]}", "key 'models[0].name': unknown model 'nope'"),
+    ("{\"models\": [{\"name\": \"trust\", \"params\": {\"pi\": \"x\"}}]}",
+     "key 'models[0].params.pi': expected a finite number"),
+    ("{\"models\": [{\"name\": \"trust\", \"params\": {}}]}",
+     "key 'models[0]': missing key 'loglik'"),
+    ("{\"models\": [{\"name\": \"trust\", \"params\": {}, \"loglik\": 1, \"n_params\": 1.5}]}",
+     "'models[0].n_params': expected a whole number"),
+    ("{\"models\": [{\"name\": \"trust\", \"params\": {}, \"loglik\": NaN, \"n_params\": 1}]}",
+     "expected a finite number"),
+])
+def test_structure_errors_name_the_key(tmp_path, text, fragment):
+    p = tmp_path / "c.json"
+    p.write_text(text)
+    with pytest.raises(InputError) as e:
+        read_comparison(p)
+    assert str(e.value).startswith(str(p)) and fragment in str(e.value), str(e.value)
+
+
+def _paths(doc, prefix=()):
+    yield prefix, doc
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            yield from _paths(v, (*prefix, i))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10) | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(choice=st.integers(0, 10**6), delete=st.booleans(), value=json_values)
+def test_any_mutation_is_refused_or_reported(saved, tmp_path, choice, delete, value):
+    """A mutated JSON is either refused with an InputError naming the file, or read into a
+    comparison whose tables and text can all be written."""
+    _, ds, path = saved
+    doc = json.loads(path.read_text())
+    paths = [p for p, _ in _paths(doc) if p]
+    where = paths[choice % len(paths)]
+    parent = doc
+    for k in where[:-1]:
+        parent = parent[k]
+    if delete and isinstance(parent, dict):
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = value
+    bad = tmp_path / "mutated.json"
+    bad.write_text(json.dumps(doc))
+    try:
+        c = rebuild_comparison(read_comparison(bad), ds, source=str(bad))
+    except InputError as e:
+        assert e.file == str(bad)
+        event("refused")
+        return
+    event("accepted")
+    comparison_text(c)
+    interpretation(c)
+    write_tables(c, tmp_path / f"tables{choice}")
+    write_latex_tables(c, tmp_path / f"tables{choice}")
