@@ -10,3 +10,39 @@ def assert_bad_input(result, *fragments: str) -> None:
     assert out.strip().startswith("error:"), out
     for f in fragments:
         assert f in out, out
+
+
+def json_paths(doc, prefix=()):
+    """Every (path, value) in a JSON document, the root first."""
+    yield prefix, doc
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield from json_paths(v, (*prefix, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            yield from json_paths(v, (*prefix, i))
+
+
+def mutate_json(doc, choice: int, delete: bool, value) -> tuple:
+    """Delete (in an object) or replace the value at the ``choice``-th path of ``doc``, in
+    place; returns the path."""
+    paths = [p for p, _ in json_paths(doc) if p]
+    where = paths[choice % len(paths)]
+    parent = doc
+    for k in where[:-1]:
+        parent = parent[k]
+    if delete and isinstance(parent, dict):
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = value
+    return where
+
+
+def json_values():
+    """A hypothesis strategy for small JSON values (NaN and infinities included)."""
+    from hypothesis import strategies as st
+
+    return st.recursive(
+        st.none() | st.booleans() | st.integers(-10, 10) | st.floats() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)

@@ -80,6 +80,16 @@ ParamsOpt = Annotated[Path | None, typer.Option(
     "--params", "-p", help="JSON file with the model's parameters: either {name: value} or "
     "{\"params\": {...}, \"options\": {...}} (the output of `cheaptalk fit`). Default: the "
     "model's documented defaults.")]
+StartsOpt = Annotated[int, typer.Option(min=1, help="Optimiser starts per model.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed for starts and folds.")]
+EpsOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Tremble weight.")]
+ForceOpt = Annotated[bool, typer.Option(help="Replace an existing --json file.")]
+SubjectsOpt = Annotated[int, typer.Option(min=1, help="Subjects per role per treatment.")]
+RoundsOpt = Annotated[int, typer.Option(min=1, help="Rounds.")]
+JobsOpt = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
+                                             "cores).")]
+StudyJsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the study as JSON "
+                                                   "here.")]
 
 
 def _load_params(path: Path | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
@@ -146,7 +156,7 @@ def validate(
     data: DataOpt,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the summary as "
                                                   "JSON here.")] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Check interaction data against a design and print a summary."""
     d = load_design(design)
@@ -231,7 +241,7 @@ def predict(
     params: ParamsOpt = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the strategies as "
                                                   "JSON here.")] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """A model's strategies in one treatment (population and per type; no trembles)."""
     from cheaptalk.report.predictions import mean_action_by_message, mean_report_by_state
@@ -307,9 +317,6 @@ def _run_comparison(d: Design, ds: Any, models: list[str], folds: int, seed: int
                        n_starts=starts, epsilon=epsilon, progress=step)
 
 
-StartsOpt = Annotated[int, typer.Option(min=1, help="Optimiser starts per model.")]
-SeedOpt = Annotated[int, typer.Option(help="Seed for starts and folds.")]
-EpsOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Tremble weight.")]
 
 
 @app.command()
@@ -325,7 +332,7 @@ def fit(
     epsilon: EpsOpt = 1e-3,
     bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replications over "
                                            "subjects (0: none).")] = 0,
-    force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Fit one model by maximum likelihood and print its summary."""
     from cheaptalk.estimation.mle import MaximumLikelihood
@@ -365,7 +372,7 @@ def compare(
     starts: StartsOpt = 3,
     seed: SeedOpt = 0,
     epsilon: EpsOpt = 1e-3,
-    force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Fit several models and compare them: AIC/BIC, Vuong, cross-validation, LOTO."""
     from cheaptalk.report.tables import (
@@ -487,15 +494,13 @@ def recover(
     design: DesignOpt,
     model: ModelOpt,
     params: ParamsOpt = None,
-    subjects: Annotated[int, typer.Option(min=1, help="Subjects per role per treatment.")] = 16,
-    rounds: Annotated[int, typer.Option(min=1, help="Rounds.")] = 30,
+    subjects: SubjectsOpt = 16,
+    rounds: RoundsOpt = 30,
     replications: Annotated[int, typer.Option(min=2, help="Simulated datasets.")] = 20,
     seed: SeedOpt = 0,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
-                                             "cores).")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the study as JSON "
-                                                  "here.")] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
+    jobs: JobsOpt = None,
+    json_out: StudyJsonOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Parameter recovery: simulate from known parameters, fit, report bias, RMSE, coverage."""
     from cheaptalk.estimation.studies import recover as run_recover
@@ -529,15 +534,13 @@ def power(
     params: Annotated[Path | None, typer.Option(help="JSON {model: {param: value}} of true "
                                                 "parameters (default: each model's "
                                                 "defaults).")] = None,
-    subjects: Annotated[int, typer.Option(min=1, help="Subjects per role per treatment.")] = 16,
-    rounds: Annotated[int, typer.Option(min=1, help="Rounds.")] = 30,
+    subjects: SubjectsOpt = 16,
+    rounds: RoundsOpt = 30,
     replications: Annotated[int, typer.Option(min=1, help="Datasets per true model.")] = 20,
     seed: SeedOpt = 0,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
-                                             "cores).")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the study as JSON "
-                                                  "here.")] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing --json file.")] = False,
+    jobs: JobsOpt = None,
+    json_out: StudyJsonOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Design power: how often each model wins (BIC) when each model is the truth."""
     from cheaptalk.estimation.studies import power as run_power

@@ -29,6 +29,13 @@ def test_demo_runs_and_writes_the_report(run, tmp_path):
         assert (report / name).stat().st_size > 0, name
     doc = json.loads((report / "comparison.json").read_text())
     assert doc["synthetic"] is True and doc["n_decisions"] == 3840
+    assert doc["design"] == "forecast_sharing" and doc["data"] == str(demo_data_path())
+    # the report is rebuilt from the saved JSON alone, without refitting
+    again = tmp_path / "again"
+    r = run("report", "--comparison", report / "comparison.json", "--report", again)
+    assert r.exit_code == 0, r.output
+    assert "Best by BIC: trust" in r.output
+    assert (again / "summary.txt").read_text() == (report / "summary.txt").read_text()
     # a second run may replace its own report
     assert run("demo", "--models", "levelk", "--folds", "0", "--starts", "1",
                "--report", report).exit_code == 0

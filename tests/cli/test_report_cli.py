@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import assert_bad_input
+from helpers import assert_bad_input, json_values, mutate_json
 
 FIGURES = ("report_vs_state", "action_vs_message", "inflation_histogram",
            "posterior_type_shares", "parameter_estimates", "out_of_sample")
@@ -97,37 +97,12 @@ def test_report_will_not_write_into_a_users_folder(run, saved, tmp_path):
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
-def _paths(doc, prefix=()):
-    """Every (path, value) in a JSON document."""
-    yield prefix, doc
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            yield from _paths(v, (*prefix, k))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            yield from _paths(v, (*prefix, i))
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10, 10) | st.floats(allow_nan=False)
-    | st.text(max_size=5), lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
-
-
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(choice=st.integers(0, 10**6), delete=st.booleans(), value=json_values)
+@given(choice=st.integers(0, 10**6), delete=st.booleans(), value=json_values())
 def test_mutated_json_is_bad_input_never_a_crash(run, saved, tmp_path, choice, delete, value):
     doc = json.loads((saved / "cmp.json").read_text())
-    paths = [p for p, _ in _paths(doc) if p]
-    path = paths[choice % len(paths)]
-    parent = doc
-    for k in path[:-1]:
-        parent = parent[k]
-    if delete and isinstance(parent, dict):
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = value
+    mutate_json(doc, choice, delete, value)
     bad = tmp_path / "mutated.json"
     text = json.dumps(doc)
     bad.write_text(text)

@@ -15,6 +15,7 @@ from cheaptalk.models import get_model
 from cheaptalk.report.html import interpretation, write_latex_tables
 from cheaptalk.report.tables import comparison_text, write_json, write_tables
 from cheaptalk.simulation import Simulation
+from helpers import json_values, mutate_json
 
 LEVELK = {"p0": 0.2, "p1": 0.4, "p2": 0.3, "p3": 0.1, "lambda_s": 0.4, "lambda_r": 0.2}
 
@@ -124,39 +125,15 @@ def test_structure_errors_name_the_key(tmp_path, text, fragment):
     assert str(e.value).startswith(str(p)) and fragment in str(e.value), str(e.value)
 
 
-def _paths(doc, prefix=()):
-    yield prefix, doc
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            yield from _paths(v, (*prefix, k))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            yield from _paths(v, (*prefix, i))
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10, 10) | st.floats() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
-
-
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(choice=st.integers(0, 10**6), delete=st.booleans(), value=json_values)
+@given(choice=st.integers(0, 10**6), delete=st.booleans(), value=json_values())
 def test_any_mutation_is_refused_or_reported(saved, tmp_path, choice, delete, value):
     """A mutated JSON is either refused with an InputError naming the file, or read into a
     comparison whose tables and text can all be written."""
     _, ds, path = saved
     doc = json.loads(path.read_text())
-    paths = [p for p, _ in _paths(doc) if p]
-    where = paths[choice % len(paths)]
-    parent = doc
-    for k in where[:-1]:
-        parent = parent[k]
-    if delete and isinstance(parent, dict):
-        del parent[where[-1]]
-    else:
-        parent[where[-1]] = value
+    mutate_json(doc, choice, delete, value)
     bad = tmp_path / "mutated.json"
     bad.write_text(json.dumps(doc))
     try:

@@ -12,6 +12,7 @@ from cheaptalk.models import ParameterError, get_model
 from cheaptalk.models.combination import Combination
 from cheaptalk.models.levelk import CognitiveHierarchy, LevelK
 from cheaptalk.models.trust import Trust
+from pullback_check import assert_same_types
 
 TRUST = {"alpha_a": 2.0, "alpha_b": 3.0, "beta_mu": -1.5, "beta_sigma": 0.8}
 LEVELS = {"p0": 0.1, "p1": 0.5, "p2": 0.3, "p3": 0.1}
@@ -52,15 +53,7 @@ def test_pure_cases_equal_component_models(game, pi):
                  else LevelK().predict(game, {**LEVELS, **LAMBDAS}))
     np.testing.assert_allclose(pred.sender, component.sender, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(pred.receiver, component.receiver, rtol=1e-12, atol=1e-15)
-    live = [t for t in pred.types if t.weight > 0]
-    assert [t.name for t in live] == [t.name for t in component.types]
-    for a, b in zip(live, component.types, strict=True):
-        assert a.weight == b.weight
-        for role in ("sender", "receiver"):
-            x, y = getattr(a, role), getattr(b, role)
-            assert (x is None) == (y is None)
-            if x is not None:
-                np.testing.assert_array_equal(x, y)
+    assert_same_types([t for t in pred.types if t.weight > 0], component.types)
 
 
 def test_mixture_weights_and_population(game):

@@ -23,6 +23,8 @@ from cheaptalk.models.combination import Combination
 from cheaptalk.models.levelk import CognitiveHierarchy, LevelK, hierarchy
 from cheaptalk.models.trust import Trust
 from cheaptalk.simulation import Simulation
+from pullback_check import assert_pullback_matches as check_pullback
+from pullback_check import random_adjoints
 
 RTOL, ATOL = 1e-6, 1e-8
 LAMBDAS = {"lambda_s": 0.35, "lambda_r": 0.25}
@@ -44,27 +46,6 @@ def shares(n, prefix="p", suffix=""):
     return {f"{prefix}{k}{suffix}": float(v) for k, v in enumerate(raw)}
 
 
-def random_adjoints(pred, seed):
-    rng = np.random.default_rng(seed)
-    w_bar = rng.normal(size=len(pred.types))
-    s_bars = [None if t.sender is None else rng.normal(size=t.sender.shape)
-              for t in pred.types]
-    r_bars = [None if t.receiver is None else rng.normal(size=t.receiver.shape)
-              for t in pred.types]
-    return w_bar, s_bars, r_bars
-
-
-def scalar(pred, w_bar, s_bars, r_bars):
-    total = 0.0
-    for ty, wb, sb, rb in zip(pred.types, w_bar, s_bars, r_bars, strict=True):
-        total += wb * ty.weight
-        if ty.sender is not None:
-            total += float(np.sum(sb * ty.sender))
-        if ty.receiver is not None:
-            total += float(np.sum(rb * ty.receiver))
-    return total
-
-
 def step(name, value):
     # Level shares must keep summing to one within 1e-6 (check_shares); S is linear in
     # them, so a tiny step is exact up to rounding.
@@ -74,29 +55,7 @@ def step(name, value):
 
 
 def assert_pullback_matches(model, game, params, seed=0):
-    pred, pullback = model.predict_with_pullback(game, params)
-    reference = model.predict(game, params)
-    assert [t.name for t in pred.types] == [t.name for t in reference.types]
-    for a, b in zip(pred.types, reference.types, strict=True):
-        assert a.weight == b.weight
-        for role in ("sender", "receiver"):
-            x, y = getattr(a, role), getattr(b, role)
-            assert (x is None) == (y is None)
-            if x is not None:
-                np.testing.assert_array_equal(x, y)
-    adj = random_adjoints(pred, seed)
-    grad = pullback(*adj)
-    assert list(grad) == list(model.parameter_names(game))
-    for name in model.parameter_names(game):
-        h = step(name, params[name])
-        up, down = dict(params), dict(params)
-        up[name] += h
-        down[name] -= h
-        numeric = (scalar(model.predict(game, up), *adj)
-                   - scalar(model.predict(game, down), *adj)) / (2 * h)
-        assert abs(grad[name] - numeric) <= RTOL * abs(numeric) + ATOL, (
-            name, grad[name], numeric)
-    return grad
+    return check_pullback(model, game, params, seed=seed, rtol=RTOL, atol=ATOL, step=step)
 
 
 # ----------------------------------------------------------------------------- level-k

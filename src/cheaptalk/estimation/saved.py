@@ -52,14 +52,20 @@ class _Checker:
     def fail(self, key: str, message: str) -> InputError:
         return InputError(message, file=self.source, key=key or None)
 
-    def kind(self, obj: dict[str, Any], key: str, path: str, want: type,
-             what: str, required: bool = True) -> Any:
-        where = f"{path}.{key}" if path else key
+    def lookup(self, obj: dict[str, Any], key: str, path: str, required: bool
+               ) -> tuple[bool, Any, str]:
+        """(present, value, key path); a missing required key is an error."""
         if key not in obj:
             if required:
                 raise self.fail(path, f"missing key {key!r}")
+            return False, None, ""
+        return True, obj[key], f"{path}.{key}" if path else key
+
+    def kind(self, obj: dict[str, Any], key: str, path: str, want: type,
+             what: str, required: bool = True) -> Any:
+        present, value, where = self.lookup(obj, key, path, required)
+        if not present:
             return None
-        value = obj[key]
         ok = (isinstance(value, bool) if want is bool
               else isinstance(value, want) and not isinstance(value, bool))
         if ok:
@@ -68,13 +74,8 @@ class _Checker:
 
     def number(self, obj: dict[str, Any], key: str, path: str, required: bool = True,
                nullable: bool = False) -> float | None:
-        where = f"{path}.{key}" if path else key
-        if key not in obj:
-            if required:
-                raise self.fail(path, f"missing key {key!r}")
-            return None
-        value = obj[key]
-        if value is None and nullable:
+        present, value, where = self.lookup(obj, key, path, required)
+        if not present or (value is None and nullable):
             return None
         if not _is_number(value):
             raise self.fail(where, f"expected a finite number, found {json.dumps(value)[:40]}")

@@ -98,6 +98,25 @@ __all__ = ["AQRE", "AQRESolution", "ConvergenceError", "default_precision", "sol
 TOLERANCE = 1e-10
 
 
+class FinitePrecisions:
+    """Mixin for models whose parameters are all logit precisions: finite and ``>= 0``,
+    starting at :func:`default_precision` (equilibrium, AQRE)."""
+
+    name: ClassVar[str]
+
+    def default_params(self, game: Game) -> dict[str, float]:
+        lam = default_precision(game)
+        return {n: lam for n in self.parameter_names(game)}  # type: ignore[attr-defined]
+
+    def check_params(self, game: Game, params: Mapping[str, float]) -> dict[str, float]:
+        out: dict[str, float] = super().check_params(game, params)  # type: ignore[misc]
+        for n, value in out.items():
+            if not 0.0 <= value < np.inf:
+                raise ParameterError(f"{self.name}: {n} must be a finite number >= 0, "
+                                     f"got {value}")
+        return out
+
+
 class ConvergenceError(RuntimeError):
     """The AQRE path could not be followed to its end."""
 
@@ -269,13 +288,20 @@ class _Factor:
         self._k_inv = k_inv
         self._cap = np.linalg.inv(np.einsum("tm,mts->ts", p.sig, k_inv))
 
-    def solve(self, r: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``J_y^{-1} r`` for ``r`` of shape (N,)."""
-        sy, p = self.system, self.point
-        if p.lam_s == 0.0 or not np.any(r):
-            return r.copy()
+    def _trivial(self, r: NDArray[np.float64]) -> bool:
+        """Whether ``J_y`` acts as the identity on ``r`` (no sender precision, or r = 0);
+        otherwise build the factorisation if not yet built."""
+        if self.point.lam_s == 0.0 or not np.any(r):
+            return True
         if self._k_inv is None:
             self._build()
+        return False
+
+    def solve(self, r: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``J_y^{-1} r`` for ``r`` of shape (N,)."""
+        if self._trivial(r):
+            return r.copy()
+        sy, p = self.system, self.point
         assert self._k_inv is not None and self._cap is not None
         rr = np.concatenate([np.zeros((sy.n_t, 1)), r.reshape(sy.n_t, sy.n_m - 1)], axis=1)
         b = rr - (p.sig * rr).sum(axis=1, keepdims=True)                  # [t, m]
@@ -286,11 +312,9 @@ class _Factor:
 
     def solve_transpose(self, r: NDArray[np.float64]) -> NDArray[np.float64]:
         """``J_y^{-T} r`` for ``r`` of shape (N,): the transpose of :meth:`solve`, step by step."""
-        sy, p = self.system, self.point
-        if p.lam_s == 0.0 or not np.any(r):
+        if self._trivial(r):
             return r.copy()
-        if self._k_inv is None:
-            self._build()
+        sy, p = self.system, self.point
         assert self._k_inv is not None and self._cap is not None
         n_t, n_m = sy.n_t, sy.n_m
         # v -> (v[:, 1:] - v[:, :1]), transposed
@@ -607,7 +631,7 @@ def _residual(game: Game, sigma: NDArray[np.float64], rho: NDArray[np.float64],
 
 
 # --------------------------------------------------------------------------- the model
-class AQRE(Model):
+class AQRE(FinitePrecisions, Model):
     """Logit agent quantal response equilibrium.
 
     Parameters
@@ -641,18 +665,6 @@ class AQRE(Model):
 
     def parameter_names(self, game: Game) -> tuple[str, ...]:
         return ("lambda",) if self.roles == "common" else ("lambda_s", "lambda_r")
-
-    def default_params(self, game: Game) -> dict[str, float]:
-        lam = default_precision(game)
-        return {n: lam for n in self.parameter_names(game)}
-
-    def check_params(self, game: Game, params: Mapping[str, float]) -> dict[str, float]:
-        out = super().check_params(game, params)
-        for n, value in out.items():
-            if not 0.0 <= value < np.inf:
-                raise ParameterError(f"{self.name}: {n} must be a finite number >= 0, "
-                                     f"got {value}")
-        return out
 
     def precisions(self, params: Mapping[str, float]) -> tuple[float, float]:
         """``(lambda_s, lambda_r)`` from checked parameters."""

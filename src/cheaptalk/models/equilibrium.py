@@ -63,8 +63,8 @@ from numpy.typing import NDArray
 from cheaptalk.choice import best_response, logit, logit_vjp
 from cheaptalk.games.base import Game
 
-from .aqre import default_precision
-from .base import Model, ParameterError, Prediction, Pullback, Type
+from .aqre import FinitePrecisions
+from .base import Model, Prediction, Pullback, Type
 
 __all__ = ["Equilibrium", "PartitionEquilibrium", "most_informative_equilibrium",
            "partition_profile"]
@@ -268,7 +268,7 @@ def most_informative_equilibrium(game: Game) -> PartitionEquilibrium:
     return eq
 
 
-class Equilibrium(Model):
+class Equilibrium(FinitePrecisions, Model):
     """Most informative (or babbling) equilibrium with logit noise.
 
     Parameters
@@ -314,18 +314,6 @@ class Equilibrium(Model):
         if self.equilibrium(game).is_babbling:
             return ("lambda_r",)
         return ("lambda_s", "lambda_r")
-
-    def default_params(self, game: Game) -> dict[str, float]:
-        lam = default_precision(game)
-        return {n: lam for n in self.parameter_names(game)}
-
-    def check_params(self, game: Game, params: Mapping[str, float]) -> dict[str, float]:
-        out = super().check_params(game, params)
-        for n, value in out.items():
-            if not 0.0 <= value < np.inf:
-                raise ParameterError(f"{self.name}: {n} must be a finite number >= 0, "
-                                     f"got {value}")
-        return out
 
     def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
         return self._compute(game, params)[0]

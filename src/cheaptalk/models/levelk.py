@@ -79,6 +79,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -351,6 +352,13 @@ class _HierarchyModel(Model):
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
         return f"{type(self).__name__}({opts})"
 
+    def _compute(self, game: Game, params: Mapping[str, float]) -> tuple[Any, ...]:
+        """The prediction first, then what its pullback needs."""
+        raise NotImplementedError
+
+    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
+        return self._compute(game, params)[0]
+
 
 class LevelK(_HierarchyModel):
     """Level-k model: level k best-responds to noiseless level k − 1 (SPEC §3.2).
@@ -437,9 +445,6 @@ class LevelK(_HierarchyModel):
         h = hierarchy(game, self.levels, lam_s, lam_r, self.l0_sender, self.l0_receiver)
         types = self._types(h, self.level_names, shares_s, shares_r, self.shares == "common")
         return Prediction(game, types, model=self.name, params=p), h, lam_s, lam_r
-
-    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
-        return self._compute(game, params)[0]
 
     def predict_with_pullback(self, game: Game, params: Mapping[str, float]
                               ) -> tuple[Prediction, Pullback]:
@@ -547,9 +552,6 @@ class CognitiveHierarchy(_HierarchyModel):
         shares = poisson_shares(p["tau"], self.levels)
         types = self._types(h, self.level_names, shares, shares, True)
         return Prediction(game, types, model=self.name, params=p), h, beliefs, p
-
-    def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
-        return self._compute(game, params)[0]
 
     def predict_with_pullback(self, game: Game, params: Mapping[str, float]
                               ) -> tuple[Prediction, Pullback]:

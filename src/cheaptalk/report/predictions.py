@@ -62,6 +62,15 @@ def _by_type(prediction: Prediction, role: str, values: NDArray[np.float64]
     return {name: s @ values for name, s in zip(names, strategies, strict=True)}
 
 
+def _means(prediction: Prediction, role: str, values: NDArray[np.float64], key: str,
+           by_type: bool) -> dict[str, NDArray[np.float64]]:
+    """The population's mean value (under ``key``), and each type's if ``by_type``."""
+    means = {key: getattr(prediction, role) @ values}
+    if by_type:
+        means.update(_by_type(prediction, role, values))
+    return means
+
+
 def mean_report_by_state(prediction: Prediction, bins: int | Sequence[float] | None = None,
                          by_type: bool = False) -> pd.DataFrame:
     """Mean literal value of the message in each state (or state bin).
@@ -92,9 +101,7 @@ def mean_report_by_state(prediction: Prediction, bins: int | Sequence[float] | N
     4    9.0          9.0  9.0  9.0
     """
     g = prediction.game
-    means = {"mean_report": prediction.sender @ g.messages}
-    if by_type:
-        means.update(_by_type(prediction, "sender", g.messages))
+    means = _means(prediction, "sender", g.messages, "mean_report", by_type)
     return _table("state", g.states, means, g.prior, bins)
 
 
@@ -127,9 +134,7 @@ def mean_action_by_message(prediction: Prediction, bins: int | Sequence[float] |
     1          5.0           9.0     3.0        5.333
     """
     g = prediction.game
-    means = {"mean_action": prediction.receiver @ g.actions}
-    if by_type:
-        means.update(_by_type(prediction, "receiver", g.actions))
+    means = _means(prediction, "receiver", g.actions, "mean_action", by_type)
     if message_weights == "uniform":
         weights = np.ones(g.n_messages)
     elif message_weights == "predicted":
