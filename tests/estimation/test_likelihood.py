@@ -115,7 +115,12 @@ def test_subject_weights_scale_contributions(cs_data):
     per_subject = lik.subject_loglik(ev)
     w = np.random.default_rng(0).integers(0, 3, lik.n_subjects).astype(float)
     lik.subject_weights = w
-    assert lik.evaluate(TRUE).loglik == pytest.approx(float(w @ per_subject))
+    weighted = lik.evaluate(TRUE)
+    assert weighted.loglik == pytest.approx(float(w @ per_subject))
+    # the splits by role and by treatment carry the same weights and add up to the total
+    assert sum(weighted.by_role.values()) == pytest.approx(weighted.loglik)
+    assert sum(weighted.by_treatment.values()) == pytest.approx(weighted.loglik)
+    assert weighted.by_role != ev.by_role
 
 
 @pytest.mark.slow

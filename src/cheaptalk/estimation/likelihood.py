@@ -73,6 +73,8 @@ class Evaluation:
     posterior : dict role → ndarray (n_types, n_units), P(type | unit's decisions)
     type_names : dict role → list of str
     gradient : dict name → float, or None
+    by_treatment, by_role : dict label → float
+        The log-likelihood split by treatment and by role (weighted like ``loglik``).
     """
 
     loglik: float
@@ -81,10 +83,7 @@ class Evaluation:
     type_names: dict[str, list[str]]
     gradient: dict[str, float] | None = None
     by_treatment: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def by_role(self) -> dict[str, float]:
-        return {r: float(v.sum()) for r, v in self.unit_loglik.items()}
+    by_role: dict[str, float] = field(default_factory=dict)
 
 
 class Likelihood:
@@ -249,15 +248,17 @@ class Likelihood:
             unit_ll[role] = ll
             posterior[role] = np.exp(joint - ll[None, :])
 
+        # Per role and per treatment with the same (bootstrap) subject weights as the total.
         by_treatment: dict[str, float] = {}
+        by_role: dict[str, float] = {}
         for role in ROLES:
             weighted = unit_ll[role] * self._unit_weights(role)
+            by_role[role] = float(weighted.sum())
             for label, v in zip(self.unit_treatment[role], weighted, strict=True):
                 by_treatment[label] = by_treatment.get(label, 0.0) + float(v)
         ev = Evaluation(
-            loglik=float(sum((unit_ll[r] * self._unit_weights(r)).sum() for r in ROLES)),
-            unit_loglik=unit_ll,
-            posterior=posterior, type_names=names, by_treatment=by_treatment,
+            loglik=sum(by_role.values()), unit_loglik=unit_ll, posterior=posterior,
+            type_names=names, by_treatment=by_treatment, by_role=by_role,
         )
         if not gradient:
             return ev
