@@ -363,6 +363,9 @@ DEMO_COMB_FIT = {"pi": 0.652, "alpha_a": 5.201, "alpha_b": 3.098, "beta_mu": -1.
     ("trust", None),  # defaults
     ("trust", {**DEMO_TRUST_FIT, "beta_sigma": 3.0, "alpha_a": 0.5, "alpha_b": 10.0}),
     ("trust", {**DEMO_TRUST_FIT, "beta_sigma": 0.3, "alpha_a": 10.0, "alpha_b": 0.5}),
+    # the narrowest LogNormal the estimator allows, at the demo's mu and where senders switch
+    ("trust", {**DEMO_TRUST_FIT, "beta_sigma": "floor"}),
+    ("trust", {**DEMO_TRUST_FIT, "beta_sigma": "floor", "beta_mu": 0.5}),
 ])
 def test_default_quadrature_is_accurate_on_demo_data(model_name, params):
     """SPEC §3.3: doubling the nodes moves the demo log-likelihood by < 0.01."""
@@ -373,7 +376,24 @@ def test_default_quadrature_is_accurate_on_demo_data(model_name, params):
     design = load_design("forecast_sharing")
     data = load_data(demo_data_path(), design)
     model = get_model(model_name)
-    params = params or model.default_params(design.game)
+    params = dict(params or model.default_params(design.game))
+    if params.get("beta_sigma") == "floor":
+        params["beta_sigma"] = model.bounds(design.game("LL"))["beta_sigma"][0]
     ll = Likelihood(model, data).evaluate(params).loglik
     ll2 = Likelihood(model.refined(), data).evaluate(params).loglik
     assert abs(ll - ll2) < 0.01, (ll, ll2)
+
+
+def test_estimator_floor_on_beta_sigma():
+    """Two log-beta grid steps (bounds used by the estimator); Combination shares it."""
+    from cheaptalk.models.combination import Combination
+    from cheaptalk.models.trust import beta_log_nodes
+
+    game = forecast_sharing(step=10)
+    u = beta_log_nodes(game, Trust.n_beta)
+    lo, hi = Trust().bounds(game)["beta_sigma"]
+    assert lo == pytest.approx(2 * (u[1] - u[0])) and hi == np.inf
+    assert Combination().bounds(game)["beta_sigma"] == (lo, hi)
+    # more nodes, finer floor; predict itself accepts any positive beta_sigma
+    assert Trust(n_beta=321).bounds(game)["beta_sigma"][0] == pytest.approx(lo / 2)
+    Trust().predict(game, {**Trust().default_params(game), "beta_sigma": lo / 10})

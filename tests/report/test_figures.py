@@ -139,7 +139,7 @@ def _stub_fit(llf, params, se, converged=True):
     return SimpleNamespace(
         llf=llf, df_model=len(params), aic=2 * len(params) - 2 * llf,
         bic=len(params) * np.log(1000) - 2 * llf, converged=converged, params=params,
-        bse_sandwich=se,
+        bse_sandwich=se, at_bound=[],
         conf_int=lambda: pd.DataFrame({"lower": params - 1.96 * se, "upper": params + 1.96 * se}))
 
 

@@ -98,7 +98,8 @@ class FitResults:
         return self.df_model * np.log(self.nobs) - 2 * self.llf
 
     def conf_int(self, alpha: float = 0.05, kind: str = "sandwich") -> pd.DataFrame:
-        """Wald confidence intervals (``kind`` = ``"sandwich"``, ``"hessian"``, ``"bootstrap"``)."""
+        """Wald confidence intervals (``kind`` = ``"sandwich"``, ``"hessian"``, ``"bootstrap"``);
+        NaN for fixed parameters and for those in :attr:`at_bound`."""
         from scipy.stats import norm
 
         se = {"sandwich": self.bse_sandwich, "hessian": self.bse,
@@ -106,7 +107,15 @@ class FitResults:
         if se is None:
             raise ValueError("no bootstrap standard errors: fit with bootstrap > 0")
         z = norm.ppf(1 - alpha / 2)
-        return pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
+        ci = pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
+        # A Wald interval means nothing for an estimate at the edge of the parameter space.
+        ci.loc[self.at_bound] = np.nan
+        return ci
+
+    @property
+    def at_bound(self) -> list[str]:
+        """Parameters estimated at the edge of the parameter space (no standard error)."""
+        return list(self.convergence.get("at_bound", []))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON (the per-model entry of SPEC §4.2)."""
@@ -169,10 +178,12 @@ class FitResults:
             f"{'parameter':<14}{'estimate':>12}{'se(sandw.)':>12}{'se(Hess.)':>12}"
             f"{'95% CI (sandwich)':>26}",
         ]
+        at_bound = self.at_bound
         for name, value in self.params.items():
             se, seh = self.bse_sandwich[name], self.bse[name]
-            if np.isnan(se):
-                lines.append(f"{name:<14}{value:>12.4g}{'fixed':>12}")
+            if np.isnan(se) or name in at_bound:
+                lines.append(f"{name:<14}{value:>12.4g}"
+                             f"{'at bound' if name in at_bound else 'fixed':>12}")
                 continue
             lo, hi = ci.loc[name]
             lines.append(f"{name:<14}{value:>12.4g}{se:>12.3g}{seh:>12.3g}"
@@ -468,8 +479,8 @@ class MaximumLikelihood:
                 cond, inv = np.inf, np.linalg.pinv(info)
             convergence["hessian_condition"] = cond
             if cond >= 1e12:
-                convergence["warning"] = ("Hessian nearly singular: some parameters are not "
-                                          "identified or lie at a boundary")
+                _warn(convergence, "Hessian nearly singular: some parameters are not "
+                      "identified or lie at a boundary")
             scores = self._subject_scores(x)
             meat = scores.T @ scores
             free_cov = inv
@@ -479,6 +490,12 @@ class MaximumLikelihood:
             est = [i for i, n in enumerate(names) if n not in self.space.fixed]
             cov[np.ix_(est, est)] = cov_full[np.ix_(est, est)]
             cov_s[np.ix_(est, est)] = cov_s_full[np.ix_(est, est)]
+        at_bound = self.space.at_bounds(theta)
+        if at_bound:
+            convergence["at_bound"] = at_bound
+            _warn(convergence, "at the edge of the parameter space: " + ", ".join(
+                f"{n} = {theta[n]:.4g}" for n in at_bound) + " (the data push it there; its "
+                "standard error and Wald interval are not meaningful)")
         bse = pd.Series(np.sqrt(np.clip(np.diag(cov), 0, None)), index=names)
         bse_s = pd.Series(np.sqrt(np.clip(np.diag(cov_s), 0, None)), index=names)
         derived, derived_se = self._derived(theta, cov_s)
@@ -490,9 +507,9 @@ class MaximumLikelihood:
             convergence["quadrature"] = {**self.model.quadrature(),
                                          "loglik_change_when_doubled": change}
             if change >= 0.01:
-                convergence["warning"] = (
-                    f"doubling the quadrature nodes moves the log-likelihood by {change:.3g} "
-                    "(>= 0.01): raise n_alpha / n_beta")
+                _warn(convergence,
+                      f"doubling the quadrature nodes moves the log-likelihood by {change:.3g} "
+                      "(>= 0.01): raise n_alpha / n_beta")
         lik = self.likelihood
         return FitResults(
             model=self.model, params=params, bse=bse, bse_sandwich=bse_s,
@@ -522,6 +539,12 @@ class MaximumLikelihood:
         c = np.nan_to_num(cov)
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", grads, c, grads), 0, None))
         return pd.Series(values, dtype=float), pd.Series(se, index=list(values))
+
+
+def _warn(convergence: dict[str, Any], message: str) -> None:
+    """Add a warning to the convergence report (warnings accumulate, separated by '; ')."""
+    before = convergence.get("warning")
+    convergence["warning"] = f"{before}; {message}" if before else message
 
 
 def type_family(name: str) -> str:

@@ -100,6 +100,30 @@ class ParameterSpace:
         """Natural parameters that are estimated (not fixed)."""
         return [n for n in self.names if n not in self.fixed]
 
+    def at_bounds(self, params: Mapping[str, float], tol: float = 1e-4) -> list[str]:
+        """Estimated box-bounded parameters within ``tol`` (relative to ``max(1, |bound|)``)
+        of a finite bound: estimates the transform can only approach, so that their
+        standard errors (through a vanishing Jacobian) mean nothing. Simplex shares are
+        not reported (a share near zero is an ordinary estimate).
+
+        Examples
+        --------
+        >>> sp = ParameterSpace(["lam", "mu"], {"lam": (0.5, np.inf), "mu": (-np.inf, np.inf)})
+        >>> sp.at_bounds({"lam": 0.500001, "mu": -3.0}), sp.at_bounds({"lam": 0.6, "mu": 0.0})
+        (['lam'], [])
+        """
+        out = []
+        for kind, names in self._blocks:
+            if kind != "scalar":
+                continue
+            n = names[0]
+            v = params[n]
+            for b in self.bounds.get(n, (-np.inf, np.inf)):
+                if np.isfinite(b) and abs(v - b) <= tol * max(1.0, abs(b)):
+                    out.append(n)
+                    break
+        return out
+
     # ---------------------------------------------------------------- maps
     def to_free(self, params: Mapping[str, float]) -> NDArray[np.float64]:
         x: list[float] = []

@@ -124,6 +124,12 @@ class Combination(Model):
     def parameter_names(self, game: Game) -> tuple[str, ...]:
         return ("pi", *self._own(self.trust, game), *self._own(self.levelk, game), *_LAMBDAS)
 
+    def bounds(self, game: Game) -> dict[str, tuple[float, float]]:
+        """As for every model, with the trust component's floor on ``beta_sigma``."""
+        out = super().bounds(game)
+        out["beta_sigma"] = self.trust.bounds(game)["beta_sigma"]
+        return out
+
     def default_params(self, game: Game) -> dict[str, float]:
         """``pi = 0.5`` and the components' defaults (which share the precisions)."""
         out = {"pi": 0.5}

@@ -342,7 +342,7 @@ def posterior_type_shares(c: Comparison, dataset: Dataset | None = None) -> Figu
 
 def parameter_estimates(c: Comparison) -> Figure:
     """Estimates with 95% confidence intervals (subject-clustered sandwich), one panel per
-    model; fixed parameters are marked."""
+    model; fixed parameters and estimates at a bound are marked (no interval)."""
     models = list(c.fits)
     n_par = max((len(f.params) for f in c.fits.values()), default=1)
     with _mpl().rc_context(_RC):
@@ -360,8 +360,8 @@ def parameter_estimates(c: Comparison) -> Figure:
             ax.errorbar(est[free], y[free], xerr=[est[free] - lo[free], hi[free] - est[free]],
                         fmt="o", color=color, capsize=3, ms=5)
             ax.plot(est[~free], y[~free], "x", color="0.4", ms=6)
-            labels = [f"{p} (fixed)" if not fr else p for p, fr in zip(f.params.index, free,
-                                                                      strict=True)]
+            labels = [p if fr else f"{p} (at bound)" if p in f.at_bound else f"{p} (fixed)"
+                      for p, fr in zip(f.params.index, free, strict=True)]
             ax.set_yticks(y, labels)
             ax.axvline(0, color="0.7", lw=0.8, ls=":")
             ax.invert_yaxis()

@@ -93,7 +93,8 @@ def _parameters(c: Comparison) -> pd.DataFrame:
             rows.append({"model": name, "parameter": par, "estimate": f.params[par],
                          "se (sandwich)": se, "95% CI lower": ci.loc[par, "lower"],
                          "95% CI upper": ci.loc[par, "upper"],
-                         "note": "" if np.isfinite(se) else "fixed"})
+                         "note": ("at bound" if par in f.at_bound
+                                  else "" if np.isfinite(se) else "fixed")})
         for par in f.derived.index:
             se = f.derived_se.get(par, np.nan)
             rows.append({"model": name, "parameter": par, "estimate": f.derived[par],
@@ -174,10 +175,12 @@ def interpretation(c: Comparison) -> list[str]:
         pi = float(f.params["pi"])
         ci = f.conf_int().loc["pi"]
         lo, hi = max(float(ci["lower"]), 0.0), min(float(ci["upper"]), 1.0)
+        interval = ("at the edge of its range, no interval" if "pi" in f.at_bound
+                    else f"95% CI {lo:.2f}–{hi:.2f}")
         lead = ("The best model mixes trust and strategic types: "
                 if best == "combination" else "In the combination model, ")
         caveats.append(f"{lead}the estimated share of trust types is π = {pi:.2f} "
-                       f"(95% CI {lo:.2f}–{hi:.2f}), so about {100 * pi:.0f}% of subjects "
+                       f"({interval}), so about {100 * pi:.0f}% of subjects "
                        f"behave as trust types and the rest as level-k types.")
     bad = [n for n, f in c.fits.items() if not f.converged]
     if bad:
@@ -370,10 +373,11 @@ def write_latex_tables(c: Comparison, folder: str | Path) -> list[Path]:
         ci = f.conf_int()
         for i, par in enumerate(f.params.index):
             se = f.bse_sandwich.get(par, np.nan)
-            fixed = not np.isfinite(se)
+            fixed = not np.isfinite(se) or par in f.at_bound
             prows.append([_tex(name) if i == 0 else "", f"\\texttt{{{_tex(par)}}}",
                           _tex_num(f.params[par], ".3f"),
-                          "fixed" if fixed else f"({_tex_num(se, '.3f')})",
+                          ("at bound" if par in f.at_bound else "fixed") if fixed
+                          else f"({_tex_num(se, '.3f')})",
                           "" if fixed else f"[{_tex_num(ci.loc[par, 'lower'], '.3f')}, "
                           f"{_tex_num(ci.loc[par, 'upper'], '.3f')}]"])
     parameters = _tabular(
