@@ -53,7 +53,10 @@ weights are elementary:
   is peaked where the strategy is in transition (demo data at the trust estimate: 2.0
   log-likelihood points off). Known limit: a narrow LogNormal (s ≲ 0.5) centred where
   senders switch (μ ≈ 0.5 on the demo data) still moves by 0.01–0.03 on doubling (241 nodes
-  fix it); the doubling check of every fit flags it.
+  fix it); the doubling check of every fit flags it. A LogNormal narrower than the grid
+  spacing falls between nodes (its weights jump from node to node, and the likelihood
+  becomes a step function of μ), so the estimator keeps s at least two steps wide
+  (:func:`beta_sigma_floor`, via :meth:`Trust.bounds`) and flags a fit that stops there.
 
 Default node counts (:attr:`Trust.n_alpha` = 64, :attr:`Trust.n_beta` = 161) are chosen so
 that doubling them (128 and 321) moves the log-likelihood by less than 0.01: of the bundled
