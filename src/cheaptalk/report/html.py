@@ -297,6 +297,7 @@ def write_html(c: Comparison, dataset: Dataset, folder: str | Path,
     if oos.empty:
         parts.append("<p>No cross-validation or leave-one-treatment-out results.</p>")
     else:
+        oos = oos.reindex([m for m in c.fits if m in oos.index])  # the comparison's order
         oos.index.name = "model"
         parts.append(_table(oos))
         parts.append(f'<p class="muted">Log-likelihood per decision on held-out data: '
