@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("matplotlib", reason="figures need matplotlib: pip install 'cheaptalk[report]'")
+pytest.importorskip("matplotlib", reason="matplotlib (a core dependency) is missing")
 
 from matplotlib.image import imread
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("matplotlib", reason="figures need matplotlib: pip install 'cheaptalk[report]'")
+pytest.importorskip("matplotlib", reason="matplotlib (a core dependency) is missing")
 
 from matplotlib.figure import Figure
 from matplotlib.image import imread

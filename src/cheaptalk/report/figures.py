@@ -65,9 +65,11 @@ _SPARE = [OKABE_ITO[k] for k in ("orange", "sky blue", "reddish purple", "bluish
                                  "blue", "vermillion", "yellow")]
 _OBSERVED = "#4D4D4D"
 _FAMILY_ORDER = ["L0", "L1", "L2", "L3", "L4", "trustworthy", "trust", "strategic",
-                 "truthful", "credulous", "babbling", "equilibrium"]
+                 "truthful", "credulous", "babbling", "equilibrium", "AQRE"]
 _FAMILY_COLORS = [OKABE_ITO[k] for k in ("sky blue", "blue", "bluish green", "reddish purple",
                                          "black", "orange", "vermillion", "yellow")]
+#: Standard-theory families in greys, apart from the behavioural types' colours.
+_FAMILY_GREYS = {"babbling": "#999999", "equilibrium": "#666666", "AQRE": "#BBBBBB"}
 _RC = {
     "font.size": 9,
     "axes.titlesize": 10,
@@ -89,7 +91,10 @@ def model_color(name: str) -> str:
 
 
 def family_color(family: str) -> str:
-    """The colour of a type family (L0, L1, …, trust, trustworthy)."""
+    """The colour of a type family (L0, L1, …, trust, trustworthy; greys for the
+    equilibrium families)."""
+    if family in _FAMILY_GREYS:
+        return _FAMILY_GREYS[family]
     if family in _FAMILY_ORDER:
         return _FAMILY_COLORS[_FAMILY_ORDER.index(family) % len(_FAMILY_COLORS)]
     return _FAMILY_COLORS[zlib.crc32(family.encode()) % len(_FAMILY_COLORS)]
@@ -101,8 +106,8 @@ def _mpl() -> Any:
     try:
         import matplotlib
     except ImportError:
-        raise ImportError("the report figures need matplotlib: "
-                          "pip install 'cheaptalk[report]'") from None
+        raise ImportError("the report figures need matplotlib, a dependency of cheaptalk: "
+                          "pip install 'matplotlib>=3.8'") from None
     return matplotlib
 
 
@@ -141,11 +146,12 @@ def _treatments(dataset: Dataset) -> list[str]:
 
 
 def _facets(n: int, width_each: float = 3.6, height_each: float = 3.1,
-            max_cols: int = 4) -> tuple[Figure, list[Any]]:
+            max_cols: int = 4, share: bool = True) -> tuple[Figure, list[Any]]:
+    """``n`` panels, at most ``max_cols`` a row (so that each stays legible on a page)."""
     cols = min(max(n, 1), max_cols)
     rows = int(np.ceil(max(n, 1) / cols))
     fig = _new_figure(width_each * cols + 0.4, height_each * rows + 0.8)
-    axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True).ravel()
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=share, sharey=share).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, list(axes[:n])
@@ -305,8 +311,7 @@ def posterior_type_shares(c: Comparison, dataset: Dataset | None = None) -> Figu
     post = c.posterior_types()
     models = list(c.fits)
     with _mpl().rc_context(_RC):
-        fig = _new_figure(3.6 * max(len(models), 1) + 0.6, 3.2)
-        axes = fig.subplots(1, max(len(models), 1), squeeze=False, sharex=True).ravel()
+        fig, axes = _facets(len(models), 3.8, 2.4, max_cols=3, share=False)
         seen: dict[str, Any] = {}
         for ax, name in zip(axes, models, strict=False):
             p = post[post["model"] == name]
@@ -323,7 +328,8 @@ def posterior_type_shares(c: Comparison, dataset: Dataset | None = None) -> Figu
                     if shares[f] >= 0.08:
                         ax.text(left + 50 * shares[f], i, f"{f}\n{100 * shares[f]:.0f}%",
                                 ha="center", va="center", fontsize=7,
-                                color="white" if f in ("L1", "L3", "L4", "trust") else "black")
+                                color="white" if f in ("L1", "L3", "L4", "trust", "equilibrium")
+                                else "black")
                     left += 100 * shares[f]
                     seen.setdefault(f, h)
             ax.set_yticks(range(len(roles)), [_role_label(dataset, r) for r in roles])
@@ -346,8 +352,7 @@ def parameter_estimates(c: Comparison) -> Figure:
     models = list(c.fits)
     n_par = max((len(f.params) for f in c.fits.values()), default=1)
     with _mpl().rc_context(_RC):
-        fig = _new_figure(3.6 * max(len(models), 1) + 0.6, 0.9 + 0.32 * n_par + 0.6)
-        axes = fig.subplots(1, max(len(models), 1), squeeze=False).ravel()
+        fig, axes = _facets(len(models), 3.8, 0.9 + 0.3 * n_par, max_cols=3, share=False)
         for ax, name in zip(axes, models, strict=False):
             f = c.fits[name]
             ci = f.conf_int()
@@ -376,23 +381,24 @@ def out_of_sample(c: Comparison) -> Figure:
     (higher is better)."""
     models = list(c.fits)
     with _mpl().rc_context(_RC):
-        fig = _new_figure(9.0, 3.6)
+        fig = _new_figure(9.0, 4.0)
         ax_cv, ax_lo = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
         if c.cv:
             names = [m for m in models if m in c.cv]
+            y = np.arange(len(names))
             for i, m in enumerate(names):
-                ax_cv.plot([i], [c.cv[m]], "o", color=model_color(m), ms=9)
-                ax_cv.annotate(f"{c.cv[m]:.4f}", (i, c.cv[m]), textcoords="offset points",
-                               xytext=(0, 8), ha="center", fontsize=8)
-            ax_cv.set_xticks(range(len(names)), names)
-            ax_cv.set_xlim(-0.6, len(names) - 0.4)
-            ax_cv.margins(y=0.25)
+                ax_cv.plot([c.cv[m]], [i], "o", color=model_color(m), ms=9)
+                ax_cv.annotate(f"{c.cv[m]:.4f}", (c.cv[m], i), textcoords="offset points",
+                               xytext=(8, 0), ha="left", va="center", fontsize=8)
+            ax_cv.set_yticks(y, names)
+            ax_cv.set_ylim(len(names) - 0.5, -0.5)
+            ax_cv.margins(x=0.3)
             ax_cv.set_title(f"{c.folds}-fold cross-validation by subject")
         else:
             ax_cv.text(0.5, 0.5, "no cross-validation", ha="center", va="center",
                        transform=ax_cv.transAxes, color="0.4")
-            ax_cv.set_xticks([])
-        ax_cv.set_ylabel("log-likelihood per decision\n(higher is better)")
+            ax_cv.set_yticks([])
+        ax_cv.set_xlabel("log-likelihood per decision\n(higher is better)")
         treatments = list(dict.fromkeys(g for d in c.loto.values() for g in d))
         if treatments:
             x = np.arange(len(treatments))
@@ -404,15 +410,16 @@ def out_of_sample(c: Comparison) -> Figure:
             ax_lo.set_xticks(x, treatments)
             ax_lo.set_xlim(-0.5, len(treatments) - 0.5)
             ax_lo.set_xlabel("held-out treatment")
-            ax_lo.legend(frameon=False, loc="best")
+            fig.legend(*ax_lo.get_legend_handles_labels(), loc="outside lower center",
+                       ncols=min(len(models), 6), frameon=False)
             ax_lo.set_title("Leave one treatment out (fit on the others)")
         else:
             ax_lo.text(0.5, 0.5, "no leave-one-treatment-out (one treatment)", ha="center",
                        va="center", transform=ax_lo.transAxes, color="0.4")
             ax_lo.set_xticks([])
         ax_lo.set_ylabel("log-likelihood per decision")
-        for ax in (ax_cv, ax_lo):
-            ax.grid(axis="y", color="0.9", lw=0.6)
+        ax_cv.grid(axis="x", color="0.9", lw=0.6)
+        ax_lo.grid(axis="y", color="0.9", lw=0.6)
         _title(fig, "Out-of-sample fit", c.synthetic)
     return fig
 
