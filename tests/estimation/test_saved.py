@@ -106,6 +106,7 @@ def test_parameters_that_do_not_fit_the_model(saved, tmp_path, edit, key, messag
     ("{\"models\": [}", "line 1"),
     ("[1, 2]", "expected a JSON object"),
     ("{}", "missing key 'models'"),
+    ("{\"name\": \"trust\", \"params\": {}}", "the JSON of one fit (`cheaptalk fit`)"),
     ("{\"models\": []}", "no models"),
     ("{\"models\": [{\"name\": \"nope\"}]}", "key 'models[0].name': unknown model 'nope'"),
     ("{\"models\": [{\"name\": \"trust\", \"params\": {\"pi\": \"x\"}}]}",

@@ -167,6 +167,9 @@ def read_comparison(path: str | Path) -> dict[str, Any]:
     chk = _Checker(str(path))
     if not isinstance(raw, dict):
         raise chk.fail("", "expected a JSON object written by `cheaptalk compare --json`")
+    if "models" not in raw and {"name", "params"} <= set(raw):
+        raise chk.fail("", "this is the JSON of one fit (`cheaptalk fit`); a report needs the "
+                       "comparison JSON written by `cheaptalk compare --json`")
     models = chk.kind(raw, "models", "", list, "a list of fitted models")
     if not models:
         raise chk.fail("models", "no models in the comparison")
