@@ -52,3 +52,23 @@ def test_no_spurious_precision_for_beta_mu(fit):
     # beta_mu is weakly identified in this game: a standard error of several tenths, not 1e-4
     assert res.bse_sandwich["beta_mu"] > 0.1 and np.isfinite(res.bse["beta_mu"])
     assert abs(res.params["beta_mu"] - POINT_MASS["beta_mu"]) < 3 * res.bse_sandwich["beta_mu"]
+
+
+def test_reports_show_no_interval_at_a_bound(fit, tmp_path):
+    import pandas as pd
+
+    from cheaptalk.estimation.compare import compare
+    from cheaptalk.report.html import write_latex_tables
+    from cheaptalk.report.tables import write_tables
+
+    res, design = fit
+    ci = res.conf_int()
+    assert ci.loc["beta_sigma"].isna().all() and ci.drop("beta_sigma").notna().all().all()
+    df = Simulation(design, res.model, POINT_MASS, subjects_per_role=12, rounds=20).run(seed=7)
+    c = compare([res.model], validate_table(df, design), folds=0, jobs=1, n_starts=1)
+    write_tables(c, tmp_path)
+    params = pd.read_csv(tmp_path / "parameters.csv").set_index("parameter")
+    assert bool(params.loc["beta_sigma", "at_bound"]) and not params["at_bound"].drop(
+        "beta_sigma").any()
+    tex = write_latex_tables(c, tmp_path)[1].read_text()
+    assert "at bound" in tex

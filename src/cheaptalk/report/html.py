@@ -89,7 +89,7 @@ def _parameters(c: Comparison) -> pd.DataFrame:
     for name, f in c.fits.items():
         ci = f.conf_int()
         for par in f.params.index:
-            se = f.bse_sandwich.get(par, np.nan)
+            se = np.nan if par in f.at_bound else f.bse_sandwich.get(par, np.nan)
             rows.append({"model": name, "parameter": par, "estimate": f.params[par],
                          "se (sandwich)": se, "95% CI lower": ci.loc[par, "lower"],
                          "95% CI upper": ci.loc[par, "upper"],

@@ -92,11 +92,12 @@ def write_tables(c: Comparison, folder: str | Path) -> list[Path]:
     for name, f in c.fits.items():
         for par in f.params.index:
             params.append({"model": name, "parameter": par, "estimate": f.params[par],
-                           "se_sandwich": f.bse_sandwich[par], "se_hessian": f.bse[par]})
+                           "se_sandwich": f.bse_sandwich[par], "se_hessian": f.bse[par],
+                           "at_bound": par in f.at_bound})
         for par in f.derived.index:
             params.append({"model": name, "parameter": par, "estimate": f.derived[par],
                            "se_sandwich": f.derived_se.get(par, np.nan),
-                           "se_hessian": np.nan})
+                           "se_hessian": np.nan, "at_bound": False})
     save(pd.DataFrame(params), "parameters.csv")
     save(pd.DataFrame(c.vuong), "vuong.csv")
     loto = [{"model": m, "treatment": g, "loglik_per_decision": v}
