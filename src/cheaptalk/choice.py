@@ -22,10 +22,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["DEFAULT_TREMBLE", "best_response", "logit", "logit_vjp", "tremble"]
+__all__ = ["DEFAULT_TREMBLE", "TREMBLE", "best_response", "logit", "logit_vjp", "tremble"]
 
 #: Default tremble weight ε (SPEC §1).
 DEFAULT_TREMBLE = 1e-3
+#: The tremble's name where it is estimated alongside a model's parameters.
+TREMBLE = "epsilon"
 
 
 def _tie_tolerance(values: NDArray[np.float64]) -> NDArray[np.float64]:

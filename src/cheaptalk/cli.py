@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cheaptalk import __version__
+from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data import InputError, load_data, load_design
 from cheaptalk.data.design import Design
 from cheaptalk.models import ParameterError, get_model
@@ -82,7 +83,10 @@ ParamsOpt = Annotated[Path | None, typer.Option(
     "model's documented defaults.")]
 StartsOpt = Annotated[int, typer.Option(min=1, help="Optimiser starts per model.")]
 SeedOpt = Annotated[int, typer.Option(help="Seed for starts and folds.")]
-EpsOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Tremble weight.")]
+EpsOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Tremble weight (the start "
+                                        "value with --estimate-epsilon).")]
+EstimateEpsOpt = Annotated[bool, typer.Option(
+    "--estimate-epsilon", help="Estimate the tremble with each model's parameters.")]
 ForceOpt = Annotated[bool, typer.Option(help="Replace an existing --json file.")]
 SubjectsOpt = Annotated[int, typer.Option(min=1, help="Subjects per role per treatment.")]
 RoundsOpt = Annotated[int, typer.Option(min=1, help="Rounds.")]
@@ -92,10 +96,12 @@ StudyJsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the stu
                                                    "here.")]
 
 
-def _load_params(path: Path | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """(params or None, model options) from a JSON file."""
+def _load_params(path: Path | None
+                 ) -> tuple[dict[str, Any] | None, dict[str, Any], float | None]:
+    """(params or None, model options, estimated tremble or None) from a JSON file (the
+    tremble is there when the file is a fit with ``--estimate-epsilon``)."""
     if path is None:
-        return None, {}
+        return None, {}, None
     if not path.exists():
         raise InputError("parameter file not found", file=path)
     try:
@@ -113,7 +119,15 @@ def _load_params(path: Path | None) -> tuple[dict[str, Any] | None, dict[str, An
         doc = doc["params"]
         if not isinstance(doc, dict) or not isinstance(options, dict):
             raise InputError("'params' and 'options' must be JSON objects", file=path)
-    return doc, options
+    tremble = None
+    if TREMBLE in doc:
+        doc = dict(doc)
+        tremble = doc.pop(TREMBLE)
+        if not (isinstance(tremble, int | float) and not isinstance(tremble, bool)
+                and 0.0 <= tremble <= 1.0):
+            raise InputError(f"{TREMBLE} must be a number in [0, 1], got {tremble!r}",
+                             file=path, key=TREMBLE)
+    return doc, options, tremble
 
 
 def _model(name: str, options: dict[str, Any], source: Path | None) -> Model:
@@ -204,16 +218,20 @@ def simulate(
                                           "treatment.")] = 16,
     rounds: Annotated[int, typer.Option(min=1, help="Rounds (random re-matching each "
                                         "round).")] = 30,
-    epsilon: Annotated[float, typer.Option(min=0.0, max=1.0, help="Tremble weight.")] = 1e-3,
+    epsilon: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="Tremble weight (default: the tremble estimated in --params, "
+        "else 0.001).")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
 ) -> None:
     """Simulate an experiment from a model (synthetic data, labelled as such)."""
     from cheaptalk.simulation import Simulation
 
     d = load_design(design)
-    values, options = _load_params(params)
+    values, options, estimated = _load_params(params)
     m = _model(model, options, params)
     values = _params_for(m, d, values, params)
+    if epsilon is None:
+        epsilon = DEFAULT_TREMBLE if estimated is None else float(estimated)
     _refuse_overwrite(out, force)
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InputError("output must end in .csv or .parquet", file=out)
@@ -249,7 +267,7 @@ def predict(
     d = load_design(design)
     name = treatment or d.treatments[0]
     game = d.game(name)
-    values, options = _load_params(params)
+    values, options, _ = _load_params(params)  # predictions carry no tremble
     m = _model(model, options, params)
     values = _params_for(m, d, values, params)
     if json_out is not None:
@@ -298,7 +316,7 @@ def _model_list(names: str | None) -> list[str]:
 
 
 def _run_comparison(d: Design, ds: Any, models: list[str], folds: int, seed: int,
-                    starts: int, epsilon: float) -> Any:
+                    starts: int, epsilon: float, estimate_epsilon: bool = False) -> Any:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cheaptalk.estimation.compare import compare
@@ -314,7 +332,8 @@ def _run_comparison(d: Design, ds: Any, models: list[str], folds: int, seed: int
             bar.update(task, description=msg, advance=1)
 
         return compare([get_model(m) for m in models], ds, folds=folds, seed=seed,
-                       n_starts=starts, epsilon=epsilon, progress=step)
+                       n_starts=starts, epsilon=epsilon, progress=step,
+                       estimate_epsilon=estimate_epsilon)
 
 
 
@@ -330,6 +349,7 @@ def fit(
     starts: StartsOpt = 3,
     seed: SeedOpt = 0,
     epsilon: EpsOpt = 1e-3,
+    estimate_epsilon: EstimateEpsOpt = False,
     bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replications over "
                                            "subjects (0: none).")] = 0,
     force: ForceOpt = False,
@@ -344,7 +364,8 @@ def fit(
     if json_out is not None:
         _refuse_overwrite(json_out, force)
     with console.status(f"fitting {m.name}…"):
-        res = MaximumLikelihood(m, ds, epsilon=epsilon).fit(n_starts=starts, seed=seed)
+        res = MaximumLikelihood(m, ds, epsilon=epsilon, estimate_epsilon=estimate_epsilon
+                                ).fit(n_starts=starts, seed=seed)
     if bootstrap:
         from cheaptalk.estimation.bootstrap import bootstrap as run_bootstrap
 
@@ -372,6 +393,7 @@ def compare(
     starts: StartsOpt = 3,
     seed: SeedOpt = 0,
     epsilon: EpsOpt = 1e-3,
+    estimate_epsilon: EstimateEpsOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Fit several models and compare them: AIC/BIC, Vuong, cross-validation, LOTO."""
@@ -388,7 +410,7 @@ def compare(
     _refuse_overwrite(json_out, force)
     if report is not None:
         prepare_folder(report)
-    c = _run_comparison(d, ds, names, folds, seed, starts, epsilon)
+    c = _run_comparison(d, ds, names, folds, seed, starts, epsilon, estimate_epsilon)
     console.print(comparison_text(c), markup=False, highlight=False)
     write_json(c.to_dict(), json_out)
     console.print(f"Wrote {json_out}.")
@@ -507,14 +529,15 @@ def recover(
     from cheaptalk.report.tables import write_json
 
     d = load_design(design)
-    values, options = _load_params(params)
+    values, options, estimated = _load_params(params)
     m = _model(model, options, params)
     values = _params_for(m, d, values, params)
     if json_out is not None:
         _refuse_overwrite(json_out, force)
     summary, draws = run_recover(d, m, values, subjects=subjects, rounds=rounds,
                                  replications=replications, seed=seed, jobs=jobs,
-                                 show_progress=True)
+                                 show_progress=True,
+                                 epsilon=DEFAULT_TREMBLE if estimated is None else estimated)
     console.print(f"Parameter recovery for {m.name}: {replications} synthetic datasets, "
                   f"{subjects} subjects per role per treatment, {rounds} rounds "
                   f"({int(draws['converged'].sum())} fits converged).")
@@ -548,7 +571,7 @@ def power(
 
     d = load_design(design)
     names = _model_list(models or "levelk,trust")
-    given, _ = _load_params(params)
+    given, _, _ = _load_params(params)
     given = given or {}
     if json_out is not None:
         _refuse_overwrite(json_out, force)

@@ -64,3 +64,29 @@ def test_fit_bad_data(run, tmp_path):
     bad.write_text("treatment,round,sender,receiver,state,message\nd05,1,a,b,1,1\n")
     assert_bad_input(run("fit", "--design", "crawford_sobel", "--data", bad, "--model",
                          "trust"), "missing required column 'action'")
+
+
+def test_estimated_tremble_flows_through_fit_simulate_compare_report(run, tmp_path, data):
+    fit = tmp_path / "fit.json"
+    r = run("fit", "--design", "crawford_sobel", "--data", data, "--model", "levelk",
+            "--estimate-epsilon", "--starts", "1", "--json", fit)
+    assert r.exit_code == 0, r.output
+    assert "(estimated)" in r.output and "epsilon" in json.loads(fit.read_text())["params"]
+    # a fit JSON with an estimated tremble simulates with that tremble
+    sim = tmp_path / "sim.csv"
+    r = run("simulate", "--design", "crawford_sobel", "--model", "levelk", "--params", fit,
+            "--out", sim, "--subjects", "2", "--rounds", "2")
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "cmp.json"
+    r = run("compare", "--design", "crawford_sobel", "--data", data, "--models", "levelk",
+            "--folds", "0", "--starts", "1", "--estimate-epsilon", "--json", out)
+    assert r.exit_code == 0, r.output
+    r = run("report", "--comparison", out, "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    bad = tmp_path / "bad.json"
+    doc = json.loads(fit.read_text())
+    doc["params"]["epsilon"] = 2
+    bad.write_text(json.dumps(doc))
+    assert_bad_input(run("simulate", "--design", "crawford_sobel", "--model", "levelk",
+                         "--params", bad, "--out", tmp_path / "x.csv"),
+                     "bad.json", "epsilon must be a number in [0, 1]")

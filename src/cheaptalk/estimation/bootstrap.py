@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 import pandas as pd
 
+from cheaptalk.choice import TREMBLE
 from cheaptalk.data.interactions import Dataset
 
 from .mle import FitResults, MaximumLikelihood
@@ -23,7 +24,7 @@ __all__ = ["bootstrap"]
 
 def _replicate(args: tuple) -> dict[str, float]:
     model, dataset, epsilon, start, weights = args
-    est = MaximumLikelihood(model, dataset, epsilon=epsilon)
+    est = MaximumLikelihood(model, dataset, epsilon=epsilon, estimate_epsilon=TREMBLE in start)
     est.likelihood.subject_weights = weights
     fit = est.fit(start=start, n_starts=1, standard_errors=False)
     return fit.params.to_dict()

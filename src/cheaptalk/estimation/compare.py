@@ -72,10 +72,9 @@ def _bins(grid: np.ndarray, values: np.ndarray, n_bins: int = 10) -> tuple[np.nd
     return idx, [f"{edges[i]:g}–{edges[i + 1]:g}" for i in range(n_bins)]
 
 
-def diagnostics(
-    dataset: Dataset, fits: Mapping[str, FitResults], epsilon: float = DEFAULT_TREMBLE,
-) -> pd.DataFrame:
-    """Mean message by state bin and mean action by message bin: observed and per model.
+def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFrame:
+    """Mean message by state bin and mean action by message bin: observed and per model
+    (population strategy with the fit's tremble).
 
     Returns a long table with columns ``treatment, measure, bin, n, observed`` and one
     column per model.
@@ -87,12 +86,14 @@ def diagnostics(
         if sel.size == 0:
             continue
         game = dataset.design.game(g)
-        preds = {name: f.model.predict(game, f.params.to_dict()) for name, f in fits.items()}
-        # Model means of the message given each state, and of the action given each message.
+        preds = {name: f.model.predict(game, f.model_params) for name, f in fits.items()}
+        # Model means of the message given each state, and of the action given each message,
+        # each with its fit's tremble (estimated or fixed).
+        eps = {name: f.epsilon for name, f in fits.items()}
         means = {
-            "message by state": {n: tremble(p.sender, epsilon) @ game.messages
+            "message by state": {n: tremble(p.sender, eps[n]) @ game.messages
                                  for n, p in preds.items()},
-            "action by message": {n: tremble(p.receiver, epsilon) @ game.actions
+            "action by message": {n: tremble(p.receiver, eps[n]) @ game.actions
                                   for n, p in preds.items()},
         }
         for measure, x_idx, y_vals, x_grid in (
@@ -201,8 +202,9 @@ def _locate(source: str) -> str:
 
 def _fit_task(args: tuple) -> tuple[Any, ...]:
     """One fit, for a worker process: full sample, a CV fold or a left-out treatment."""
-    key, model, dataset, epsilon, start, n_starts, seed, rows, subjects, held = args
-    est = MaximumLikelihood(model, dataset, epsilon=epsilon, rows=rows, subjects=subjects)
+    key, model, dataset, epsilon, estimate, start, n_starts, seed, rows, subjects, held = args
+    est = MaximumLikelihood(model, dataset, epsilon=epsilon, rows=rows, subjects=subjects,
+                            estimate_epsilon=estimate)
     full = held is None
     # Held-out fits only need the out-of-sample log-likelihood to ~1e-4: a looser tolerance.
     fit = est.fit(start=start, n_starts=n_starts, seed=seed, standard_errors=full,
@@ -237,7 +239,7 @@ def compare(
     models: Sequence[Model] | Mapping[str, Model], dataset: Dataset, folds: int = 5,
     leave_one_treatment_out: bool = True, seed: int = 0, n_starts: int = 3,
     epsilon: float = DEFAULT_TREMBLE, progress: Progress | None = None,
-    jobs: int | None = None,
+    jobs: int | None = None, estimate_epsilon: bool = False,
 ) -> Comparison:
     """Fit every model and compare them (see the module docstring).
 
@@ -257,13 +259,16 @@ def compare(
     jobs : int, optional
         Worker processes for the fits (default: all cores; 1 runs everything here). The
         results do not depend on it.
+    estimate_epsilon : bool
+        Estimate each model's tremble too (``epsilon`` is then its start value).
     """
     import os
 
     named = dict(models) if isinstance(models, Mapping) else {m.name: m for m in models}
     say = progress or (lambda _msg: None)
     jobs = jobs or os.cpu_count() or 1
-    full = [((name,), model, dataset, epsilon, None, n_starts, seed, None, None, None)
+    full = [((name,), model, dataset, epsilon, estimate_epsilon, None, n_starts, seed, None,
+             None, None)
             for name, model in named.items()]
     fits: dict[str, FitResults] = {
         key[0]: fit for key, fit in _run(full, jobs, say, lambda k: f"fitting {k[0]}").items()}
@@ -284,7 +289,8 @@ def compare(
             for name, model in named.items():
                 start = fits[name].params.to_dict()
                 for k in range(folds):
-                    held_out.append((("cv", name, k), model, dataset, epsilon, start, 1, seed,
+                    held_out.append((("cv", name, k), model, dataset, epsilon,
+                                     estimate_epsilon, start, 1, seed,
                                      None, set(subjects[fold_of != k]),
                                      {"subjects": set(subjects[fold_of == k])}))
     treatments = lik_all.treatments
@@ -294,7 +300,8 @@ def compare(
         for name, model in named.items():
             start = fits[name].params.to_dict()
             for g in treatments:
-                held_out.append((("loto", name, g), model, dataset, epsilon, start, 1, seed,
+                held_out.append((("loto", name, g), model, dataset, epsilon,
+                                 estimate_epsilon, start, 1, seed,
                                  np.flatnonzero(g_of_row != g), None,
                                  {"rows": np.flatnonzero(g_of_row == g)}))
     scores = _run(held_out, jobs, say, lambda k: (
@@ -312,7 +319,7 @@ def compare(
     synthetic = is_synthetic(dataset)
     return Comparison(
         fits=fits, vuong=vuong, cv=cv, loto=loto,
-        diagnostics=diagnostics(dataset, fits, epsilon), n_decisions=lik_all.n_decisions,
+        diagnostics=diagnostics(dataset, fits), n_decisions=lik_all.n_decisions,
         n_subjects=lik_all.n_subjects, folds=folds, dataset_source=dataset.source,
         design_source=dataset.design.source,
         synthetic=synthetic, notes=notes,

@@ -27,6 +27,14 @@ Gradient. With posterior type weights :math:`r_{ik} = w_k \prod_d P_k(d) / L_i`,
 and the model's pullback (:data:`cheaptalk.models.base.Pullback`) carries these to the
 parameters exactly. Models without a pullback get central differences, and the result says
 so.
+
+The tremble may be estimated (SPEC §1): pass it as the parameter ``"epsilon"`` (it overrides
+the fixed value), and the gradient has
+
+.. math::
+
+    \frac{\partial \log L}{\partial \varepsilon} =
+        \sum_i \sum_k r_{ik} \sum_{d \in D_i} \frac{1/n_y - s_k[x_d, y_d]}{P_k(d)}.
 """
 
 from __future__ import annotations
@@ -40,11 +48,11 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.special import logsumexp
 
-from cheaptalk.choice import DEFAULT_TREMBLE
+from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
 
-__all__ = ["ROLES", "Evaluation", "Likelihood"]
+__all__ = ["ROLES", "TREMBLE", "Evaluation", "Likelihood"]
 
 ROLES = ("sender", "receiver")
 
@@ -207,6 +215,10 @@ class Likelihood:
         for (use :meth:`numerical_gradient`).
         """
         eps = self.epsilon
+        params_in = params
+        if TREMBLE in params:  # an estimated tremble: not one of the model's parameters
+            params = dict(params)
+            eps = float(params.pop(TREMBLE))
         preds, pullbacks = {}, {}
         for g in self.treatments:
             if gradient:
@@ -220,6 +232,7 @@ class Likelihood:
         posterior: dict[str, NDArray[np.float64]] = {}
         names: dict[str, list[str]] = {}
         probs: dict[tuple[str, int], NDArray[np.float64]] = {}
+        model_probs: dict[tuple[str, int], NDArray[np.float64]] = {}
         log_w: dict[str, NDArray[np.float64]] = {}
         type_index: dict[tuple[str, str], list[int]] = {}
         for role in ROLES:
@@ -235,6 +248,7 @@ class Likelihood:
                                      for i in chosen])
                 p = (1.0 - eps) * chosen_p + eps / block.n_y
                 probs[(role, b_i)] = p
+                model_probs[(role, b_i)] = chosen_p
                 contrib = (block.to_units.T @ np.log(p).T).T  # (K, n_units)
                 total = contrib if total is None else total + contrib
                 if role not in log_w:
@@ -264,6 +278,7 @@ class Likelihood:
             return ev
 
         grad: dict[str, float] = {}
+        eps_bar = 0.0
         first = True
         for g in self.treatments:
             pred = preds[g]
@@ -278,6 +293,8 @@ class Likelihood:
                 p = probs[(role, b_i)]
                 r_w = posterior[role] * self._unit_weights(role)[None, :]
                 coef = r_w[:, block.unit] * ((1.0 - eps) / p)  # (K, n_dec)
+                eps_bar += float(np.sum(r_w[:, block.unit]
+                                        * ((1.0 / block.n_y - model_probs[(role, b_i)]) / p)))
                 cell = (block.to_cells.T @ coef.T).T  # (K, n_xy)
                 game = self.games[g]
                 shape = ((game.n_states, game.n_messages) if role == "sender"
@@ -293,5 +310,7 @@ class Likelihood:
             for name, value in pullbacks[g](w_bar, bars["sender"], bars["receiver"]).items():
                 grad[name] = grad.get(name, 0.0) + float(value)
             first = False
+        if TREMBLE in params_in:
+            grad[TREMBLE] = eps_bar
         ev.gradient = grad
         return ev

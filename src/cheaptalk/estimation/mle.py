@@ -30,7 +30,7 @@ from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model, ParameterError
 
-from .likelihood import ROLES, Evaluation, Likelihood
+from .likelihood import ROLES, TREMBLE, Evaluation, Likelihood
 from .parameters import ParameterSpace
 
 __all__ = ["FitResults", "MaximumLikelihood"]
@@ -113,6 +113,11 @@ class FitResults:
         return ci
 
     @property
+    def model_params(self) -> dict[str, float]:
+        """The model's parameters (without an estimated tremble), for ``model.predict``."""
+        return {n: float(v) for n, v in self.params.items() if n != TREMBLE}
+
+    @property
     def at_bound(self) -> list[str]:
         """Parameters estimated at the edge of the parameter space (no standard error)."""
         return list(self.convergence.get("at_bound", []))
@@ -162,7 +167,8 @@ class FitResults:
             f"Log-likelihood: {self.llf:.2f}    AIC: {self.aic:.2f}    BIC: {self.bic:.2f}",
             f"Decisions: {self.nobs}    Subjects: {self.n_subjects}    "
             f"Units (subject, role): {self.n_units}    Free parameters: {self.df_model}    "
-            f"Tremble: {self.epsilon:g}" + (
+            f"Tremble: {self.epsilon:g}"
+            + (" (estimated)" if TREMBLE in self.params.index else "") + (
                 "    Quadrature: " + ", ".join(
                     f"{k} = {v}" for k, v in self.convergence["quadrature"].items()
                     if k.startswith("n_"))
@@ -219,23 +225,32 @@ class MaximumLikelihood:
         Use only these rows of the data (leave one treatment out).
     subjects : collection of str, optional
         Use only these subjects' decisions (cross-validation by subject).
+    estimate_epsilon : bool
+        Estimate the tremble too, as the parameter ``"epsilon"`` in (0, 1), starting from
+        ``epsilon`` (SPEC §1: "may be estimated").
     """
 
     def __init__(
         self, model: Model, dataset: Dataset, epsilon: float = DEFAULT_TREMBLE,
         fixed: Mapping[str, float] | None = None, rows: NDArray[np.intp] | None = None,
-        subjects: Collection[str] | None = None,
+        subjects: Collection[str] | None = None, estimate_epsilon: bool = False,
     ) -> None:
         self.model = model
         self.dataset = dataset
         self.epsilon = epsilon
+        self.estimate_epsilon = bool(estimate_epsilon)
         self.likelihood = Likelihood(model, dataset, rows=rows, epsilon=epsilon,
                                      subjects=subjects)
         self._selection = {"rows": rows, "subjects": subjects}
         game = self.likelihood.games[self.likelihood.treatments[0]]
         self.game = game
-        self.space = ParameterSpace(list(model.parameter_names(game)), model.bounds(game),
-                                    model.simplex_groups(game), dict(fixed or {}))
+        names = list(model.parameter_names(game))
+        bounds = dict(model.bounds(game))
+        if self.estimate_epsilon:
+            names.append(TREMBLE)
+            bounds[TREMBLE] = (0.0, 1.0)
+        self.space = ParameterSpace(names, bounds, model.simplex_groups(game),
+                                    dict(fixed or {}))
         self._analytic = model.predict_with_pullback(game, model.default_params(game))[1] \
             is not None
         self.n_evaluations = 0
@@ -299,6 +314,8 @@ class MaximumLikelihood:
     def start_values(self, n_starts: int, seed: int | None,
                      start: Mapping[str, float] | None = None) -> list[NDArray[np.float64]]:
         base = dict(self.model.default_params(self.game))
+        if self.estimate_epsilon:
+            base[TREMBLE] = self.epsilon
         if start is not None:
             base.update(start)
         base.update(self.space.fixed)
@@ -519,7 +536,8 @@ class MaximumLikelihood:
             n_units=lik.n_units, df_model=k, llf_by_role=ev.by_role,
             llf_by_treatment=ev.by_treatment, converged=converged, convergence=convergence,
             posterior=posterior_table(lik, ev), subject_llf=lik.subject_loglik(ev),
-            derived=derived, derived_se=derived_se, epsilon=self.epsilon,
+            derived=derived, derived_se=derived_se,
+            epsilon=float(theta[TREMBLE]) if TREMBLE in theta else self.epsilon,
         )
 
     def _derived(self, theta: dict[str, float],

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cheaptalk._threads import single_blas_thread
+from cheaptalk.choice import TREMBLE
 from cheaptalk.data.errors import InputError
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models import ParameterError, available_models, get_model
@@ -218,6 +219,11 @@ def _rebuild_fit(chk: _Checker, entry: dict[str, Any], path: str, dataset: Datas
     lik = Likelihood(model, dataset, epsilon=epsilon)
     names = list(model.parameter_names(lik.games[lik.treatments[0]]))
     params = entry["params"]
+    if TREMBLE in params:  # the tremble was estimated with the model
+        names.append(TREMBLE)
+        if not 0.0 <= params[TREMBLE] <= 1.0:
+            raise chk.fail(f"{path}.params.{TREMBLE}", "the tremble must lie in [0, 1]")
+        epsilon = float(params[TREMBLE])
     for n in names:
         if n not in params:
             raise chk.fail(f"{path}.params", f"missing parameter {n!r} of model "
@@ -297,7 +303,7 @@ def rebuild_comparison(raw: dict[str, Any], dataset: Dataset, source: str = "<co
     first = next(iter(fits.values()))
     return Comparison(
         fits=fits, vuong=vuong, cv=cv, loto=loto,
-        diagnostics=diagnostics(dataset, fits, first.epsilon), n_decisions=first.nobs,
+        diagnostics=diagnostics(dataset, fits), n_decisions=first.nobs,
         n_subjects=first.n_subjects, folds=int(raw.get("folds", 0)),
         dataset_source=dataset.source, design_source=dataset.design.source,
         synthetic=is_synthetic(dataset), notes=list(raw.get("notes", [])),

@@ -195,7 +195,7 @@ def _model_means(c: Comparison, dataset: Dataset, g: str, measure: str
     out = {}
     for name, f in c.fits.items():
         try:
-            p = f.model.predict(game, f.params.to_dict())
+            p = f.model.predict(game, f.model_params)
         except Exception:  # a model that cannot predict this game: leave it out
             continue
         if measure == "message by state":
