@@ -92,6 +92,9 @@ SubjectsOpt = Annotated[int, typer.Option(min=1, help="Subjects per role per tre
 RoundsOpt = Annotated[int, typer.Option(min=1, help="Rounds.")]
 JobsOpt = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
                                              "cores).")]
+OptionOpt = Annotated[list[str] | None, typer.Option(
+    "--option", help="Model option [MODEL.]NAME=VALUE, repeatable (e.g. lie_cost=quadratic, "
+    "levelk.shares=per_role, aqre.roles=per_role); see docs/models.md.")]
 StudyJsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the study as JSON "
                                                    "here.")]
 
@@ -149,6 +152,40 @@ def _params_for(model: Model, design: Design, params: dict[str, Any] | None,
     except ParameterError as e:
         raise InputError(str(e), file=source) from None
     return params
+
+
+def _model_options(items: list[str] | None, models: list[str]) -> dict[str, dict[str, Any]]:
+    """``--option [MODEL.]NAME=VALUE`` → options per model. VALUE is read as JSON where it
+    parses (numbers, true/false), else as text; without ``MODEL.`` the option goes to every
+    model whose constructor takes it."""
+    import inspect
+
+    from cheaptalk.models import available_models
+
+    classes = available_models()
+    out: dict[str, dict[str, Any]] = {m: {} for m in models}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        target, _, name = key.strip().rpartition(".")
+        if not sep or not name:
+            raise InputError(f"--option {item!r}: expected NAME=VALUE or MODEL.NAME=VALUE")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        if target:
+            if target not in out:
+                raise InputError(f"--option {item!r}: model {target!r} is not among "
+                                 f"{', '.join(models)}")
+            out[target][name] = value
+            continue
+        takers = [m for m in models
+                  if name in inspect.signature(classes[m].__init__).parameters]
+        if not takers:
+            raise InputError(f"--option {item!r}: no model here takes option {name!r}")
+        for m in takers:
+            out[m][name] = value
+    return out
 
 
 def _refuse_overwrite(path: Path, force: bool) -> None:
@@ -316,7 +353,8 @@ def _model_list(names: str | None) -> list[str]:
 
 
 def _run_comparison(d: Design, ds: Any, models: list[str], folds: int, seed: int,
-                    starts: int, epsilon: float, estimate_epsilon: bool = False) -> Any:
+                    starts: int, epsilon: float, estimate_epsilon: bool = False,
+                    options: dict[str, dict[str, Any]] | None = None) -> Any:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cheaptalk.estimation.compare import compare
@@ -331,11 +369,10 @@ def _run_comparison(d: Design, ds: Any, models: list[str], folds: int, seed: int
         def step(msg: str) -> None:
             bar.update(task, description=msg, advance=1)
 
-        return compare([get_model(m) for m in models], ds, folds=folds, seed=seed,
+        built = [_model(m, (options or {}).get(m, {}), None) for m in models]
+        return compare(built, ds, folds=folds, seed=seed,
                        n_starts=starts, epsilon=epsilon, progress=step,
                        estimate_epsilon=estimate_epsilon)
-
-
 
 
 @app.command()
@@ -350,6 +387,7 @@ def fit(
     seed: SeedOpt = 0,
     epsilon: EpsOpt = 1e-3,
     estimate_epsilon: EstimateEpsOpt = False,
+    option: OptionOpt = None,
     bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replications over "
                                            "subjects (0: none).")] = 0,
     force: ForceOpt = False,
@@ -360,7 +398,7 @@ def fit(
 
     d = load_design(design)
     ds = load_data(data, d)
-    m = _model(model, {}, None)
+    m = _model(model, _model_options(option, [_model_list(model)[0]])[model], None)
     if json_out is not None:
         _refuse_overwrite(json_out, force)
     with console.status(f"fitting {m.name}…"):
@@ -394,6 +432,7 @@ def compare(
     seed: SeedOpt = 0,
     epsilon: EpsOpt = 1e-3,
     estimate_epsilon: EstimateEpsOpt = False,
+    option: OptionOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Fit several models and compare them: AIC/BIC, Vuong, cross-validation, LOTO."""
@@ -407,10 +446,11 @@ def compare(
     d = load_design(design)
     ds = load_data(data, d)
     names = _model_list(models)
+    opts = _model_options(option, names)
     _refuse_overwrite(json_out, force)
     if report is not None:
         prepare_folder(report)
-    c = _run_comparison(d, ds, names, folds, seed, starts, epsilon, estimate_epsilon)
+    c = _run_comparison(d, ds, names, folds, seed, starts, epsilon, estimate_epsilon, opts)
     console.print(comparison_text(c), markup=False, highlight=False)
     write_json(c.to_dict(), json_out)
     console.print(f"Wrote {json_out}.")

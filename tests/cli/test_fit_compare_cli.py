@@ -90,3 +90,36 @@ def test_estimated_tremble_flows_through_fit_simulate_compare_report(run, tmp_pa
     assert_bad_input(run("simulate", "--design", "crawford_sobel", "--model", "levelk",
                          "--params", bad, "--out", tmp_path / "x.csv"),
                      "bad.json", "epsilon must be a number in [0, 1]")
+
+
+def test_model_options_on_fit_and_compare(run, tmp_path, data):
+    out = tmp_path / "fit.json"
+    r = run("fit", "--design", "crawford_sobel", "--data", data, "--model", "trust",
+            "--option", "lie_cost=quadratic", "--option", "n_beta=81", "--starts", "1",
+            "--json", out)
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text())["options"]["lie_cost"] == "quadratic"
+    assert "n_beta = 81" in r.output
+    cmp = tmp_path / "cmp.json"
+    r = run("compare", "--design", "crawford_sobel", "--data", data, "--models", "levelk,ch",
+            "--option", "levels=2", "--option", "levelk.shares=per_role", "--folds", "0",
+            "--starts", "1", "--json", cmp)
+    assert r.exit_code == 0, r.output
+    assert "no cross-validation" in r.output
+    opts = {m["name"]: m["options"] for m in json.loads(cmp.read_text())["models"]}
+    assert opts["levelk"]["levels"] == 2 and opts["ch"]["levels"] == 2
+    assert opts["levelk"]["shares"] == "per_role"
+    # the saved options come back when the report is rebuilt
+    r = run("report", "--comparison", cmp, "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("option, message", [
+    ("lie_cots=quadratic", "no model here takes option 'lie_cots'"),
+    ("lie_cost=cubic", "invalid model options for trust"),
+    ("levelk.levels=2", "model 'levelk' is not among trust"),
+    ("lie_cost", "expected NAME=VALUE"),
+])
+def test_bad_model_options(run, data, option, message):
+    assert_bad_input(run("fit", "--design", "crawford_sobel", "--data", data, "--model",
+                         "trust", "--option", option), message)

@@ -39,14 +39,20 @@ def prepare_folder(folder: str | Path) -> Path:
     return p
 
 
+def _cell(x: float, width: int) -> str:
+    """A score, or a dash where it was not computed."""
+    return f"{x:>{width}.4f}" if np.isfinite(x) else f"{'–':>{width}}"
+
+
 def comparison_text(c: Comparison) -> str:
     """The comparison table and tests as plain text (as printed by the command line)."""
     t = c.table()
     lines = []
     if c.synthetic:
         lines.append("DATA: SYNTHETIC (simulated by cheaptalk, not experiment data)")
-    lines.append(f"{c.n_decisions} decisions, {c.n_subjects} subjects; "
-                 f"{c.folds}-fold cross-validation by subject")
+    lines.append(f"{c.n_decisions} decisions, {c.n_subjects} subjects; " + (
+        f"{c.folds}-fold cross-validation by subject" if c.folds > 1
+        else "no cross-validation"))
     header = (f"{'model':<13}{'loglik':>11}{'k':>4}{'AIC':>11}{'BIC':>11}"
               f"{'CV ll/dec':>11}{'LOTO ll/dec':>13}")
     lines += [header, "-" * len(header)]
@@ -54,8 +60,8 @@ def comparison_text(c: Comparison) -> str:
         flag = "" if row["converged"] else "  (not converged)"
         lines.append(f"{name:<13}{row['loglik']:>11.1f}{int(row['n_params']):>4}"
                      f"{row['aic']:>11.1f}{row['bic']:>11.1f}"
-                     f"{row['cv_loglik_per_decision']:>11.4f}"
-                     f"{row['loto_loglik_per_decision']:>13.4f}{flag}")
+                     f"{_cell(row['cv_loglik_per_decision'], 11)}"
+                     f"{_cell(row['loto_loglik_per_decision'], 13)}{flag}")
     lines.append(f"Best by BIC: {c.best_bic}" + (f"; best out of sample (CV): {c.best_cv}"
                                                  if c.best_cv else ""))
     if c.vuong:
