@@ -154,38 +154,42 @@ def _params_for(model: Model, design: Design, params: dict[str, Any] | None,
     return params
 
 
-def _model_options(items: list[str] | None, models: list[str]) -> dict[str, dict[str, Any]]:
-    """``--option [MODEL.]NAME=VALUE`` → options per model. VALUE is read as JSON where it
-    parses (numbers, true/false), else as text; without ``MODEL.`` the option goes to every
-    model whose constructor takes it."""
+def _option_value(raw: str) -> Any:
+    """An option's value: JSON where it parses (numbers, true/false), else text."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _model_options(items: list[str] | None, specs: list[tuple[str, dict[str, Any]]]
+                   ) -> list[tuple[str, dict[str, Any]]]:
+    """Apply ``--option [MODEL.]NAME=VALUE`` to each model spec ``(name, options)``: with
+    ``MODEL.`` to every spec of that model, without it to every model whose constructor
+    takes the option; options written in the spec itself (``trust[lie_cost=quadratic]``)
+    win."""
     import inspect
 
     from cheaptalk.models import available_models
 
     classes = available_models()
-    out: dict[str, dict[str, Any]] = {m: {} for m in models}
+    names = [n for n, _ in specs]
+    extra: list[dict[str, Any]] = [{} for _ in specs]
     for item in items or []:
         key, sep, raw = item.partition("=")
         target, _, name = key.strip().rpartition(".")
         if not sep or not name:
             raise InputError(f"--option {item!r}: expected NAME=VALUE or MODEL.NAME=VALUE")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        if target:
-            if target not in out:
-                raise InputError(f"--option {item!r}: model {target!r} is not among "
-                                 f"{', '.join(models)}")
-            out[target][name] = value
-            continue
-        takers = [m for m in models
-                  if name in inspect.signature(classes[m].__init__).parameters]
+        if target and target not in names:
+            raise InputError(f"--option {item!r}: model {target!r} is not among "
+                             f"{', '.join(dict.fromkeys(names))}")
+        takers = [i for i, n in enumerate(names) if n == target or (not target
+                  and name in inspect.signature(classes[n].__init__).parameters)]
         if not takers:
             raise InputError(f"--option {item!r}: no model here takes option {name!r}")
-        for m in takers:
-            out[m][name] = value
-    return out
+        for i in takers:
+            extra[i][name] = _option_value(raw)
+    return [(n, {**e, **o}) for (n, o), e in zip(specs, extra, strict=True)]
 
 
 def _refuse_overwrite(path: Path, force: bool) -> None:
@@ -338,6 +342,39 @@ def predict(
 MODEL_ORDER = ("equilibrium", "aqre", "levelk", "ch", "trust", "combination")
 
 
+def _model_specs(text: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """``"levelk,trust[lie_cost=quadratic,point_masses=true]"`` → ``[(name, options)]``;
+    all models (default options) when empty. Commas inside brackets separate options."""
+    if not text:
+        return [(n, {}) for n in _model_list(None)]
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    specs = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        name, bracket, rest = part.partition("[")
+        options: dict[str, Any] = {}
+        if bracket:
+            if not rest.endswith("]"):
+                raise InputError(f"model {part!r}: expected NAME[OPTION=VALUE,...]")
+            for item in filter(None, (x.strip() for x in rest[:-1].split(","))):
+                key, sep, raw = item.partition("=")
+                if not sep or not key.strip():
+                    raise InputError(f"model {part!r}: expected OPTION=VALUE, got {item!r}")
+                options[key.strip()] = _option_value(raw.strip())
+        _model_list(name.strip())  # a known model?
+        specs.append((name.strip(), options))
+    return specs
+
+
 def _model_list(names: str | None) -> list[str]:
     from cheaptalk.models import available_models
 
@@ -352,9 +389,9 @@ def _model_list(names: str | None) -> list[str]:
     return chosen
 
 
-def _run_comparison(d: Design, ds: Any, models: list[str], folds: int, seed: int,
-                    starts: int, epsilon: float, estimate_epsilon: bool = False,
-                    options: dict[str, dict[str, Any]] | None = None) -> Any:
+def _run_comparison(d: Design, ds: Any, models: list[tuple[str, dict[str, Any]]], folds: int,
+                    seed: int, starts: int, epsilon: float,
+                    estimate_epsilon: bool = False) -> Any:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from cheaptalk.estimation.compare import compare
@@ -369,7 +406,11 @@ def _run_comparison(d: Design, ds: Any, models: list[str], folds: int, seed: int
         def step(msg: str) -> None:
             bar.update(task, description=msg, advance=1)
 
-        built = [_model(m, (options or {}).get(m, {}), None) for m in models]
+        built = [_model(m, opts, None) for m, opts in models]
+        labels = [b.label for b in built]
+        for i, label in enumerate(labels):
+            if label in labels[:i]:
+                raise InputError(f"model {label!r} is listed twice")
         return compare(built, ds, folds=folds, seed=seed,
                        n_starts=starts, epsilon=epsilon, progress=step,
                        estimate_epsilon=estimate_epsilon)
@@ -398,7 +439,11 @@ def fit(
 
     d = load_design(design)
     ds = load_data(data, d)
-    m = _model(model, _model_options(option, [_model_list(model)[0]])[model], None)
+    specs = _model_specs(model)
+    if len(specs) != 1:
+        raise InputError(f"--model {model!r}: name one model")
+    name, opts = _model_options(option, specs)[0]
+    m = _model(name, opts, None)
     if json_out is not None:
         _refuse_overwrite(json_out, force)
     with console.status(f"fitting {m.name}…"):
@@ -423,8 +468,9 @@ def compare(
     data: DataOpt,
     json_out: Annotated[Path, typer.Option("--json", help="Write the comparison as JSON "
                                            "here.")],
-    models: Annotated[str | None, typer.Option(help="Comma-separated model names "
-                                               "(default: all).")] = None,
+    models: Annotated[str | None, typer.Option(
+        help="Comma-separated models (default: all); a variant takes its options in "
+        "brackets, e.g. trust,trust[lie_cost=quadratic].")] = None,
     folds: Annotated[int, typer.Option(min=0, help="Folds of cross-validation by subject "
                                        "(0: none).")] = 5,
     report: Annotated[Path | None, typer.Option(help="Write the report folder here.")] = None,
@@ -445,13 +491,12 @@ def compare(
 
     d = load_design(design)
     ds = load_data(data, d)
-    names = _model_list(models)
-    opts = _model_options(option, names)
+    specs = _model_options(option, _model_specs(models))
     _refuse_overwrite(json_out, force)
     if report is not None:
         prepare_folder(report)
-    c = _run_comparison(d, ds, names, folds, seed, starts, epsilon, estimate_epsilon, opts)
-    console.print(comparison_text(c), markup=False, highlight=False)
+    c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon)
+    console.print(comparison_text(c), markup=False, highlight=False, soft_wrap=True)
     write_json(c.to_dict(), json_out)
     console.print(f"Wrote {json_out}.")
     if report is not None:
@@ -478,7 +523,7 @@ def demo(
 
     d = load_design(DEMO_TRUTH["design"])
     ds = load_data(demo_data_path(), d)
-    names = _model_list(models)
+    specs = _model_specs(models)
     prepare_folder(report)
     truth = DEMO_TRUTH["params"]
     console.print(f"[bold]cheaptalk demo[/]: design {d.source} ({d.description})")
@@ -486,8 +531,8 @@ def demo(
                   f"({ds.n_decisions} decisions) simulated by cheaptalk from a mixture of "
                   f"trust-embedded (pi = {truth['pi']}) and level-k types; the generating "
                   "parameters are in demo_data.json beside the data.")
-    c = _run_comparison(d, ds, names, folds, seed, starts, DEMO_TRUTH["epsilon"])
-    console.print(comparison_text(c), markup=False, highlight=False)
+    c = _run_comparison(d, ds, specs, folds, seed, starts, DEMO_TRUTH["epsilon"])
+    console.print(comparison_text(c), markup=False, highlight=False, soft_wrap=True)
     if "combination" in c.fits:
         f = c.fits["combination"]
         console.print("Combination estimates against the truth that generated the data:")
@@ -544,7 +589,7 @@ def report(
     with console.status("re-evaluating the saved fits…"):
         c = rebuild_comparison(raw, ds, source=str(comparison))
     prepare_folder(report)
-    console.print(comparison_text(c), markup=False, highlight=False)
+    console.print(comparison_text(c), markup=False, highlight=False, soft_wrap=True)
     with console.status("drawing the report…"):
         page = write_report(c, ds, report)
     console.print(f"Wrote the report to {report}/ (open {page}).")

@@ -123,3 +123,31 @@ def test_model_options_on_fit_and_compare(run, tmp_path, data):
 def test_bad_model_options(run, data, option, message):
     assert_bad_input(run("fit", "--design", "crawford_sobel", "--data", data, "--model",
                          "trust", "--option", option), message)
+
+
+def test_compare_variants_and_rebuild(run, tmp_path, data):
+    out = tmp_path / "cmp.json"
+    r = run("compare", "--design", "crawford_sobel", "--data", data, "--models",
+            "levelk,levelk[levels=2,shares=per_role]", "--folds", "0", "--starts", "1",
+            "--json", out, "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    assert "levelk[levels=2,shares=per_role]" in r.output
+    labels = [m["label"] for m in json.loads(out.read_text())["models"]]
+    assert labels == ["levelk", "levelk[levels=2,shares=per_role]"]
+    r = run("report", "--comparison", out, "--report", tmp_path / "again")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "again" / "summary.txt").read_text() == (
+        tmp_path / "rep" / "summary.txt").read_text()
+
+
+@pytest.mark.parametrize("models, message", [
+    ("trust,trust[lie_cost=linear]", "model 'trust' is listed twice"),
+    ("trust[lie_cost=quadratic", "expected NAME[OPTION=VALUE,...]"),
+    ("trust[lie_cost]", "expected OPTION=VALUE"),
+    ("trsut[lie_cost=quadratic]", "unknown model 'trsut'"),
+    ("trust[lie_kost=quadratic]", "invalid model options for trust"),
+])
+def test_bad_model_variants(run, tmp_path, data, models, message):
+    assert_bad_input(run("compare", "--design", "crawford_sobel", "--data", data, "--models",
+                         models, "--json", tmp_path / "x.json"), message)
+    assert not (tmp_path / "x.json").exists()

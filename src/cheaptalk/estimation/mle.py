@@ -136,6 +136,7 @@ class FitResults:
 
         return {
             "name": self.model.name,
+            "label": self.model.label,
             "options": self.model.options,
             "loglik": self.llf,
             "n_params": self.df_model,
@@ -163,7 +164,7 @@ class FitResults:
         """A plain-text summary table."""
         ci = self.conf_int()
         lines = [
-            f"Model: {self.model.name}    {self.model.description}",
+            f"Model: {self.model.label}    {self.model.description}",
             f"Log-likelihood: {self.llf:.2f}    AIC: {self.aic:.2f}    BIC: {self.bic:.2f}",
             f"Decisions: {self.nobs}    Subjects: {self.n_subjects}    "
             f"Units (subject, role): {self.n_units}    Free parameters: {self.df_model}    "

@@ -177,10 +177,11 @@ def read_comparison(path: str | Path) -> dict[str, Any]:
     known = set(available_models())
     for i, entry in enumerate(models):
         _check_model(chk, entry, f"models[{i}]", known)
-    names = [m["name"] for m in models]
+    names = [(m["name"], json.dumps(m.get("options", {}), sort_keys=True)) for m in models]
     for i, n in enumerate(names):
         if n in names[:i]:
-            raise chk.fail(f"models[{i}].name", f"model {n!r} appears twice")
+            raise chk.fail(f"models[{i}].name", f"model {n[0]!r} appears twice (with the "
+                           "same options)")
     folds = chk.kind(raw, "folds", "", int, "a whole number", required=False)
     if folds is not None and folds < 0:
         raise chk.fail("folds", "must be >= 0")
@@ -292,14 +293,17 @@ def rebuild_comparison(raw: dict[str, Any], dataset: Dataset, source: str = "<co
                 if key in raw and raw[key] != have:
                     raise chk.fail(key, f"the comparison was fitted on {raw[key]} "
                                    f"{key.split('_')[1]}; this data has {have}")
-        fits[fit.model.name] = fit
+        fits[fit.model.label] = fit
     names = list(fits)
     vuong = [vuong_test(fits[a], fits[b]) for i, a in enumerate(names) for b in names[i + 1:]]
-    cv = {m["name"]: float(m["cv_loglik_per_decision"]) for m in raw["models"]
+    labels = list(fits)  # in the JSON's order
+    cv = {label: float(m["cv_loglik_per_decision"])
+          for label, m in zip(labels, raw["models"], strict=True)
           if m.get("cv_loglik_per_decision") is not None}
-    loto = {m["name"]: {g: float(v) for g, v in m["loto_loglik_per_decision"].items()
-                        if v is not None}
-            for m in raw["models"] if m.get("loto_loglik_per_decision")}
+    loto = {label: {g: float(v) for g, v in m["loto_loglik_per_decision"].items()
+                    if v is not None}
+            for label, m in zip(labels, raw["models"], strict=True)
+            if m.get("loto_loglik_per_decision")}
     first = next(iter(fits.values()))
     return Comparison(
         fits=fits, vuong=vuong, cv=cv, loto=loto,

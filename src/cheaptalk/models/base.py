@@ -226,6 +226,27 @@ class Model(ABC):
                     out[name] = value
         return out
 
+    @property
+    def label(self) -> str:
+        """The model's name, with the options that differ from their defaults in brackets:
+        ``"trust"``, ``"trust[lie_cost=quadratic]"``. Comparisons key their fits by it, so
+        that variants of one model can be compared.
+
+        Examples
+        --------
+        >>> from cheaptalk.models import get_model
+        >>> get_model("levelk").label, get_model("levelk", levels=4, shares="per_role").label
+        ('levelk', 'levelk[levels=4,shares=per_role]')
+        """
+        import inspect
+
+        defaults = {n: p.default for n, p in
+                    inspect.signature(type(self).__init__).parameters.items()}
+        changed = [f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                   for k, v in self.options.items()
+                   if k in defaults and defaults[k] != v]
+        return f"{self.name}[{','.join(changed)}]" if changed else self.name
+
     # ---------------------------------------------------------------- helpers
     def check_params(self, game: Game, params: Mapping[str, float]) -> dict[str, float]:
         """Check names and finiteness; return the parameters as floats.

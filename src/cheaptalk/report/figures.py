@@ -34,6 +34,7 @@ __all__ = [
     "family_color",
     "inflation_histogram",
     "model_color",
+    "model_dashes",
     "out_of_sample",
     "parameter_estimates",
     "posterior_type_shares",
@@ -83,11 +84,25 @@ _RC = {
 
 
 def model_color(name: str) -> str:
-    """The colour of a model in every figure (and in the HTML report)."""
-    key = name.split(" ")[0]
+    """The colour of a model in every figure (and in the HTML report). A variant with
+    non-default options (``"trust[lie_cost=quadratic]"``) shares its model's colour and is
+    told apart by :func:`model_dashes`."""
+    key = name.split(" ")[0].split("[")[0]
     if key in _MODEL_COLORS:
         return _MODEL_COLORS[key]
-    return _SPARE[zlib.crc32(name.encode()) % len(_SPARE)]
+    return _SPARE[zlib.crc32(key.encode()) % len(_SPARE)]
+
+
+#: Line styles and markers of model variants (the default model: solid line, circles).
+_VARIANT_STYLES = [("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
+
+
+def model_dashes(name: str) -> tuple[Any, str]:
+    """(line style, marker) of a model: solid and ``"o"`` for a model with its default
+    options, a stable other pair for each variant."""
+    if "[" not in name:
+        return "-", "o"
+    return _VARIANT_STYLES[zlib.crc32(name.encode()) % len(_VARIANT_STYLES)]
 
 
 def family_color(family: str) -> str:
@@ -247,7 +262,8 @@ def _relation(c: Comparison, dataset: Dataset, measure: str) -> Figure:
                             fmt="o", color="black", ms=4, capsize=2, lw=1, zorder=5)
             handles.setdefault("observed mean, 95% CI", h)
         for name, mean in _model_means(c, dataset, g, measure).items():
-            (h,) = ax.plot(xgrid, mean, color=model_color(name), lw=2, zorder=4)
+            (h,) = ax.plot(xgrid, mean, color=model_color(name), ls=model_dashes(name)[0],
+                           lw=2, zorder=4)
             handles.setdefault(f"{name} (predicted)", h)
         ax.set_title(_treatment_label(dataset, g))
         ax.set_xlabel(xname)
@@ -387,7 +403,7 @@ def out_of_sample(c: Comparison) -> Figure:
             names = [m for m in models if m in c.cv]
             y = np.arange(len(names))
             for i, m in enumerate(names):
-                ax_cv.plot([c.cv[m]], [i], "o", color=model_color(m), ms=9)
+                ax_cv.plot([c.cv[m]], [i], model_dashes(m)[1], color=model_color(m), ms=9)
                 ax_cv.annotate(f"{c.cv[m]:.4f}", (c.cv[m], i), textcoords="offset points",
                                xytext=(8, 0), ha="left", va="center", fontsize=8)
             ax_cv.set_yticks(y, names)
@@ -405,7 +421,9 @@ def out_of_sample(c: Comparison) -> Figure:
             shift = 0.08 * (np.arange(len(models)) - (len(models) - 1) / 2)
             for i, m in enumerate(models):
                 vals = [c.loto.get(m, {}).get(g, np.nan) for g in treatments]
-                ax_lo.plot(x + shift[i], vals, "o-", color=model_color(m), label=m, ms=6,
+                ls, marker = model_dashes(m)
+                ax_lo.plot(x + shift[i], vals, marker=marker, ls=ls, color=model_color(m),
+                           label=m, ms=6,
                            lw=1)
             ax_lo.set_xticks(x, treatments)
             ax_lo.set_xlim(-0.5, len(treatments) - 0.5)

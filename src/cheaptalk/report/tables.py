@@ -53,12 +53,13 @@ def comparison_text(c: Comparison) -> str:
     lines.append(f"{c.n_decisions} decisions, {c.n_subjects} subjects; " + (
         f"{c.folds}-fold cross-validation by subject" if c.folds > 1
         else "no cross-validation"))
-    header = (f"{'model':<13}{'loglik':>11}{'k':>4}{'AIC':>11}{'BIC':>11}"
+    w = max([13, *(len(str(n)) + 2 for n in t.index)])
+    header = (f"{'model':<{w}}{'loglik':>11}{'k':>4}{'AIC':>11}{'BIC':>11}"
               f"{'CV ll/dec':>11}{'LOTO ll/dec':>13}")
     lines += [header, "-" * len(header)]
     for name, row in t.iterrows():
         flag = "" if row["converged"] else "  (not converged)"
-        lines.append(f"{name:<13}{row['loglik']:>11.1f}{int(row['n_params']):>4}"
+        lines.append(f"{name:<{w}}{row['loglik']:>11.1f}{int(row['n_params']):>4}"
                      f"{row['aic']:>11.1f}{row['bic']:>11.1f}"
                      f"{_cell(row['cv_loglik_per_decision'], 11)}"
                      f"{_cell(row['loto_loglik_per_decision'], 13)}{flag}")
@@ -66,8 +67,11 @@ def comparison_text(c: Comparison) -> str:
                                                  if c.best_cv else ""))
     if c.vuong:
         lines.append("Vuong tests (Schwarz-corrected; z > 0 favours a):")
+        wa = max(12, *(len(v["a"]) for v in c.vuong))
+        wb = max(12, *(len(v["b"]) for v in c.vuong))
         for v in c.vuong:
-            lines.append(f"  {v['a']:>12} vs {v['b']:<12} z = {v['z']:7.2f}  p = {v['p']:.3g}")
+            lines.append(f"  {v['a']:>{wa}} vs {v['b']:<{wb}} z = {v['z']:7.2f}  "
+                         f"p = {v['p']:.3g}")
     lines += c.notes
     return "\n".join(lines)
 
