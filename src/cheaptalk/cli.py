@@ -142,6 +142,16 @@ def _model(name: str, options: dict[str, Any], source: Path | None) -> Model:
         raise InputError(f"invalid model options for {name}: {e}", file=source) from None
 
 
+def _one_model(spec: str, options: dict[str, Any], source: Path | None) -> Model:
+    """The model of ``--model NAME[OPTION=VALUE,...]``, with ``options`` (from a parameter
+    file) under the bracketed ones."""
+    specs = _model_specs(spec)
+    if len(specs) != 1:
+        raise InputError(f"--model {spec!r}: name one model")
+    name, own = specs[0]
+    return _model(name, {**options, **own}, source)
+
+
 def _params_for(model: Model, design: Design, params: dict[str, Any] | None,
                 source: Path | None) -> dict[str, Any]:
     game = design.game(design.treatments[0])
@@ -269,7 +279,7 @@ def simulate(
 
     d = load_design(design)
     values, options, estimated = _load_params(params)
-    m = _model(model, options, params)
+    m = _one_model(model, options, params)
     values = _params_for(m, d, values, params)
     if epsilon is None:
         epsilon = DEFAULT_TREMBLE if estimated is None else float(estimated)
@@ -309,7 +319,7 @@ def predict(
     name = treatment or d.treatments[0]
     game = d.game(name)
     values, options, _ = _load_params(params)  # predictions carry no tremble
-    m = _model(model, options, params)
+    m = _one_model(model, options, params)
     values = _params_for(m, d, values, params)
     if json_out is not None:
         _refuse_overwrite(json_out, force)
@@ -453,7 +463,7 @@ def fit(
         from cheaptalk.estimation.bootstrap import bootstrap as run_bootstrap
 
         run_bootstrap(res, ds, replications=bootstrap, seed=seed, show_progress=True)
-    console.print(res.summary(), markup=False, highlight=False)
+    console.print(res.summary(), markup=False, highlight=False, soft_wrap=True)
     if not res.converged:
         err_console.print("warning: the optimiser did not converge; see the convergence line")
     if json_out is not None:
@@ -615,7 +625,7 @@ def recover(
 
     d = load_design(design)
     values, options, estimated = _load_params(params)
-    m = _model(model, options, params)
+    m = _one_model(model, options, params)
     values = _params_for(m, d, values, params)
     if json_out is not None:
         _refuse_overwrite(json_out, force)

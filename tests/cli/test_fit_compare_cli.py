@@ -151,3 +151,23 @@ def test_bad_model_variants(run, tmp_path, data, models, message):
     assert_bad_input(run("compare", "--design", "crawford_sobel", "--data", data, "--models",
                          models, "--json", tmp_path / "x.json"), message)
     assert not (tmp_path / "x.json").exists()
+
+
+def test_one_model_commands_take_a_variant(run, tmp_path, data):
+    assert_bad_input(run("fit", "--design", "crawford_sobel", "--data", data, "--model",
+                         "trust,levelk"), "name one model")
+    out = tmp_path / "sim.csv"
+    r = run("simulate", "--design", "crawford_sobel", "--model", "levelk[levels=1]",
+            "--params", _params_file(tmp_path, {"p0": 0.5, "p1": 0.5, "lambda_s": 1.0,
+                                                "lambda_r": 1.0}),
+            "--out", out, "--subjects", "2", "--rounds", "2")
+    assert r.exit_code == 0, r.output
+    r = run("fit", "--design", "crawford_sobel", "--data", data, "--model",
+            "levelk[levels=1]", "--starts", "1")
+    assert r.exit_code == 0 and "Model: levelk[levels=1]" in r.output, r.output
+
+
+def _params_file(folder, params):
+    p = folder / "params.json"
+    p.write_text(json.dumps(params))
+    return p
