@@ -382,6 +382,8 @@ def _model_specs(text: str | None) -> list[tuple[str, dict[str, Any]]]:
                 options[key.strip()] = _option_value(raw.strip())
         _model_list(name.strip())  # a known model?
         specs.append((name.strip(), options))
+    if not specs:
+        raise InputError(f"no model named in {text!r}")
     return specs
 
 

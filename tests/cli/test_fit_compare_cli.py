@@ -1,6 +1,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import assert_bad_input
 
@@ -171,3 +173,20 @@ def _params_file(folder, params):
     p = folder / "params.json"
     p.write_text(json.dumps(params))
     return p
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet="trustlevk[]=,;_ 0123456789qadic.", max_size=40))
+def test_model_list_parser_never_crashes(text):
+    from cheaptalk.cli import _model_specs
+    from cheaptalk.data import InputError
+
+    try:
+        specs = _model_specs(text)
+    except InputError as e:
+        assert str(e)
+        return
+    assert specs
+    for name, options in specs:
+        assert name in ("trust", "levelk", "equilibrium", "aqre", "ch", "combination")
+        assert isinstance(options, dict)
