@@ -63,29 +63,23 @@ def main() -> None:
         params = ", ".join(f"{k} = {v:.4g}" for k, v in m.default_params(game).items())
         print(f"| {m.name} | {params} |")
 
-    reports = []
-    for name, pred in preds.items():
-        table = mean_report_by_state(pred, by_type=name in ("levelk", "ch"))
-        reports.append(row(f"**{name}** (population)", table, "state", "mean_report"))
-        if name == "levelk":
-            reports += [row(f"levelk {k}", table, "state", k) for k in ("L0", "L1", "L2", "L3")]
-    table = mean_report_by_state(examples, by_type=True)
-    reports += [row(f"trust, {t.name.split()[1]}", table, "state", t.name)
-                for t in examples.types if t.sender is not None]
-    print("\nMean report E[report | forecast] at forecasts 50 … 250:\n")
-    print(markdown(reports))
-
-    caps = []
-    for name, pred in preds.items():
-        table = mean_action_by_message(pred, by_type=name == "levelk")
-        caps.append(row(f"**{name}** (population)", table, "message", "mean_action"))
-        if name == "levelk":
-            caps += [row(f"levelk {k}", table, "message", k) for k in ("L0", "L1", "L2", "L3")]
-    table = mean_action_by_message(examples, by_type=True)
-    caps += [row(f"trust, {t.name.split()[1]}", table, "message", t.name)
-             for t in examples.types if t.receiver is not None]
-    print("\nMean capacity E[K | report] at reports 50 … 250:\n")
-    print(markdown(caps))
+    for mean_by, by_type_models, key, column, role, title in (
+        (mean_report_by_state, ("levelk", "ch"), "state", "mean_report", "sender",
+         "Mean report E[report | forecast] at forecasts 50 … 250"),
+        (mean_action_by_message, ("levelk",), "message", "mean_action", "receiver",
+         "Mean capacity E[K | report] at reports 50 … 250"),
+    ):
+        rows = []
+        for name, pred in preds.items():
+            table = mean_by(pred, by_type=name in by_type_models)
+            rows.append(row(f"**{name}** (population)", table, key, column))
+            if name == "levelk":
+                rows += [row(f"levelk {k}", table, key, k) for k in ("L0", "L1", "L2", "L3")]
+        table = mean_by(examples, by_type=True)
+        rows += [row(f"trust, {t.name.split()[1]}", table, key, t.name)
+                 for t in examples.types if getattr(t, role) is not None]
+        print(f"\n{title}:\n")
+        print(markdown(rows))
 
 
 if __name__ == "__main__":

@@ -142,13 +142,14 @@ def _model(name: str, options: dict[str, Any], source: Path | None) -> Model:
         raise InputError(f"invalid model options for {name}: {e}", file=source) from None
 
 
-def _one_model(spec: str, options: dict[str, Any], source: Path | None) -> Model:
-    """The model of ``--model NAME[OPTION=VALUE,...]``, with ``options`` (from a parameter
-    file) under the bracketed ones."""
+def _one_model(spec: str, options: dict[str, Any], source: Path | None,
+               option_items: list[str] | None = None) -> Model:
+    """The model of ``--model NAME[OPTION=VALUE,...]``: ``options`` (from a parameter file)
+    under those of ``--option`` (``option_items``), under the bracketed ones."""
     specs = _model_specs(spec)
     if len(specs) != 1:
         raise InputError(f"--model {spec!r}: name one model")
-    name, own = specs[0]
+    name, own = _model_options(option_items, specs)[0]
     return _model(name, {**options, **own}, source)
 
 
@@ -451,11 +452,7 @@ def fit(
 
     d = load_design(design)
     ds = load_data(data, d)
-    specs = _model_specs(model)
-    if len(specs) != 1:
-        raise InputError(f"--model {model!r}: name one model")
-    name, opts = _model_options(option, specs)[0]
-    m = _model(name, opts, None)
+    m = _one_model(model, {}, None, option)
     if json_out is not None:
         _refuse_overwrite(json_out, force)
     with console.status(f"fitting {m.name}…"):

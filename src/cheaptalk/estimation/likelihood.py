@@ -52,7 +52,7 @@ from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
 
-__all__ = ["ROLES", "TREMBLE", "Evaluation", "Likelihood"]
+__all__ = ["ROLES", "Evaluation", "Likelihood"]
 
 ROLES = ("sender", "receiver")
 
@@ -215,8 +215,8 @@ class Likelihood:
         for (use :meth:`numerical_gradient`).
         """
         eps = self.epsilon
-        params_in = params
-        if TREMBLE in params:  # an estimated tremble: not one of the model's parameters
+        estimated = TREMBLE in params  # an estimated tremble: not one of the model's
+        if estimated:
             params = dict(params)
             eps = float(params.pop(TREMBLE))
         preds, pullbacks = {}, {}
@@ -293,8 +293,9 @@ class Likelihood:
                 p = probs[(role, b_i)]
                 r_w = posterior[role] * self._unit_weights(role)[None, :]
                 coef = r_w[:, block.unit] * ((1.0 - eps) / p)  # (K, n_dec)
-                eps_bar += float(np.sum(r_w[:, block.unit]
-                                        * ((1.0 / block.n_y - model_probs[(role, b_i)]) / p)))
+                if estimated:
+                    eps_bar += float(np.sum(
+                        r_w[:, block.unit] * ((1.0 / block.n_y - model_probs[(role, b_i)]) / p)))
                 cell = (block.to_cells.T @ coef.T).T  # (K, n_xy)
                 game = self.games[g]
                 shape = ((game.n_states, game.n_messages) if role == "sender"
@@ -310,7 +311,7 @@ class Likelihood:
             for name, value in pullbacks[g](w_bar, bars["sender"], bars["receiver"]).items():
                 grad[name] = grad.get(name, 0.0) + float(value)
             first = False
-        if TREMBLE in params_in:
+        if estimated:
             grad[TREMBLE] = eps_bar
         ev.gradient = grad
         return ev

@@ -26,11 +26,11 @@ from numpy.typing import NDArray
 from scipy import optimize
 
 from cheaptalk._threads import single_blas_thread
-from cheaptalk.choice import DEFAULT_TREMBLE
+from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model, ParameterError
 
-from .likelihood import ROLES, TREMBLE, Evaluation, Likelihood
+from .likelihood import ROLES, Evaluation, Likelihood
 from .parameters import ParameterSpace
 
 __all__ = ["FitResults", "MaximumLikelihood"]
@@ -125,14 +125,14 @@ class FitResults:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON (the per-model entry of SPEC §4.2)."""
 
+        def number(v: float) -> float | None:
+            return float(v) if np.isfinite(v) else None
+
         def clean(s: pd.Series | None) -> dict[str, float | None]:
-            if s is None:
-                return {}
-            return {k: (None if not np.isfinite(v) else float(v)) for k, v in s.items()}
+            return {} if s is None else {k: number(v) for k, v in s.items()}
 
         def matrix(df: pd.DataFrame) -> list[list[float | None]]:
-            return [[None if not np.isfinite(v) else float(v) for v in row]
-                    for row in df.to_numpy()]
+            return [[number(v) for v in row] for row in df.to_numpy()]
 
         return {
             "name": self.model.name,

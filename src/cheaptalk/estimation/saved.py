@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cheaptalk._threads import single_blas_thread
-from cheaptalk.choice import TREMBLE
+from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data.errors import InputError
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models import ParameterError, available_models, get_model
@@ -216,7 +216,7 @@ def _rebuild_fit(chk: _Checker, entry: dict[str, Any], path: str, dataset: Datas
         model = get_model(entry["name"], **entry.get("options", {}))
     except (TypeError, ValueError) as e:
         raise chk.fail(f"{path}.options", f"bad model options: {e}") from None
-    epsilon = float(entry.get("epsilon", 1e-3))
+    epsilon = float(entry.get("epsilon", DEFAULT_TREMBLE))
     lik = Likelihood(model, dataset, epsilon=epsilon)
     names = list(model.parameter_names(lik.games[lik.treatments[0]]))
     params = entry["params"]

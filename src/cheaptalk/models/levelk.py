@@ -77,6 +77,7 @@ value of the current branch). Hence
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -352,9 +353,9 @@ class _HierarchyModel(Model):
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
         return f"{type(self).__name__}({opts})"
 
+    @abstractmethod
     def _compute(self, game: Game, params: Mapping[str, float]) -> tuple[Any, ...]:
         """The prediction first, then what its pullback needs."""
-        raise NotImplementedError
 
     def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
         return self._compute(game, params)[0]
