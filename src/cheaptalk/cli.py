@@ -22,6 +22,7 @@ from cheaptalk import __version__
 from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data import InputError, load_data, load_design
 from cheaptalk.data.design import Design
+from cheaptalk.data.files import read_json
 from cheaptalk.models import ParameterError, get_model
 from cheaptalk.models.base import Model
 
@@ -105,15 +106,7 @@ def _load_params(path: Path | None
     tremble is there when the file is a fit with ``--estimate-epsilon``)."""
     if path is None:
         return None, {}, None
-    if not path.exists():
-        raise InputError("parameter file not found", file=path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=path) from None
-    except json.JSONDecodeError as e:
-        raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", file=path,
-                         line=e.lineno) from None
+    doc = read_json(path, "parameter")
     if not isinstance(doc, dict):
         raise InputError("must be a JSON object of parameter values", file=path)
     options: dict[str, Any] = {}

@@ -77,6 +77,21 @@ def test_bad_params_file(run, tmp_path, content, fragment):
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_params_file_that_is_not_a_readable_json_file(run, tmp_path):
+    """A folder or non-UTF-8 bytes used to end in a traceback for --params."""
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    assert_bad_input(run("simulate", "--design", "crawford_sobel", "--model", "levelk",
+                         "--params", folder, "--out", tmp_path / "x.csv"),
+                     "is a folder, not a parameter file")
+    binary = tmp_path / "p.json"
+    binary.write_bytes(b'{"p0": 0.5,\n "p1": \xff}')
+    assert_bad_input(run("simulate", "--design", "crawford_sobel", "--model", "levelk",
+                         "--params", binary, "--out", tmp_path / "x.csv"),
+                     "line 2", "not UTF-8 text (byte 19)")
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_unknown_model_and_treatment(run, tmp_path):
     assert_bad_input(run("predict", "--design", "crawford_sobel", "--model", "levelq"),
                      "unknown model 'levelq'")

@@ -28,6 +28,7 @@ from cheaptalk.games.base import Game
 from cheaptalk.games.registry import GameKind, Key, game_kinds
 
 from .errors import InputError
+from .files import read_text
 
 __all__ = ["Design", "bundled_designs", "load_design", "parse_design"]
 
@@ -121,18 +122,7 @@ def load_design(path: str | Path) -> Design:
         else:
             known = ", ".join(sorted(bundled))
             raise InputError(f"design file not found (bundled designs: {known})", file=path)
-    if p.is_dir():
-        raise InputError("is a folder, not a design file", file=path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read file: {e.strerror}", file=path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text (byte {e.start})", file=path, line=line) from None
-    return parse_design(text, source=str(path))
+    return parse_design(read_text(p, "design", shown=path), source=str(path))
 
 
 def parse_design(text: str, source: str = "<design>") -> Design:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .design import Design
 from .errors import InputError
+from .files import existing_file
 
 __all__ = ["REQUIRED_COLUMNS", "Dataset", "GridMapping", "load_data", "validate_table"]
 
@@ -169,11 +170,7 @@ def load_data(path: str | Path, design: Design) -> Dataset:
         For a missing, empty or unreadable file and any invalid cell (see the module
         docstring).
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputError("data file not found", file=path)
-    if p.is_dir():
-        raise InputError("is a folder, not a data file", file=path)
+    p = existing_file(path, "data")
     try:
         table = _read_table(p)
     except OSError as e:

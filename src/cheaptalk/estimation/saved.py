@@ -27,6 +27,7 @@ import pandas as pd
 from cheaptalk._threads import single_blas_thread
 from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data.errors import InputError
+from cheaptalk.data.files import read_json
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models import ParameterError, available_models, get_model
 
@@ -148,23 +149,7 @@ def read_comparison(path: str | Path) -> dict[str, Any]:
         Missing or unreadable file, invalid JSON, or a missing / ill-typed key (named by
         its path, e.g. ``models[0].params.pi``).
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputError("comparison file not found", file=path)
-    if p.is_dir():
-        raise InputError("is a folder, not a comparison JSON file", file=path)
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except OSError as e:
-        raise InputError(f"cannot read file: {e.strerror}", file=path) from None
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 text (byte {e.start})", file=path) from None
-    try:
-        raw = json.loads(text, parse_constant=lambda c: {"NaN": math.nan}.get(c, math.inf))
-    except json.JSONDecodeError as e:
-        raise InputError(f"invalid JSON: {e.msg}", file=path, line=e.lineno) from None
-    except RecursionError:
-        raise InputError("invalid JSON: nested too deeply", file=path) from None
+    raw = read_json(path, "comparison")
     chk = _Checker(str(path))
     if not isinstance(raw, dict):
         raise chk.fail("", "expected a JSON object written by `cheaptalk compare --json`")
