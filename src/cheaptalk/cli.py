@@ -17,6 +17,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer._click.exceptions import ClickException, UsageError
+from typer.core import TyperGroup
 
 from cheaptalk import __version__
 from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
@@ -25,9 +27,38 @@ from cheaptalk.data.design import Design
 from cheaptalk.data.files import read_json
 from cheaptalk.models import ParameterError, get_model
 from cheaptalk.models.base import Model
+from cheaptalk.outputs import check_output, write_atomic
+
+
+class _OneLineErrors(TyperGroup):
+    """The command group, with every usage error (a flag out of range or of the wrong type,
+    an unknown option, a missing one) printed as one ``error:`` line, exit status 2, like
+    every other bad input; ``--help`` and the help shown without arguments are unchanged."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            status = super().main(*args, standalone_mode=False, **kwargs)
+        except ClickException as e:
+            if type(e).__name__ == "NoArgsIsHelpError":  # the help, as click shows it
+                e.show()
+                sys.exit(e.exit_code)
+            ctx = getattr(e, "ctx", None)
+            see = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            message = " ".join(e.format_message().split())
+            err_console.print(f"error: {message}{see}", markup=False, highlight=False,
+                              soft_wrap=True)
+            sys.exit(2 if isinstance(e, UsageError) else e.exit_code)
+        except typer.Abort:
+            err_console.print("Aborted!", markup=False, highlight=False)
+            sys.exit(1)
+        sys.exit(status if isinstance(status, int) else 0)
+
 
 app = typer.Typer(
     name="cheaptalk",
+    cls=_OneLineErrors,
     help="Cheap-talk games, behavioural models of over-communication, and their estimation.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -83,7 +114,7 @@ ParamsOpt = Annotated[Path | None, typer.Option(
     "{\"params\": {...}, \"options\": {...}} (the output of `cheaptalk fit`). Default: the "
     "model's documented defaults.")]
 StartsOpt = Annotated[int, typer.Option(min=1, help="Optimiser starts per model.")]
-SeedOpt = Annotated[int, typer.Option(help="Seed for starts and folds.")]
+SeedOpt = Annotated[int, typer.Option(min=0, help="Seed for starts and folds (>= 0).")]
 EpsOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Tremble weight (the start "
                                         "value with --estimate-epsilon).")]
 EstimateEpsOpt = Annotated[bool, typer.Option(
@@ -196,15 +227,19 @@ def _model_options(items: list[str] | None, specs: list[tuple[str, dict[str, Any
     return [(n, {**e, **o}) for (n, o), e in zip(specs, extra, strict=True)]
 
 
-def _refuse_overwrite(path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise InputError("output file exists; pass --force to replace it", file=path)
-    if not path.parent.exists():
-        raise InputError("output folder does not exist", file=path.parent)
+def _json_default(x: Any) -> Any:
+    import numpy as np
+
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(type(x).__name__)
 
 
-def _write_json(obj: Any, path: Path) -> None:
-    path.write_text(json.dumps(obj, indent=1, allow_nan=True) + "\n", encoding="utf-8")
+def _save_json(obj: Any, path: Path, force: bool) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (see :mod:`cheaptalk.outputs`)."""
+    write_atomic(path, json.dumps(obj, indent=1, default=_json_default) + "\n", force)
 
 
 # ---------------------------------------------------------------------- commands
@@ -220,7 +255,7 @@ def validate(
     """Check interaction data against a design and print a summary."""
     d = load_design(design)
     if json_out is not None:
-        _refuse_overwrite(json_out, force)
+        check_output(json_out, force)
     ds = load_data(data, d)
     s = ds.summary()
     sender_role, receiver_role = d.kind.roles
@@ -246,7 +281,7 @@ def validate(
     if "session" in ds.table.columns and (ds.table["session"] == "synthetic").any():
         console.print("[bold]These data are labelled synthetic (session = 'synthetic').[/]")
     if json_out is not None:
-        _write_json(s, json_out)
+        _save_json(s, json_out, force)
     console.print("[green]OK[/]: the data are valid for this design.")
 
 
@@ -257,8 +292,8 @@ def simulate(
     model: ModelOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output table (.csv or .parquet).")],
     params: ParamsOpt = None,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same "
-                                      "table.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (>= 0): the same seed gives "
+                                      "the same table.")] = 0,
     subjects: Annotated[int, typer.Option(min=1, help="Subjects per role per "
                                           "treatment.")] = 16,
     rounds: Annotated[int, typer.Option(min=1, help="Rounds (random re-matching each "
@@ -277,20 +312,22 @@ def simulate(
     values = _params_for(m, d, values, params)
     if epsilon is None:
         epsilon = DEFAULT_TREMBLE if estimated is None else float(estimated)
-    _refuse_overwrite(out, force)
+    check_output(out, force)
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InputError("output must end in .csv or .parquet", file=out)
+    if out.suffix.lower() != ".csv":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise InputError("writing Parquet needs pyarrow: pip install "
+                             "'cheaptalk[parquet]'", file=out) from None
     sim = Simulation(d, m, values, subjects_per_role=subjects, rounds=rounds, epsilon=epsilon)
     with console.status("simulating…"):
         df = sim.run(seed)
     if out.suffix.lower() == ".csv":
-        df.to_csv(out, index=False)
+        write_atomic(out, lambda tmp: df.to_csv(tmp, index=False), force)
     else:
-        try:
-            df.to_parquet(out, index=False)
-        except ImportError:
-            raise InputError("writing Parquet needs pyarrow: pip install "
-                             "'cheaptalk[parquet]'", file=out) from None
+        write_atomic(out, lambda tmp: df.to_parquet(tmp, index=False), force)
     console.print(f"Wrote {len(df)} rows of synthetic data ({m.name}, seed {seed}) to {out}.")
 
 
@@ -316,13 +353,13 @@ def predict(
     m = _one_model(model, options, params)
     values = _params_for(m, d, values, params)
     if json_out is not None:
-        _refuse_overwrite(json_out, force)
+        check_output(json_out, force)
     with console.status(f"computing {m.name} strategies…"):
         pred = m.predict(game, values)
     if json_out is not None:
         doc = pred.to_dict()
         doc["treatment"] = name
-        _write_json(doc, json_out)
+        _save_json(doc, json_out, force)
         console.print(f"Wrote {m.name} strategies for treatment {name} to {json_out}.")
     state_name, message_name, action_name = d.kind.variables
     reports = mean_report_by_state(pred)
@@ -441,13 +478,12 @@ def fit(
 ) -> None:
     """Fit one model by maximum likelihood and print its summary."""
     from cheaptalk.estimation.mle import MaximumLikelihood
-    from cheaptalk.report.tables import write_json
 
     d = load_design(design)
     ds = load_data(data, d)
     m = _one_model(model, {}, None, option)
     if json_out is not None:
-        _refuse_overwrite(json_out, force)
+        check_output(json_out, force)
     with console.status(f"fitting {m.name}…"):
         res = MaximumLikelihood(m, ds, epsilon=epsilon, estimate_epsilon=estimate_epsilon
                                 ).fit(n_starts=starts, seed=seed)
@@ -459,7 +495,7 @@ def fit(
     if not res.converged:
         err_console.print("warning: the optimiser did not converge; see the convergence line")
     if json_out is not None:
-        write_json(res.to_dict(), json_out)
+        _save_json(res.to_dict(), json_out, force)
         console.print(f"Wrote {json_out}.")
 
 
@@ -487,19 +523,18 @@ def compare(
     from cheaptalk.report.tables import (
         comparison_text,
         prepare_folder,
-        write_json,
         write_report,
     )
 
     d = load_design(design)
     ds = load_data(data, d)
     specs = _model_options(option, _model_specs(models))
-    _refuse_overwrite(json_out, force)
+    check_output(json_out, force)
     if report is not None:
         prepare_folder(report)
     c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon)
     console.print(comparison_text(c), markup=False, highlight=False, soft_wrap=True)
-    write_json(c.to_dict(), json_out)
+    _save_json(c.to_dict(), json_out, force)
     console.print(f"Wrote {json_out}.")
     if report is not None:
         with console.status("drawing the report…"):
@@ -613,14 +648,13 @@ def recover(
 ) -> None:
     """Parameter recovery: simulate from known parameters, fit, report bias, RMSE, coverage."""
     from cheaptalk.estimation.studies import recover as run_recover
-    from cheaptalk.report.tables import write_json
 
     d = load_design(design)
     values, options, estimated = _load_params(params)
     m = _one_model(model, options, params)
     values = _params_for(m, d, values, params)
     if json_out is not None:
-        _refuse_overwrite(json_out, force)
+        check_output(json_out, force)
     summary, draws = run_recover(d, m, values, subjects=subjects, rounds=rounds,
                                  replications=replications, seed=seed, jobs=jobs,
                                  show_progress=True,
@@ -631,8 +665,8 @@ def recover(
     console.print(summary.to_string(float_format=lambda x: f"{x:.4g}"), markup=False,
                   highlight=False)
     if json_out is not None:
-        write_json({"model": m.name, "summary": summary.reset_index().to_dict("records"),
-                    "draws": draws.to_dict("records")}, json_out)
+        _save_json({"model": m.name, "summary": summary.reset_index().to_dict("records"),
+                    "draws": draws.to_dict("records")}, json_out, force)
 
 
 @app.command()
@@ -654,14 +688,13 @@ def power(
 ) -> None:
     """Design power: how often each model wins (BIC) when each model is the truth."""
     from cheaptalk.estimation.studies import power as run_power
-    from cheaptalk.report.tables import write_json
 
     d = load_design(design)
     names = _model_list(models or "levelk,trust")
     given, _, _ = _load_params(params)
     given = given or {}
     if json_out is not None:
-        _refuse_overwrite(json_out, force)
+        check_output(json_out, force)
     truths = {}
     game = d.game(d.treatments[0])
     for n in names:
@@ -682,8 +715,8 @@ def power(
     console.print(shares.to_string(float_format=lambda x: f"{x:.2f}"), markup=False,
                   highlight=False)
     if json_out is not None:
-        write_json({"shares": shares.to_dict("index"), "draws": draws.to_dict("records")},
-                   json_out)
+        _save_json({"shares": shares.to_dict("index"), "draws": draws.to_dict("records")},
+                   json_out, force)
 
 
 def main() -> None:
