@@ -9,14 +9,21 @@ the mapping is reported. A value outside the design's range is an error. Every p
 raised as :class:`~cheaptalk.data.errors.InputError` naming file, row (1-based data row;
 the CSV line is given too) and column. The file is only read, never written.
 
+Whole-number columns (``round``) are read exactly, never through floating point: a value
+that is not a whole number, or that does not fit a 64-bit integer, is an error. A CSV file
+must be comma-separated and its column names distinct. Each dataset records the SHA-256 of
+the file's bytes, so that a saved comparison can tell whether its data have changed.
+
 Units of type analysis are (subject, role): where subjects switch roles between rounds, a
 subject's sender decisions and receiver decisions form two units (SPEC §4).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +71,8 @@ class Dataset:
         (``t``, ``m``, ``a`` of :mod:`cheaptalk.games.base`).
     mappings : list of GridMapping
     source : str
+    sha256 : str
+        SHA-256 of the file's bytes (empty for a table built in memory).
     """
 
     table: pd.DataFrame
@@ -73,6 +82,7 @@ class Dataset:
     action: np.ndarray
     mappings: list[GridMapping] = field(default_factory=list)
     source: str = "<data>"
+    sha256: str = ""
 
     @property
     def n_decisions(self) -> int:
@@ -124,7 +134,7 @@ class Dataset:
 
 
 # ---------------------------------------------------------------------------- reading
-def _read_table(path: Path) -> pd.DataFrame:
+def _read_table(path: Path, raw: bytes) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
@@ -133,12 +143,11 @@ def _read_table(path: Path) -> pd.DataFrame:
             raise InputError("reading Parquet needs pyarrow: pip install 'cheaptalk[parquet]'",
                              file=path) from None
         try:
-            table = pd.read_parquet(path)
+            table = pd.read_parquet(io.BytesIO(raw))
         except Exception as e:  # pyarrow raises many kinds for a corrupt file
             raise InputError(f"not a readable Parquet file ({type(e).__name__})",
                              file=path) from None
         return table.astype({c: object for c in table.columns if c in _ID_COLUMNS})
-    raw = path.read_bytes()
     if not raw.strip():
         raise InputError("the file is empty", file=path)
     try:
@@ -152,13 +161,19 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise InputError("unreadable bytes: the file contains NUL characters (binary data?)",
                          file=path, line=line)
     try:
-        # Everything as text first, so that each bad cell can be named exactly.
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                           skipinitialspace=True)
+        # Everything as text first, so that each bad cell can be named exactly; the header
+        # as a row, so that pandas does not rename a repeated column name ("a", "a.1").
+        cells = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            skipinitialspace=True, header=None)
     except pd.errors.ParserError as e:
         raise InputError(f"not a valid CSV table: {e}", file=path) from None
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty", file=path) from None
+    names = [name if name.strip() else f"Unnamed: {i}"
+             for i, name in enumerate(cells.iloc[0].fillna("").astype(str))]
+    table = cells.iloc[1:].reset_index(drop=True)
+    table.columns = names
+    return table
 
 
 def load_data(path: str | Path, design: Design) -> Dataset:
@@ -172,11 +187,13 @@ def load_data(path: str | Path, design: Design) -> Dataset:
     """
     p = existing_file(path, "data")
     try:
-        table = _read_table(p)
+        raw = p.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read file: {e.strerror}", file=path) from None
-    return validate_table(table, design, source=str(path), csv=p.suffix.lower() not in
-                          (".parquet", ".pq"))
+    table = _read_table(p, raw)
+    ds = validate_table(table, design, source=str(path), csv=p.suffix.lower() not in
+                        (".parquet", ".pq"))
+    return replace(ds, sha256=hashlib.sha256(raw).hexdigest())
 
 
 def validate_table(
@@ -195,6 +212,11 @@ def validate_table(
     columns = [str(c).strip() for c in table.columns]
     for c in REQUIRED_COLUMNS:
         if c not in columns:
+            delimiter = _other_delimiter(columns) if csv else None
+            if delimiter:
+                raise InputError(f"the header has no commas but {delimiter}s: a CSV file must "
+                                 "be comma-separated (save it with commas as the delimiter)",
+                                 file=source, line=1)
             close = [x for x in columns if x.lower() == c]
             hint = f" (found {close[0]!r}: column names are case-sensitive)" if close else ""
             raise error(f"missing required column {c!r}{hint}; required: "
@@ -216,6 +238,11 @@ def validate_table(
         if missing.any():
             raise error("missing value", row=int(np.argmax(missing)), column=c)
         data[c] = col.astype(str).str.strip()
+    alone = (data["sender"] == data["receiver"]).to_numpy()
+    if alone.any():
+        i = int(np.argmax(alone))
+        raise error(f"the receiver is the sender ({data['sender'].iloc[i]!r}): a subject cannot "
+                    "be matched with themselves", row=i, column="receiver")
 
     # ---- numeric columns
     for c in ("round", *_VALUE_COLUMNS):
@@ -231,11 +258,7 @@ def validate_table(
             i = int(np.argmax(bad))
             raise error(f"not a finite number: {col.iloc[i]!r}", row=i, column=c)
         if c == "round":
-            if np.any(values != np.round(values)):
-                i = int(np.argmax(values != np.round(values)))
-                raise error(f"round must be a whole number, got {col.iloc[i]!r}", row=i,
-                            column=c)
-            data[c] = values.astype(np.int64)
+            data[c] = _whole_numbers(col, lambda msg, i, c=c: error(msg, row=i, column=c))
         else:
             data[c] = values
 
@@ -280,13 +303,14 @@ def validate_table(
                 neg = values < 0
                 if neg.any():
                     i = int(rows[np.argmax(neg)])
-                    raise error(f"negative {v_name[c]} {data[c].iloc[i]:g}", row=i, column=c)
+                    raise error(f"negative {v_name[c]} {_as_given(table, c, i)}", row=i,
+                                column=c)
             outside = (values < lo - tol) | (values > hi + tol)
             if outside.any():
                 i = int(rows[np.argmax(outside)])
                 hint = (" (raise capacity_max in the design)"
                         if c == "action" and "capacity_max" in game.parameters else "")
-                raise error(f"{v_name[c]} {data[c].iloc[i]:g} is outside the design's range "
+                raise error(f"{v_name[c]} {_as_given(table, c, i)} is outside the design's range "
                             f"[{lo:g}, {hi:g}] for treatment {name!r}{hint}", row=i, column=c)
             idx, dist = _nearest(grid, values)
             index[c][rows] = idx
@@ -312,3 +336,54 @@ def _nearest(grid: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarr
     take_left = (values - left) <= (right - values)
     chosen = np.where(take_left, pos - 1, pos)
     return order[chosen], np.abs(values - g[chosen])
+
+
+_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
+
+
+def _other_delimiter(columns: list[str]) -> str | None:
+    """The name of the delimiter a one-column header is split by, if it looks like one."""
+    if len(columns) != 1:
+        return None
+    counts = {name: columns[0].count(ch) for ch, name in _DELIMITERS.items()}
+    name, n = max(counts.items(), key=lambda kv: kv[1])
+    return f"{n} {name}" if n else None
+
+
+def _as_given(table: pd.DataFrame, column: str, row: int) -> str:
+    """A cell as the file has it (not rounded for display)."""
+    names = [str(c).strip() for c in table.columns]
+    return str(table.iloc[row, names.index(column)]).strip()
+
+
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_INT64_MAX = 2**63 - 1
+
+
+def _whole_numbers(col: pd.Series, error: Any) -> np.ndarray:
+    """The column as exact 64-bit integers; ``error(message, row)`` builds the error for a
+    value that is not a whole number or does not fit (never rounded through float64)."""
+    if pd.api.types.is_integer_dtype(col.dtype) and col.dtype.kind == "i":
+        return col.to_numpy(dtype=np.int64)
+    out = np.empty(len(col), dtype=np.int64)
+    for i, v in enumerate(col.tolist()):
+        if isinstance(v, str) and _INTEGER_TEXT.fullmatch(v.strip()):
+            whole = int(v.strip())
+        elif isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_):
+            whole = int(v)
+        else:
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                raise error(f"not a number: {v!r}", i) from None
+            if x != round(x):
+                raise error(f"round must be a whole number, got {v!r}", i)
+            if abs(x) > 2**53:  # beyond this, float64 does not hold every whole number
+                raise error(f"round {v!r} is too large to be read exactly; write it as digits "
+                            "(a whole number up to 9223372036854775807)", i)
+            whole = int(x)
+        if not -_INT64_MAX - 1 <= whole <= _INT64_MAX:
+            raise error(f"round {v!r} does not fit a 64-bit integer (largest "
+                        f"{_INT64_MAX})", i)
+        out[i] = whole
+    return out
