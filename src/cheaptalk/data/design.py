@@ -10,7 +10,10 @@ A design is a TOML file::
     ...
 
 The same design drives simulation, the experiment and estimation. Unknown keys are an
-error (with a suggestion when a known key is close), never silently ignored. Bundled
+error (with a suggestion when a known key is close), never silently ignored. A treatment
+name is non-empty, printable and without leading or trailing spaces (the rule the data's
+``treatment`` cells follow); a table of numbers (payoffs) has rows of equal length. A game
+builder's ``ValueError`` whose message starts with one of its keys is reported at that key. Bundled
 designs can be named instead of a path: see :func:`bundled_designs`.
 """
 
@@ -164,12 +167,21 @@ def parse_design(text: str, source: str = "<design>") -> Design:
     settings: dict[str, dict[str, Any]] = {}
     for name, table in treatments.items():
         where = f"treatments.{name}"
+        if not name or name != name.strip() or not name.isprintable():
+            raise InputError(f"treatment name {name!r}: a name must be non-empty, printable and "
+                             "without leading or trailing spaces (as in the data's treatment "
+                             "column)", file=source, key=where, line=_line_of(text, None, where))
         if not isinstance(table, dict):
             fail("must be a table: [treatments.NAME]", where, None, name)
         params = _check_treatment(kind, table, where, text, source)
         try:
             games[name] = kind.build(params, name)
         except (ValueError, TypeError) as e:
+            # A message that starts with a key ("step must be > 0") is located at that key.
+            first = str(e).split(" ", 1)[0]
+            if first in params:
+                raise InputError(str(e), file=source, key=f"{where}.{first}",
+                                 line=_line_of(text, where, first)) from None
             raise InputError(f"invalid treatment: {e}", file=source, key=where,
                              line=_line_of(text, None, f"treatments.{name}")) from None
         settings[name] = params
@@ -222,6 +234,15 @@ def _coerce(key: Key, value: Any, full: str, text: str, source: str, table: str)
 
         if not all(numeric(x) for x in value):
             raise bad("must be a list of numbers")
+        rows = [x for x in value if isinstance(x, list)]
+        if rows:  # a table: every entry a row of numbers, every row as long as the first
+            for i, x in enumerate(value, start=1):
+                if not isinstance(x, list) or any(isinstance(y, list) for y in x):
+                    raise bad(f"row {i} must be a list of numbers (a table has one list per "
+                              "row)")
+                if len(x) != len(value[0]):
+                    raise bad(f"row {i} has {len(x)} entries but row 1 has {len(value[0])}: "
+                              "every row needs the same number")
         return value
     return value
 

@@ -30,7 +30,37 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["Game"]
+__all__ = ["MAX_TABLE_CELLS", "Game", "check_grid_size"]
+
+#: The most cells one payoff or strategy table may have (8 bytes each): a grid larger than
+#: this is refused before anything is allocated.
+MAX_TABLE_CELLS = 10_000_000
+
+
+def check_grid_size(key: str, sizes: dict[str, int]) -> None:
+    """Refuse grids whose tables would exceed :data:`MAX_TABLE_CELLS`, before allocating.
+
+    ``sizes`` maps each grid's name to its number of points; ``key`` names what made them
+    (it starts the message, so a design reports it at that key).
+
+    Examples
+    --------
+    >>> check_grid_size("step", {"states": 201, "actions": 271})
+    >>> check_grid_size("step", {"states": 2_000_001, "actions": 2_700_001})
+    Traceback (most recent call last):
+    ValueError: step gives 2000001 states x 2700001 actions = 5.4e+12 cells per table (43.2 TB);...
+    """
+    cells = 1
+    for n in sizes.values():
+        cells *= n
+    if cells > MAX_TABLE_CELLS:
+        grids = " x ".join(f"{n} {name}" for name, n in sizes.items())
+        size = cells * 8
+        unit = next((u, s) for u, s in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6))
+                    if size >= s)
+        raise ValueError(f"{key} gives {grids} = {cells:.2g} cells per table "
+                         f"({size / unit[1]:.3g} {unit[0]}); the limit is "
+                         f"{MAX_TABLE_CELLS:.0e} cells")
 
 
 def _as_vector(x: ArrayLike, name: str) -> NDArray[np.float64]:
@@ -93,6 +123,11 @@ class Game:
             raise ValueError("prior must be non-negative and sum to 1")
         if np.any(np.diff(states) <= 0):
             raise ValueError("states must be strictly increasing")
+        for key, grid in (("messages", messages), ("actions", actions)):
+            values, counts = np.unique(grid, return_counts=True)
+            if np.any(counts > 1):
+                raise ValueError(f"{key} must be distinct values: {values[counts > 1][0]:g} "
+                                 "appears more than once")
         shape = (states.size, actions.size)
         payoffs = {}
         for key in ("sender_payoff", "receiver_payoff"):

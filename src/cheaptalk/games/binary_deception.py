@@ -44,8 +44,10 @@ def binary_deception(
     """
     u_s = np.asarray(sender_payoffs, dtype=float)
     u_r = np.asarray(receiver_payoffs, dtype=float)
-    if u_s.shape != (2, 2) or u_r.shape != (2, 2):
-        raise ValueError("payoff tables must be 2x2: [state][action]")
+    for key, table in (("sender_payoffs", u_s), ("receiver_payoffs", u_r)):
+        if table.shape != (2, 2):
+            raise ValueError(f"{key} must be a 2x2 table [state][action], got shape "
+                             f"{table.shape}")
     parameters = dict(sender_payoffs=u_s.tolist(), receiver_payoffs=u_r.tolist(),
                       prior=list(prior))
     return Game(states=[0.0, 1.0], prior=prior, messages=[0.0, 1.0], actions=[0.0, 1.0],

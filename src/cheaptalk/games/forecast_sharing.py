@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .base import Game
+from .base import Game, check_grid_size
 from .registry import GameKind, Key
 
 __all__ = ["KIND", "expected_sales", "forecast_sharing", "newsvendor_capacity"]
@@ -107,6 +107,8 @@ def forecast_sharing(
     if forecast_high <= forecast_low:
         raise ValueError("forecast_high must exceed forecast_low")
     n = (forecast_high - forecast_low) / step
+    if not np.isfinite(n):
+        raise ValueError(f"step {step:g} is too small for the forecast range")
     if abs(n - round(n)) > 1e-9:
         raise ValueError("forecast_high - forecast_low must be a multiple of step")
     if noise < 0:
@@ -114,11 +116,16 @@ def forecast_sharing(
     if capacity_cost < 0 or margin_receiver <= 0 or margin_sender < 0:
         raise ValueError("margins must be positive and capacity_cost non-negative")
     if capacity_max is None:
-        capacity_max = forecast_high + noise
+        capacity_max = forecast_high + noise  # rounded down to the grid below (documented)
+    elif abs(capacity_max / step - round(capacity_max / step)) > 1e-9:
+        raise ValueError(f"capacity_max {capacity_max:g} is not on the step grid (a multiple "
+                         f"of step {step:g})")
     if capacity_max < 0:
         raise ValueError("capacity_max must be >= 0")
+    n_actions = int(np.floor(capacity_max / step + 1e-9)) + 1
+    check_grid_size("step", {"forecasts": round(n) + 1, "capacities": n_actions})
     states = forecast_low + step * np.arange(round(n) + 1)
-    actions = step * np.arange(int(np.floor(capacity_max / step + 1e-9)) + 1)
+    actions = step * np.arange(n_actions)
     sales = expected_sales(states[:, None], actions[None, :], noise)
     parameters = dict(
         forecast_low=forecast_low, forecast_high=forecast_high, step=step, noise=noise,
