@@ -23,12 +23,41 @@ from numpy.typing import NDArray
 
 from cheaptalk.choice import DEFAULT_TREMBLE, tremble
 from cheaptalk.data.design import Design
+from cheaptalk.data.errors import InputError
 from cheaptalk.models.base import Model, Prediction
 
-__all__ = ["SYNTHETIC_LABEL", "Simulation", "SubjectStrategies", "simulate_experiment"]
+__all__ = ["MAX_SIMULATED_ROWS", "SYNTHETIC_LABEL", "Simulation", "SubjectStrategies",
+           "check_size", "simulate_experiment"]
 
 #: Value of the ``session`` column in every simulated table.
 SYNTHETIC_LABEL = "synthetic"
+
+
+#: The most rows one simulated dataset may have (about 110 bytes each in memory).
+MAX_SIMULATED_ROWS = 10_000_000
+
+
+def check_size(design: Design, subjects_per_role: int, rounds: int) -> None:
+    """Refuse a simulation larger than :data:`MAX_SIMULATED_ROWS`, before allocating it.
+
+    Raises
+    ------
+    InputError
+        Saying how many rows (and about how much memory) it would take.
+
+    Examples
+    --------
+    >>> from cheaptalk.data import load_design
+    >>> check_size(load_design("crawford_sobel"), 10_000_000, 30)
+    Traceback (most recent call last):
+    cheaptalk.data.errors.InputError: 10000000 subjects per role x 30 rounds x 3 treatments = ...
+    """
+    rows = subjects_per_role * rounds * len(design.treatments)
+    if rows > MAX_SIMULATED_ROWS:
+        raise InputError(f"{subjects_per_role} subjects per role x {rounds} rounds x "
+                         f"{len(design.treatments)} treatments = {rows:.3g} rows (about "
+                         f"{rows * 110 / 1e9:.3g} GB); the limit is {MAX_SIMULATED_ROWS:.0e} "
+                         "rows: use fewer subjects or rounds")
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,6 +191,7 @@ class Simulation:
     ) -> None:
         if subjects_per_role < 1:
             raise ValueError("subjects_per_role must be >= 1")
+        check_size(design, subjects_per_role, rounds)
         self.design = design
         self.model = model
         self.params = dict(params)

@@ -25,7 +25,7 @@ from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.design import Design
 from cheaptalk.data.interactions import validate_table
 from cheaptalk.models.base import Model
-from cheaptalk.simulation import Simulation
+from cheaptalk.simulation import Simulation, check_size
 
 from .mle import MaximumLikelihood
 
@@ -93,6 +93,7 @@ def recover(
     draws : DataFrame
         One row per replication: estimates and standard errors.
     """
+    check_size(design, subjects, rounds)
     tasks = [(design, model, dict(params), subjects, rounds, seed + r, epsilon, n_starts)
              for r in range(replications)]
     draws = pd.DataFrame(_map(_recover_one, tasks, jobs, f"recovering {model.name}",
@@ -144,6 +145,7 @@ def power(
     draws : DataFrame
         One row per (truth, replication): winner and every candidate's BIC.
     """
+    check_size(design, subjects, rounds)
     tasks = [(design, name, model, dict(p), list(candidates), subjects, rounds, seed + r,
               epsilon, n_starts)
              for name, (model, p) in truths.items() for r in range(replications)]
