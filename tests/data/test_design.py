@@ -92,3 +92,81 @@ def test_crawford_sobel_lists_are_checked():
     text = 'game = "crawford_sobel"\n[treatments.A]\nstates = [1, "x"]\nactions = [1]\nbias = 1\n'
     e = error_of(text)
     assert "list of numbers" in str(e) and e.line == 3
+
+
+# ---- issue 9, item 7: sizes, grids, duplicates, ragged tables, treatment names
+def test_grid_too_large_is_refused_with_its_size_before_allocating():
+    e = error_of(FORECAST.replace("noise = 20", "noise = 20\nstep = 0.0001"))
+    # 200 / 0.0001 + 1 forecasts, (250 + 20) / 0.0001 + 1 capacities
+    cells = 2_000_001 * 2_700_001
+    assert e.key == "treatments.LL.step" and e.line == 7
+    assert "2000001 forecasts x 2700001 capacities" in str(e) and f"{cells:.2g}" in str(e)
+    tiny = error_of(FORECAST.replace("noise = 20", "noise = 20\nstep = 5e-324"))
+    assert tiny.key == "treatments.LL.step"
+
+
+def test_largest_grid_allowed_builds():
+    from cheaptalk.games.base import MAX_TABLE_CELLS
+
+    # step 0.1: 2001 forecasts x 2701 capacities, under the limit
+    assert 2001 * 2701 <= MAX_TABLE_CELLS
+    d = parse_design(FORECAST.replace("noise = 20", "noise = 20\nstep = 0.1"), "design.toml")
+    assert d.game("LL").shape == (2001, 2001, 2701)
+
+
+def test_capacity_max_off_the_step_grid_is_refused():
+    e = error_of(FORECAST.replace("noise = 20", "noise = 20\ncapacity_max = 260.5"))
+    assert e.key == "treatments.LL.capacity_max" and "260.5" in str(e) and "step" in str(e)
+    d = parse_design(FORECAST.replace("noise = 20", "noise = 20\ncapacity_max = 260"),
+                     "design.toml")
+    assert d.game("LL").actions[-1] == 260
+
+
+CS = 'game = "crawford_sobel"\n[treatments.A]\nbias = 1\nstates = [1, 3, 5]\n'
+
+
+@pytest.mark.parametrize("line, key, match", [
+    ("actions = [1, 2, 2, 3]", "actions", "2 appears more than once"),
+    ("actions = [1, 2]\nprior = [0.5, 0.5]", "prior", "one entry per state"),
+])
+def test_duplicate_grid_values_are_refused_at_their_key(line, key, match):
+    e = error_of(CS + line + "\n")
+    assert e.key == f"treatments.A.{key}" and match in str(e)
+
+
+def test_duplicate_states_are_refused():
+    e = error_of(CS.replace("[1, 3, 5]", "[1, 3, 3]") + "actions = [1, 2]\n")
+    assert e.key == "treatments.A.states"
+
+
+BD = 'game = "binary_deception"\n[treatments.A]\n'
+
+
+@pytest.mark.parametrize("table, match", [
+    ("[[5, 6], [6]]", "row 2 has 1 entries but row 1 has 2"),
+    ("[[5, 6], 6]", "row 2 must be a list of numbers"),
+    ("[5, [6, 5]]", "row 1 must be a list of numbers"),
+    ("[[5, 6, 7], [6, 5, 5]]", "2x2"),
+])
+def test_ragged_payoff_tables_name_key_and_row(table, match):
+    e = error_of(BD + f"sender_payoffs = {table}\n")
+    assert e.key == "treatments.A.sender_payoffs" and match in str(e) and e.line == 3
+
+
+@pytest.mark.parametrize("name", ['""', '" LL"', '"LL "', '"a\\tb"'])
+def test_treatment_names_follow_the_data_rule(name):
+    e = error_of(FORECAST.replace("[treatments.LL]", f"[treatments.{name}]"))
+    assert "non-empty, printable and without leading or trailing spaces" in str(e)
+    assert e.key.startswith("treatments.")
+
+
+def test_treatment_name_with_inner_space_matches_the_data(tmp_path):
+    import pandas as pd
+
+    from cheaptalk.data import load_data
+
+    d = parse_design(FORECAST.replace("[treatments.LL]", '[treatments."low cost"]'), "d.toml")
+    p = tmp_path / "d.csv"
+    pd.DataFrame({"treatment": ["low cost"], "round": [1], "sender": ["s"], "receiver": ["r"],
+                  "state": [50], "message": [50], "action": [50]}).to_csv(p, index=False)
+    assert load_data(p, d).summary()["treatments"][0]["treatment"] == "low cost"

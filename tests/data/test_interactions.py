@@ -148,3 +148,84 @@ def test_table_in_memory_not_modified(forecast_design, good_rows):
     copy = good_rows.copy()
     validate_table(good_rows, forecast_design)
     pd.testing.assert_frame_equal(good_rows, copy)
+
+
+# ---- silent wrong results (issue 9, item 7): integers exact, repeated names, self-matching
+def test_rounds_are_read_exactly_beyond_float64(tmp_path, forecast_design, good_rows):
+    # 2**53 + 1 and 2**53 are distinct rounds; through float64 they were one (duplicates).
+    big = 2**53
+    good_rows["round"] = [big + 1, big + 1, big, big, 1, 1]
+    ds = load_data(write(tmp_path, good_rows), forecast_design)
+    assert ds.table["round"].tolist() == [big + 1, big + 1, big, big, 1, 1]
+    assert ds.summary()["treatments"][0]["rounds"] == 2
+
+
+@pytest.mark.parametrize("value, match", [
+    ("1e23", "too large to be read exactly"),             # float64 -> int64 gave a negative
+    ("99999999999999999999", "does not fit a 64-bit integer"),
+    ("-9223372036854775809", "does not fit a 64-bit integer"),
+    ("2.5", "whole number"),
+])
+def test_rounds_that_do_not_fit_are_refused(tmp_path, forecast_design, good_rows, value, match):
+    good_rows["round"] = good_rows["round"].astype(object)
+    good_rows.loc[3, "round"] = value
+    e = error_of(write(tmp_path, good_rows), forecast_design)
+    assert (e.row, e.line, e.column) == (4, 5, "round")
+    assert match in str(e) and value in str(e)
+
+
+def test_largest_int64_round_is_kept(tmp_path, forecast_design, good_rows):
+    good_rows["round"] = [2**63 - 1, 2**63 - 1, 5, 5, -(2**63), -(2**63)]
+    ds = load_data(write(tmp_path, good_rows), forecast_design)
+    assert ds.table["round"].tolist() == [2**63 - 1, 2**63 - 1, 5, 5, -(2**63), -(2**63)]
+
+
+def test_rounds_from_parquet_integers_and_floats(tmp_path, forecast_design, good_rows):
+    pytest.importorskip("pyarrow")
+    big = 2**53
+    good_rows["round"] = np.array([big + 1, big + 1, big, big, 1, 1], dtype=np.int64)
+    p = tmp_path / "d.parquet"
+    good_rows.to_parquet(p)
+    assert load_data(p, forecast_design).table["round"].tolist()[:3] == [big + 1, big + 1, big]
+    good_rows["round"] = [1.0, 1.0, 2.0, 2.0, 1e23, 1e23]
+    good_rows.to_parquet(p)
+    e = error_of(p, forecast_design)
+    assert (e.row, e.column) == (5, "round") and "too large" in str(e)
+
+
+def test_repeated_column_name_is_refused_not_renamed(tmp_path, forecast_design, good_rows):
+    p = tmp_path / "d.csv"
+    text = good_rows.to_csv(index=False).splitlines()
+    text[0] += ",state"
+    p.write_text("\n".join([text[0], *(line + ",999" for line in text[1:])]) + "\n")
+    e = error_of(p, forecast_design)
+    assert e.column == "state" and "more than once" in str(e)
+
+
+def test_sender_matched_with_themselves(tmp_path, forecast_design, good_rows):
+    good_rows.loc[2, "receiver"] = good_rows.loc[2, "sender"]
+    e = error_of(write(tmp_path, good_rows), forecast_design)
+    assert (e.row, e.column) == (3, "receiver") and "'s1'" in str(e)
+
+
+@pytest.mark.parametrize("sep, name", [(";", "semicolon"), ("\t", "tab")])
+def test_other_delimiter_is_named(tmp_path, forecast_design, good_rows, sep, name):
+    p = tmp_path / "d.csv"
+    good_rows.to_csv(p, index=False, sep=sep)
+    e = error_of(p, forecast_design)
+    assert f"{len(good_rows.columns) - 1} {name}s" in str(e)  # the separators of the header
+    assert "comma-separated" in str(e) and e.line == 1
+
+
+def test_value_beyond_range_printed_as_given(tmp_path, forecast_design, good_rows):
+    good_rows["state"] = good_rows["state"].astype(object)
+    good_rows.loc[0, "state"] = "250.000001"
+    e = error_of(write(tmp_path, good_rows), forecast_design)
+    assert "forecast 250.000001 is outside" in str(e) and e.column == "state"
+
+
+def test_sha256_of_the_file_bytes(tmp_path, forecast_design, good_rows):
+    import hashlib
+
+    p = write(tmp_path, good_rows)
+    assert load_data(p, forecast_design).sha256 == hashlib.sha256(p.read_bytes()).hexdigest()

@@ -148,3 +148,37 @@ def test_any_mutation_is_refused_or_reported(saved, tmp_path, choice, delete, va
     interpretation(c)
     write_tables(c, tmp_path / f"tables{choice}")
     write_latex_tables(c, tmp_path / f"tables{choice}")
+
+
+def _edited(path, tmp_path, edit):
+    doc = json.loads(path.read_text())
+    edit(doc)
+    bad = tmp_path / "edited.json"
+    bad.write_text(json.dumps(doc))
+    return bad
+
+
+@pytest.mark.parametrize("key", ["se", "se_hessian"])
+def test_negative_standard_errors_are_refused(saved, tmp_path, key):
+    _, _, path = saved
+    bad = _edited(path, tmp_path, lambda d: d["models"][1][key].update(pi=-0.1))
+    with pytest.raises(InputError, match="cannot be negative") as e:
+        read_comparison(bad)
+    assert e.value.key == f"models[1].{key}.pi"
+
+
+def test_changed_data_are_refused_by_their_checksum(saved, tmp_path):
+    from dataclasses import replace
+
+    c, ds, path = saved
+    recorded = _edited(path, tmp_path, lambda d: d.update(data_sha256="a" * 64))
+    raw = read_comparison(recorded)
+    with pytest.raises(InputError, match="has changed since the comparison") as e:
+        rebuild_comparison(raw, replace(ds, sha256="b" * 64), source=str(recorded))
+    assert e.value.key == "data_sha256" and ds.source in str(e.value)
+    # the same bytes, or data without a checksum (older JSON, data in memory): accepted
+    same = rebuild_comparison(raw, replace(ds, sha256="a" * 64), source=str(recorded))
+    assert same.to_dict()["data_sha256"] == "a" * 64
+    assert rebuild_comparison(raw, ds, source=str(recorded)).fits.keys() == c.fits.keys()
+    with pytest.raises(InputError, match="64 hexadecimal digits"):
+        read_comparison(_edited(path, tmp_path, lambda d: d.update(data_sha256="xyz")))

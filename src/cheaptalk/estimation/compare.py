@@ -138,6 +138,8 @@ class Comparison:
     folds: int
     dataset_source: str = ""
     design_source: str = ""
+    #: SHA-256 of the data file's bytes ("" for data built in memory).
+    data_sha256: str = ""
     synthetic: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -190,6 +192,7 @@ class Comparison:
             "folds": self.folds,
             "design": _locate(self.design_source),
             "data": _locate(self.dataset_source),
+            **({"data_sha256": self.data_sha256} if self.data_sha256 else {}),
             "synthetic": self.synthetic,
             "notes": self.notes,
         }
@@ -336,6 +339,6 @@ def compare(
         fits=fits, vuong=vuong, cv=cv, loto=loto,
         diagnostics=diagnostics(dataset, fits), n_decisions=lik_all.n_decisions,
         n_subjects=lik_all.n_subjects, folds=folds, dataset_source=dataset.source,
-        design_source=dataset.design.source,
+        design_source=dataset.design.source, data_sha256=dataset.sha256,
         synthetic=synthetic, notes=notes,
     )

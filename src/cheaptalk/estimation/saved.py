@@ -6,8 +6,10 @@ scores, and where the design and data came from. It does not hold what depends o
 decision: posterior types, per-subject log-likelihood contributions and fit diagnostics.
 :func:`rebuild_comparison` recovers them by evaluating each model's likelihood **once** at
 its saved estimates (no optimisation), then recomputes the Vuong tests from the per-subject
-contributions. The re-evaluated log-likelihood must equal the saved one (to a relative
-``1e-6``): a report is never drawn from a comparison and a dataset that do not belong together.
+contributions. The data file's SHA-256, recorded by ``compare``, must equal that of the file
+read now, and the re-evaluated log-likelihood must equal the saved one (to a relative
+``1e-6``; this alone is checked for a JSON written before the SHA-256 was recorded): a report
+is never drawn from a comparison and a dataset that do not belong together.
 
 :func:`read_comparison` checks the file's structure first, so that bad input is reported as
 one :class:`~cheaptalk.data.errors.InputError` naming the file and the key (for example
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +87,16 @@ class _Checker:
         return float(value)
 
     def numbers(self, obj: dict[str, Any], key: str, path: str, required: bool = False,
-                nullable: bool = True) -> dict[str, float | None]:
+                nullable: bool = True, non_negative: bool = False) -> dict[str, float | None]:
         d = self.kind(obj, key, path, dict, "an object of numbers", required)
         if d is None:
             return {}
         where = f"{path}.{key}" if path else key
         for k in d:
-            self.number(d, k, where, nullable=nullable)
+            x = self.number(d, k, where, nullable=nullable)
+            if non_negative and x is not None and x < 0:
+                raise self.fail(f"{where}.{k}", f"a standard error cannot be negative, found "
+                                f"{json.dumps(d[k])}")
         return {k: (None if v is None else float(v)) for k, v in d.items()}
 
     def matrix(self, obj: dict[str, Any], key: str, path: str, size: int) -> list[list[Any]]:
@@ -121,8 +127,9 @@ def _check_model(chk: _Checker, entry: Any, path: str, known: set[str]) -> None:
     eps = chk.number(entry, "epsilon", path, required=False)
     if eps is not None and not 0.0 <= eps <= 1.0:
         raise chk.fail(f"{path}.epsilon", "the tremble must lie in [0, 1]")
-    for key in ("se", "se_hessian", "se_bootstrap", "derived", "derived_se",
-                "loto_loglik_per_decision"):
+    for key in ("se", "se_hessian", "se_bootstrap", "derived_se"):
+        chk.numbers(entry, key, path, non_negative=True)
+    for key in ("derived", "loto_loglik_per_decision"):
         chk.numbers(entry, key, path)
     chk.number(entry, "cv_loglik_per_decision", path, required=False, nullable=True)
     chk.kind(entry, "converged", path, bool, "true or false", required=False)
@@ -174,6 +181,9 @@ def read_comparison(path: str | Path) -> dict[str, Any]:
         chk.kind(raw, key, "", int, "a whole number", required=False)
     for key in ("design", "data"):
         chk.kind(raw, key, "", str, "a file path", required=False)
+    digest = chk.kind(raw, "data_sha256", "", str, "a SHA-256 digest", required=False)
+    if digest is not None and not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise chk.fail("data_sha256", "expected 64 hexadecimal digits (a SHA-256 digest)")
     notes = chk.kind(raw, "notes", "", list, "a list of notes", required=False)
     if notes is not None and not all(isinstance(n, str) for n in notes):
         raise chk.fail("notes", "expected a list of strings")
@@ -270,6 +280,11 @@ def rebuild_comparison(raw: dict[str, Any], dataset: Dataset, source: str = "<co
         the data the comparison was fitted on (different size or log-likelihood).
     """
     chk = _Checker(source)
+    recorded = raw.get("data_sha256")
+    if recorded and dataset.sha256 and recorded != dataset.sha256:
+        raise chk.fail("data_sha256", f"the data file {dataset.source} has changed since the "
+                       "comparison was fitted (its SHA-256 differs from the one recorded); "
+                       "refit with `cheaptalk compare`, or pass the data it was fitted on")
     fits: dict[str, FitResults] = {}
     for i, entry in enumerate(raw["models"]):
         fit = _rebuild_fit(chk, entry, f"models[{i}]", dataset)
@@ -295,5 +310,6 @@ def rebuild_comparison(raw: dict[str, Any], dataset: Dataset, source: str = "<co
         diagnostics=diagnostics(dataset, fits), n_decisions=first.nobs,
         n_subjects=first.n_subjects, folds=int(raw.get("folds", 0)),
         dataset_source=dataset.source, design_source=dataset.design.source,
-        synthetic=is_synthetic(dataset), notes=list(raw.get("notes", [])),
+        data_sha256=dataset.sha256, synthetic=is_synthetic(dataset),
+        notes=list(raw.get("notes", [])),
     )
