@@ -71,8 +71,44 @@ def test_report_refuses_other_data(run, saved, tmp_path):
     assert r.exit_code == 0, r.output
     assert_bad_input(run("report", "--comparison", saved / "cmp.json", "--data", other,
                          "--report", tmp_path / "r"),
-                     "cmp.json", "models[0].loglik", "not fitted on this design and data")
+                     "cmp.json", "data_sha256", str(other), "has changed")
     assert not (tmp_path / "r").exists()
+    # a JSON written before the checksum was recorded: the log-likelihood check still holds
+    doc = json.loads((saved / "cmp.json").read_text())
+    del doc["data_sha256"]
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(doc))
+    assert_bad_input(run("report", "--comparison", older, "--data", other,
+                         "--report", tmp_path / "r"),
+                     "older.json", "models[0].loglik", "not fitted on this design and data")
+    r = run("report", "--comparison", older, "--report", tmp_path / "r2")
+    assert r.exit_code == 0, r.output
+
+
+def test_report_refuses_data_changed_since_the_comparison(run, saved, tmp_path):
+    import hashlib
+
+    doc = json.loads((saved / "cmp.json").read_text())
+    assert doc["data_sha256"] == hashlib.sha256((saved / "sim.csv").read_bytes()).hexdigest()
+    # the same rows, but not the same file: one decision changed
+    lines = (saved / "sim.csv").read_text().splitlines()
+    head, first = lines[0].split(","), lines[1].split(",")
+    at = head.index("action")
+    first[at] = "1" if first[at] != "1" else "2"
+    changed = tmp_path / "sim.csv"
+    changed.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
+    assert_bad_input(run("report", "--comparison", saved / "cmp.json", "--data", changed,
+                         "--report", tmp_path / "r"), str(changed), "has changed")
+
+
+def test_report_refuses_negative_standard_errors(run, saved, tmp_path):
+    doc = json.loads((saved / "cmp.json").read_text())
+    name = next(iter(doc["models"][0]["se"]))
+    doc["models"][0]["se"][name] = -0.5
+    bad = tmp_path / "neg.json"
+    bad.write_text(json.dumps(doc))
+    assert_bad_input(run("report", "--comparison", bad, "--report", tmp_path / "r"),
+                     "neg.json", f"models[0].se.{name}", "cannot be negative")
 
 
 def test_report_names_a_missing_data_file(run, saved, tmp_path):
