@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from cheaptalk.runner import InProcess, ProcessPool, default_backend, run_tasks
+from cheaptalk.runner import (
+    InProcess,
+    ProcessPool,
+    default_backend,
+    interrupt_on_signals,
+    run_tasks,
+)
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -48,6 +54,15 @@ class BlasThreads:
         from threadpoolctl import threadpool_info
 
         return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+@dataclass(frozen=True)
+class Handlers:
+    description: str = "signal handlers"
+
+    def run(self) -> tuple[bool, bool]:
+        return (signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+                signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
 
 
 def _session_processes(sid: int) -> list[int]:
@@ -123,6 +138,32 @@ def test_a_failing_task_stops_the_pool_and_raises():
     assert _children(os.getpid()) == []
 
 
+def test_workers_leave_ctrl_c_to_the_parent_and_end_on_sigterm():
+    # Ctrl-C reaches the whole process group: an idle worker must not print a traceback;
+    # a worker forked from a parent that catches SIGTERM (as the CLI does) must end on it.
+    with interrupt_on_signals():
+        assert run_tasks([Handlers(), Handlers()], ProcessPool(2)) == [(True, True)] * 2
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # restored
+
+
+def test_an_interruption_ends_running_workers_at_once():
+    class Stop(BaseException):
+        pass
+
+    def interrupt(_description):
+        raise Stop
+
+    started = time.monotonic()
+    with pytest.raises(Stop):
+        run_tasks([Sleep(0, 0.2), Sleep(1, 30.0)], ProcessPool(2), progress=interrupt)
+    # the 30-second task was stopped, not waited for
+    assert time.monotonic() - started < 4
+    deadline = time.monotonic() + 5
+    while _children(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _children(os.getpid()) == []
+
+
 def _start_study(tmp_path: Path, command: list[str]) -> tuple[subprocess.Popen, Path]:
     out = tmp_path / "study.json"
     env = {**os.environ, "PYTHONPATH": str(SRC)}
@@ -130,7 +171,7 @@ def _start_study(tmp_path: Path, command: list[str]) -> tuple[subprocess.Popen, 
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     # Wait until its two workers run.
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while len(_children(proc.pid)) < 2:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the workers did not start"
@@ -139,11 +180,21 @@ def _start_study(tmp_path: Path, command: list[str]) -> tuple[subprocess.Popen, 
     return proc, out
 
 
-DEMO = str(SRC / "cheaptalk" / "designs" / "demo_data.csv")
+def _write_data(path: Path) -> None:
+    from cheaptalk.data import load_design
+    from cheaptalk.models import get_model
+    from cheaptalk.simulation import Simulation
+
+    design, model = load_design("crawford_sobel"), get_model("levelk")
+    params = model.default_params(design.game(design.treatments[0]))
+    Simulation(design, model, params, subjects_per_role=8, rounds=10).run(seed=1).to_csv(
+        path, index=False)
+
+
 STUDIES = {
-    "compare --report": ["compare", "-d", "forecast_sharing", "--data", DEMO, "--models",
+    "compare --report": ["compare", "-d", "crawford_sobel", "--data", "data.csv", "--models",
                          "levelk,trust", "--report", "report"],
-    "fit --bootstrap": ["fit", "-d", "forecast_sharing", "--data", DEMO, "-m", "levelk",
+    "fit --bootstrap": ["fit", "-d", "crawford_sobel", "--data", "data.csv", "-m", "levelk",
                         "--starts", "1", "--bootstrap", "200"],
     "recover": ["recover", "-d", "crawford_sobel", "-m", "levelk", "--replications", "200",
                 "--subjects", "8", "--rounds", "10", "--jobs", "2"],
@@ -156,6 +207,8 @@ STUDIES = {
 @pytest.mark.parametrize("how", ["SIGTERM to the process", "Ctrl-C to the process group"])
 @pytest.mark.parametrize("study", list(STUDIES))
 def test_a_signal_stops_the_workers_with_one_line(tmp_path, study, how):
+    if "data.csv" in STUDIES[study]:
+        _write_data(tmp_path / "data.csv")
     proc, out = _start_study(tmp_path, STUDIES[study])
     stderr, left = "(still running)", []
     try:
