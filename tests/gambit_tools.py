@@ -7,6 +7,8 @@ Gambit's logit λ is the same per-currency-unit λ as cheaptalk's.
 
 Behaviour profiles are flat vectors in Gambit's order: the sender's information sets (states
 in order), each over messages, then the receiver's (messages in order), each over actions.
+
+pygambit is optional: tests that use it carry :data:`needs_gambit` and are skipped without it.
 """
 
 from __future__ import annotations
@@ -14,9 +16,17 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-import pygambit as gbt
+import pytest
 
 from cheaptalk.games import Game
+
+try:
+    import pygambit as gbt
+except ImportError:  # an optional test dependency: the tests that need it are skipped
+    gbt = None
+
+#: Mark a test that needs pygambit: skipped, not failed, where it is not installed.
+needs_gambit = pytest.mark.skipif(gbt is None, reason="pygambit is not installed")
 
 
 def to_gambit(game: Game) -> gbt.Game:

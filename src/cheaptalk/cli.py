@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -432,23 +433,27 @@ def _model_list(names: str | None) -> list[str]:
     return chosen
 
 
+@contextmanager
+def _progress_bar(description: str, total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on standard error; yields the callback that advances it (the
+    ``progress`` of :mod:`cheaptalk.runner`)."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description:<48}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda msg: bar.update(task, description=msg, advance=1)
+
+
 def _run_comparison(d: Design, ds: Any, models: list[tuple[str, dict[str, Any]]], folds: int,
                     seed: int, starts: int, epsilon: float,
                     estimate_epsilon: bool = False) -> Any:
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from cheaptalk.estimation.compare import compare
 
     n_treat = len({*ds.table["treatment"]})
     total = len(models) * (1 + (folds if folds > 1 else 0) + (n_treat if n_treat > 1 else 0))
-    with Progress(SpinnerColumn(), TextColumn("{task.description:<48}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
-        task = bar.add_task(f"fitting {len(models)} models", total=total)
-
-        def step(msg: str) -> None:
-            bar.update(task, description=msg, advance=1)
-
+    with _progress_bar(f"fitting {len(models)} models", total) as step:
         built = [_model(m, opts, None) for m, opts in models]
         labels = [b.label for b in built]
         for i, label in enumerate(labels):
@@ -490,7 +495,8 @@ def fit(
     if bootstrap:
         from cheaptalk.estimation.bootstrap import bootstrap as run_bootstrap
 
-        run_bootstrap(res, ds, replications=bootstrap, seed=seed, show_progress=True)
+        with _progress_bar(f"bootstrap {m.name}", bootstrap) as step:
+            run_bootstrap(res, ds, replications=bootstrap, seed=seed, progress=step)
     console.print(res.summary(), markup=False, highlight=False, soft_wrap=True)
     if not res.converged:
         err_console.print("warning: the optimiser did not converge; see the convergence line")
@@ -655,10 +661,11 @@ def recover(
     values = _params_for(m, d, values, params)
     if json_out is not None:
         check_output(json_out, force)
-    summary, draws = run_recover(d, m, values, subjects=subjects, rounds=rounds,
-                                 replications=replications, seed=seed, jobs=jobs,
-                                 show_progress=True,
-                                 epsilon=DEFAULT_TREMBLE if estimated is None else estimated)
+    with _progress_bar(f"recovering {m.name}", replications) as step:
+        summary, draws = run_recover(
+            d, m, values, subjects=subjects, rounds=rounds, replications=replications,
+            seed=seed, jobs=jobs, progress=step,
+            epsilon=DEFAULT_TREMBLE if estimated is None else estimated)
     console.print(f"Parameter recovery for {m.name}: {replications} synthetic datasets, "
                   f"{subjects} subjects per role per treatment, {rounds} rounds "
                   f"({int(draws['converged'].sum())} fits converged).")
@@ -707,9 +714,10 @@ def power(
         else:
             _params_for(m, d, values, params)
         truths[n] = (m, values)
-    shares, draws = run_power(d, truths, [m for m, _ in truths.values()], subjects=subjects,
-                              rounds=rounds, replications=replications, seed=seed, jobs=jobs,
-                              show_progress=True)
+    with _progress_bar("power study", len(truths) * replications) as step:
+        shares, draws = run_power(d, truths, [m for m, _ in truths.values()],
+                                  subjects=subjects, rounds=rounds, replications=replications,
+                                  seed=seed, jobs=jobs, progress=step)
     console.print(f"Share of {replications} synthetic datasets won by each model (BIC); rows: "
                   f"true model; {subjects} subjects per role per treatment, {rounds} rounds.")
     console.print(shares.to_string(float_format=lambda x: f"{x:.2f}"), markup=False,
@@ -722,9 +730,16 @@ def power(
 def main() -> None:
     """Console-script entry point."""
     from cheaptalk._threads import single_blas_thread
+    from cheaptalk.runner import Interrupted, interrupt_on_signals
 
-    with single_blas_thread():
-        app(prog_name="cheaptalk")
+    try:
+        with single_blas_thread(), interrupt_on_signals():
+            app(prog_name="cheaptalk")
+    except Interrupted as e:
+        # The runner has stopped its workers; outputs are written only after the work.
+        err_console.print(f"error: interrupted by {e}; the work was stopped", markup=False,
+                          highlight=False)
+        sys.exit(128 + e.signum)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.special import logsumexp
 
@@ -83,32 +82,6 @@ def test_fixed_parameters_are_not_estimated(cs_data):
     assert res.df_model == 2
 
 
-def test_compare_runs_cv_loto_and_vuong(cs_data):
-    from cheaptalk.estimation.compare import compare
-    from toy_model import Honest, Toy
-
-    toy, honest = Toy(), Honest()
-    toy.name, honest.name = "toy", "honest"  # instance names (not registered)
-    c = compare([toy, honest], cs_data, folds=3, n_starts=1, jobs=2)
-    table = c.table()
-    assert list(table.index) == ["toy", "honest"]
-    assert c.best_bic == "toy"  # data come from the toy with q = 0.6
-    v = c.vuong[0]
-    assert v["a"] == "toy" and v["z"] > 0 and v["favours"] == "toy"
-    assert set(c.cv) == {"toy", "honest"} and c.cv["toy"] > c.cv["honest"]
-    assert all(np.isfinite(x) and x < 0 for x in c.cv.values())
-    assert set(c.loto["toy"]) == set(cs_data.design.treatments)
-    d = c.to_dict()
-    for key in ("models", "vuong", "best_bic", "n_decisions", "n_subjects"):
-        assert key in d
-    for key in ("name", "loglik", "n_params", "aic", "bic", "params", "se", "loglik_by_role",
-                "loglik_by_treatment", "cv_loglik_per_decision"):
-        assert key in d["models"][0]
-    assert d["synthetic"] is True
-    diag = c.diagnostics
-    assert {"observed", "toy", "honest"} <= set(diag.columns)
-
-
 def test_subject_weights_scale_contributions(cs_data):
     lik = Likelihood(Toy(), cs_data)
     ev = lik.evaluate(TRUE)
@@ -121,16 +94,3 @@ def test_subject_weights_scale_contributions(cs_data):
     assert sum(weighted.by_role.values()) == pytest.approx(weighted.loglik)
     assert sum(weighted.by_treatment.values()) == pytest.approx(weighted.loglik)
     assert weighted.by_role != ev.by_role
-
-
-@pytest.mark.slow
-def test_bootstrap_standard_errors_agree_with_sandwich(cs_data):
-    from cheaptalk.estimation.bootstrap import bootstrap
-
-    res = MaximumLikelihood(Toy(), cs_data).fit(n_starts=1)
-    draws = bootstrap(res, cs_data, replications=30, seed=1, jobs=2)
-    assert len(draws) == 30 and res.bse_bootstrap is not None
-    ratio = res.bse_bootstrap / res.bse_sandwich
-    assert ((ratio > 0.5) & (ratio < 2.0)).all(), ratio
-    again = bootstrap(res, cs_data, replications=30, seed=1, jobs=1)
-    pd.testing.assert_frame_equal(draws, again)

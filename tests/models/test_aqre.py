@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pygambit as gbt
 import pytest
 
 from cheaptalk.choice import logit
@@ -11,7 +10,7 @@ from cheaptalk.games import Game, binary_deception, crawford_sobel, forecast_sha
 from cheaptalk.models import ParameterError, get_model
 from cheaptalk.models.aqre import AQRE, _Factor, _System, default_precision, solve_aqre
 from cheaptalk.models.equilibrium import most_informative_equilibrium
-from gambit_tools import behavior_profile, qre_vector, split, to_gambit
+from gambit_tools import behavior_profile, gbt, needs_gambit, qre_vector, split, to_gambit
 
 
 def mutual_information(game: Game, sigma: np.ndarray) -> float:
@@ -32,6 +31,7 @@ SMALL_CS = dict(states=(1, 3, 5), actions=(1, 2, 3, 4, 5))
 
 
 # ------------------------------------------------------- principal branch against Gambit
+@needs_gambit
 @pytest.mark.parametrize(("game", "lams"), [
     (crawford_sobel(bias=1.2, **SMALL_CS), [0.05, 0.2, 0.5, 1.0]),
     (crawford_sobel(bias=0.5, **SMALL_CS, prior=(0.5, 0.3, 0.2)), [0.1, 0.4]),
@@ -83,6 +83,7 @@ def test_literal_branch_is_an_informative_fixed_point(bias, lam):
     assert np.all(np.diff(mean_report) > -1e-9) and mean_report[-1] > mean_report[0] + 1
 
 
+@needs_gambit
 def test_literal_branch_is_a_logit_qre_by_gambits_own_payoffs():
     game = crawford_sobel(bias=1.2)
     lam_s, lam_r = 0.6, 0.3

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pygambit as gbt
 import pytest
 
 from cheaptalk.choice import best_response, logit
@@ -16,7 +15,7 @@ from cheaptalk.models.equilibrium import (
     most_informative_equilibrium,
     partition_profile,
 )
-from gambit_tools import behavior_profile, profile_vector, split, to_gambit
+from gambit_tools import behavior_profile, gbt, needs_gambit, profile_vector, split, to_gambit
 
 
 def brute_force(states, actions, bias, prior=None, base=110.0, scale=10.0, exponent=1.4):
@@ -158,6 +157,7 @@ def _pure_profile(game, eq):
     return sigma, eq.receiver
 
 
+@needs_gambit
 @pytest.mark.parametrize("bias", [0.4, 1.2, 2.0, 3.5])
 def test_partition_equilibrium_is_among_gambit_pure_equilibria(bias):
     # 3 states x 3 messages x 5 actions: Gambit enumerates all pure agent-form equilibria
@@ -177,6 +177,7 @@ def test_partition_equilibrium_is_among_gambit_pure_equilibria(bias):
     assert most == eq.n_intervals
 
 
+@needs_gambit
 @pytest.mark.parametrize("bias", [0.5, 1.2, 2.0, 5.0])
 def test_mixed_partition_profile_has_zero_agent_regret_in_gambit(bias):
     game = crawford_sobel(bias=bias)
@@ -185,6 +186,7 @@ def test_mixed_partition_profile_has_zero_agent_regret_in_gambit(bias):
     assert float(profile.agent_max_regret()) < 1e-9
 
 
+@needs_gambit
 def test_binary_deception_gambit_has_no_informative_pure_equilibrium():
     game = binary_deception()
     equilibria = gbt.nash.enumpure_agent_solve(to_gambit(game)).equilibria

@@ -3,36 +3,72 @@
 Each replication draws the subjects with replacement; a subject drawn ``c`` times enters the
 log-likelihood with weight ``c`` (all its decisions, in both roles where it has two), which
 is the same as duplicating it. Each replication is re-fitted from the full-sample estimate.
-Replications run in parallel over the machine's cores.
+Replications are independent tasks (:class:`BootstrapReplication`, each with its own
+counts drawn here from ``seed``) run by :mod:`cheaptalk.runner`.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from cheaptalk.choice import TREMBLE
 from cheaptalk.data.interactions import Dataset
+from cheaptalk.models.base import Model
+from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
 
+from .likelihood import Likelihood
 from .mle import FitResults, MaximumLikelihood
 
-__all__ = ["bootstrap"]
+__all__ = ["BootstrapReplication", "bootstrap", "resample_counts"]
 
 
-def _replicate(args: tuple) -> dict[str, float]:
-    model, dataset, epsilon, start, weights = args
-    est = MaximumLikelihood(model, dataset, epsilon=epsilon, estimate_epsilon=TREMBLE in start)
-    est.likelihood.subject_weights = weights
-    fit = est.fit(start=start, n_starts=1, standard_errors=False)
-    return fit.params.to_dict()
+@dataclass(frozen=True, eq=False)
+class BootstrapReplication:
+    """A runner task: re-fit ``model`` from ``start`` with each subject's log-likelihood
+    weighted by ``counts`` (times drawn); its result is the estimates."""
+
+    model: Model
+    dataset: Dataset
+    epsilon: float
+    start: Mapping[str, float]
+    counts: NDArray[np.float64]
+    replication: int
+    replications: int
+
+    @property
+    def description(self) -> str:
+        return f"bootstrap {self.model.name}: {self.replication + 1}/{self.replications}"
+
+    def run(self) -> dict[str, float]:
+        est = MaximumLikelihood(self.model, self.dataset, epsilon=self.epsilon,
+                                estimate_epsilon=TREMBLE in self.start)
+        est.likelihood.subject_weights = self.counts
+        fit = est.fit(start=self.start, n_starts=1, standard_errors=False)
+        return fit.params.to_dict()
+
+
+def resample_counts(n_subjects: int, replications: int, seed: int) -> list[NDArray[np.float64]]:
+    """How many times each subject is drawn, per replication (``n_subjects`` draws with
+    replacement each).
+
+    Examples
+    --------
+    >>> [float(c.sum()) for c in resample_counts(5, 3, seed=0)]
+    [5.0, 5.0, 5.0]
+    """
+    rng = np.random.default_rng(seed)
+    return [np.bincount(rng.integers(0, n_subjects, n_subjects),
+                        minlength=n_subjects).astype(float) for _ in range(replications)]
 
 
 def bootstrap(
     results: FitResults, dataset: Dataset, replications: int = 200, seed: int = 0,
-    jobs: int | None = None, show_progress: bool = False,
+    jobs: int | None = None, progress: Progress | None = None, backend: Backend | None = None,
 ) -> pd.DataFrame:
     """Bootstrap the fit in ``results``; sets ``results.bse_bootstrap`` and returns the draws.
 
@@ -42,48 +78,25 @@ def bootstrap(
         A full-sample fit of ``dataset``.
     replications : int
     seed : int
-        The same seed gives the same draws.
+        The same seed gives the same draws, whichever backend runs them.
     jobs : int, optional
-        Worker processes (default: all cores; 1 runs in this process).
-    show_progress : bool
-        Show a progress bar on standard error.
+        Worker processes when no ``backend`` is given (default: all cores; 1 runs in this
+        process).
+    progress : callable, optional
+        Called with a description as each replication ends.
+    backend : Backend, optional
+        Runs the replications (:mod:`cheaptalk.runner`).
+
+    Returns
+    -------
+    DataFrame
+        One row per replication, one column per parameter.
     """
-    est = MaximumLikelihood(results.model, dataset, epsilon=results.epsilon)
-    n = est.likelihood.n_subjects
-    rng = np.random.default_rng(seed)
-    weights = [np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-               for _ in range(replications)]
+    n_subjects = Likelihood(results.model, dataset, epsilon=results.epsilon).n_subjects
     start = results.params.to_dict()
-    tasks = [(results.model, dataset, results.epsilon, start, w) for w in weights]
-    jobs = jobs or os.cpu_count() or 1
-    draws: list[dict[str, float] | None] = [None] * replications
-
-    progress = None
-    if show_progress:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        progress = Progress(console=Console(stderr=True), transient=True)
-        progress.start()
-        task = progress.add_task(f"bootstrap {results.model.name}", total=replications)
-    try:
-        if jobs == 1:
-            for i, t in enumerate(tasks):
-                draws[i] = _replicate(t)
-                if progress is not None:
-                    progress.advance(task)
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(_replicate, t): i for i, t in enumerate(tasks)}
-                for fut in as_completed(futures):
-                    draws[futures[fut]] = fut.result()
-                    if progress is not None:
-                        progress.advance(task)
-    finally:
-        if progress is not None:
-            progress.stop()
-    table = pd.DataFrame(draws)
-    se = table.std(ddof=1)
-    se[list(est.space.fixed)] = np.nan
-    results.bse_bootstrap = se
+    tasks = [BootstrapReplication(results.model, dataset, results.epsilon, start, counts, r,
+                                  replications)
+             for r, counts in enumerate(resample_counts(n_subjects, replications, seed))]
+    table = pd.DataFrame(run_tasks(tasks, backend or default_backend(jobs), progress))
+    results.bse_bootstrap = table.std(ddof=1)
     return table

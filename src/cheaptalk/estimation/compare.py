@@ -18,12 +18,15 @@ leave-one-treatment-out prediction, posterior types and fit diagnostics.
   log-likelihood per decision (higher is better).
 * **Leave one treatment out**: fit on the other treatments, score the held-out one.
 * **Diagnostics**: mean message by state bin and mean action by message bin, observed
-  against each model's prediction (population strategy, with the tremble).
+  against each model's prediction (:mod:`cheaptalk.estimation.diagnostics`).
+
+The fits are independent tasks (:class:`SampleFit`, :class:`HeldOutFit`) run by
+:mod:`cheaptalk.runner`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,16 +35,17 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from cheaptalk.choice import DEFAULT_TREMBLE, tremble
+from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
+from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
 
+from .diagnostics import diagnostics
 from .likelihood import Likelihood
 from .mle import FitResults, MaximumLikelihood
 
-__all__ = ["Comparison", "compare", "diagnostics", "is_synthetic", "vuong_test"]
-
-Progress = Callable[[str], None]
+__all__ = ["Comparison", "HeldOutFit", "SampleFit", "compare", "diagnostics",
+           "held_out_score", "is_synthetic", "vuong_test"]
 
 
 #: Per-subject log-likelihood differences below this (in every subject) mean two fits
@@ -69,59 +73,6 @@ def vuong_test(a: FitResults, b: FitResults) -> dict[str, Any]:
     p = float(2 * norm.sf(abs(z)))
     return {"a": la, "b": lb, "z": float(z), "p": p,
             "favours": la if z > 0 else lb if z < 0 else "neither"}
-
-
-def _bins(grid: np.ndarray, values: np.ndarray, n_bins: int = 10) -> tuple[np.ndarray, list[str]]:
-    """Bin label index per value: each grid point if few, else equal-width bins."""
-    if grid.size <= 12:
-        idx = np.searchsorted(np.sort(grid), values)
-        return idx, [f"{v:g}" for v in np.sort(grid)]
-    edges = np.linspace(grid.min(), grid.max(), n_bins + 1)
-    idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins - 1)
-    return idx, [f"{edges[i]:g}–{edges[i + 1]:g}" for i in range(n_bins)]
-
-
-def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFrame:
-    """Mean message by state bin and mean action by message bin: observed and per model
-    (population strategy with the fit's tremble).
-
-    Returns a long table with columns ``treatment, measure, bin, n, observed`` and one
-    column per model.
-    """
-    t = dataset.table
-    rows = []
-    for g in dataset.design.treatments:
-        sel = np.flatnonzero((t["treatment"] == g).to_numpy())
-        if sel.size == 0:
-            continue
-        game = dataset.design.game(g)
-        preds = {name: f.model.predict(game, f.model_params) for name, f in fits.items()}
-        # Model means of the message given each state, and of the action given each message,
-        # each with its fit's tremble (estimated or fixed).
-        eps = {name: f.epsilon for name, f in fits.items()}
-        means = {
-            "message by state": {n: tremble(p.sender, eps[n]) @ game.messages
-                                 for n, p in preds.items()},
-            "action by message": {n: tremble(p.receiver, eps[n]) @ game.actions
-                                  for n, p in preds.items()},
-        }
-        for measure, x_idx, y_vals, x_grid in (
-            ("message by state", dataset.state[sel], t["message"].to_numpy()[sel],
-             game.states),
-            ("action by message", dataset.message[sel], t["action"].to_numpy()[sel],
-             game.messages),
-        ):
-            b, labels = _bins(x_grid, x_grid[x_idx])
-            expected = {name: m[x_idx] for name, m in means[measure].items()}
-            for i, label in enumerate(labels):
-                inside = b == i
-                if not inside.any():
-                    continue
-                row = {"treatment": g, "measure": measure, "bin": label,
-                       "n": int(inside.sum()), "observed": float(y_vals[inside].mean())}
-                row.update({name: float(e[inside].mean()) for name, e in expected.items()})
-                rows.append(row)
-    return pd.DataFrame(rows)
 
 
 @dataclass
@@ -212,46 +163,76 @@ def _locate(source: str) -> str:
     return str(p.resolve()) if source and p.is_file() else source
 
 
-def _fit_task(args: tuple) -> tuple[Any, ...]:
-    """One fit, for a worker process: full sample, a CV fold or a left-out treatment."""
-    key, model, dataset, epsilon, estimate, start, n_starts, seed, rows, subjects, held = args
-    est = MaximumLikelihood(model, dataset, epsilon=epsilon, rows=rows, subjects=subjects,
-                            estimate_epsilon=estimate)
-    full = held is None
-    # Held-out fits only need the out-of-sample log-likelihood to ~1e-4: a looser tolerance.
-    fit = est.fit(start=start, n_starts=n_starts, seed=seed, standard_errors=full,
-                  ftol=1e-10 if full else 1e-8)
-    if full:
-        return key, fit
-    test = Likelihood(model, dataset, epsilon=epsilon, **held)
-    return key, (test.evaluate(fit.params.to_dict()).loglik, test.n_decisions)
+@dataclass(frozen=True)
+class SampleFit:
+    """A runner task: fit ``model`` to ``dataset`` (standard errors included); its result is
+    the :class:`FitResults`."""
+
+    model: Model
+    dataset: Dataset
+    epsilon: float
+    estimate_epsilon: bool
+    n_starts: int
+    seed: int
+    name: str
+
+    @property
+    def description(self) -> str:
+        return f"fitting {self.name}"
+
+    def run(self) -> FitResults:
+        est = MaximumLikelihood(self.model, self.dataset, epsilon=self.epsilon,
+                                estimate_epsilon=self.estimate_epsilon)
+        return est.fit(n_starts=self.n_starts, seed=self.seed)
 
 
-def _run(tasks: list[tuple], jobs: int, say: Progress, label: Callable[[Any], str]
-         ) -> dict[Any, Any]:
-    out: dict[Any, Any] = {}
-    if jobs <= 1 or len(tasks) <= 1:
-        for t in tasks:
-            key, value = _fit_task(t)
-            say(label(key) + " done")
-            out[key] = value
-        return out
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+@dataclass(frozen=True)
+class HeldOutFit:
+    """A runner task: fit ``model`` on the training part (``train_rows`` or
+    ``train_subjects``) from ``start``, then score the held-out part (``test_rows`` or
+    ``test_subjects``); its result is the held-out ``(log-likelihood, decisions)``."""
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        futures = {pool.submit(_fit_task, t): t[0] for t in tasks}
-        for fut in as_completed(futures):
-            say(label(futures[fut]) + " done")
-            key, value = fut.result()
-            out[key] = value
-    return out
+    model: Model
+    dataset: Dataset
+    epsilon: float
+    estimate_epsilon: bool
+    start: Mapping[str, float]
+    seed: int
+    description: str
+    train_rows: np.ndarray | None = None
+    train_subjects: frozenset[str] | None = None
+    test_rows: np.ndarray | None = None
+    test_subjects: frozenset[str] | None = None
+
+    def run(self) -> tuple[float, int]:
+        est = MaximumLikelihood(self.model, self.dataset, epsilon=self.epsilon,
+                                rows=self.train_rows, subjects=self.train_subjects,
+                                estimate_epsilon=self.estimate_epsilon)
+        # The held-out score is only needed to ~1e-4: a looser tolerance than a full fit.
+        fit = est.fit(start=self.start, n_starts=1, seed=self.seed, standard_errors=False,
+                      ftol=1e-8)
+        test = Likelihood(self.model, self.dataset, epsilon=self.epsilon,
+                          rows=self.test_rows, subjects=self.test_subjects)
+        return test.evaluate(fit.params.to_dict()).loglik, test.n_decisions
+
+
+def held_out_score(scores: Sequence[tuple[float, int]]) -> float:
+    """Out-of-sample log-likelihood per decision of held-out parts: the summed
+    log-likelihood over the summed decisions.
+
+    Examples
+    --------
+    >>> held_out_score([(-10.0, 4), (-2.0, 2)])
+    -2.0
+    """
+    return sum(ll for ll, _ in scores) / sum(n for _, n in scores)
 
 
 def compare(
     models: Sequence[Model] | Mapping[str, Model], dataset: Dataset, folds: int = 5,
     leave_one_treatment_out: bool = True, seed: int = 0, n_starts: int = 3,
     epsilon: float = DEFAULT_TREMBLE, progress: Progress | None = None,
-    jobs: int | None = None, estimate_epsilon: bool = False,
+    jobs: int | None = None, estimate_epsilon: bool = False, backend: Backend | None = None,
 ) -> Comparison:
     """Fit every model and compare them (see the module docstring).
 
@@ -270,34 +251,32 @@ def compare(
     progress : callable, optional
         Called with a short description as each fit ends.
     jobs : int, optional
-        Worker processes for the fits (default: all cores; 1 runs everything here). The
-        results do not depend on it.
+        Worker processes for the fits (default: all cores; 1 runs everything here), when
+        no ``backend`` is given. The results do not depend on it.
     estimate_epsilon : bool
         Estimate each model's tremble too (``epsilon`` is then its start value).
+    backend : Backend, optional
+        Runs the independent fits (:mod:`cheaptalk.runner`); default a local process pool
+        of ``jobs`` workers.
     """
-    import os
-
     if isinstance(models, Mapping):
         named = dict(models)
     else:
         named = {m.label: m for m in models}
         if len(named) < len(models):
             raise ValueError("the same model (with the same options) is listed twice")
-    say = progress or (lambda _msg: None)
-    jobs = jobs or os.cpu_count() or 1
-    full = [((name,), model, dataset, epsilon, estimate_epsilon, None, n_starts, seed, None,
-             None, None)
+    backend = backend or default_backend(jobs)
+    full = [SampleFit(model, dataset, epsilon, estimate_epsilon, n_starts, seed, name)
             for name, model in named.items()]
-    fits: dict[str, FitResults] = {
-        key[0]: fit for key, fit in _run(full, jobs, say, lambda k: f"fitting {k[0]}").items()}
-    fits = {name: fits[name] for name in named}
+    fits = dict(zip(named, run_tasks(full, backend, progress), strict=True))
     names = list(fits)
     vuong = [vuong_test(fits[a], fits[b]) for i, a in enumerate(names) for b in names[i + 1:]]
 
     lik_all = Likelihood(next(iter(named.values())), dataset, epsilon=epsilon)
     subjects = np.array(lik_all.subjects, dtype=object)
     notes: list[str] = []
-    held_out: list[tuple] = []
+    held_out: list[HeldOutFit] = []
+    keys: list[tuple[str, str, Any]] = []
     if folds and folds > 1:
         if subjects.size < folds:
             notes.append(f"cross-validation skipped: {subjects.size} subjects < {folds} folds")
@@ -307,10 +286,12 @@ def compare(
             for name, model in named.items():
                 start = fits[name].params.to_dict()
                 for k in range(folds):
-                    held_out.append((("cv", name, k), model, dataset, epsilon,
-                                     estimate_epsilon, start, 1, seed,
-                                     None, set(subjects[fold_of != k]),
-                                     {"subjects": set(subjects[fold_of == k])}))
+                    keys.append(("cv", name, k))
+                    held_out.append(HeldOutFit(
+                        model, dataset, epsilon, estimate_epsilon, start, seed,
+                        f"cross-validating {name}: fold {k + 1}/{folds}",
+                        train_subjects=frozenset(subjects[fold_of != k]),
+                        test_subjects=frozenset(subjects[fold_of == k])))
     treatments = lik_all.treatments
     g_of_row = dataset.table["treatment"].to_numpy()
     loto_on = leave_one_treatment_out and len(treatments) > 1
@@ -318,22 +299,20 @@ def compare(
         for name, model in named.items():
             start = fits[name].params.to_dict()
             for g in treatments:
-                held_out.append((("loto", name, g), model, dataset, epsilon,
-                                 estimate_epsilon, start, 1, seed,
-                                 np.flatnonzero(g_of_row != g), None,
-                                 {"rows": np.flatnonzero(g_of_row == g)}))
-    scores = _run(held_out, jobs, say, lambda k: (
-        f"cross-validating {k[1]}: fold {k[2] + 1}/{folds}" if k[0] == "cv"
-        else f"leave-one-treatment-out {k[1]}: {k[2]}"))
+                keys.append(("loto", name, g))
+                held_out.append(HeldOutFit(
+                    model, dataset, epsilon, estimate_epsilon, start, seed,
+                    f"leave-one-treatment-out {name}: {g}",
+                    train_rows=np.flatnonzero(g_of_row != g),
+                    test_rows=np.flatnonzero(g_of_row == g)))
+    scores = dict(zip(keys, run_tasks(held_out, backend, progress), strict=True))
     cv: dict[str, float] = {}
     loto: dict[str, dict[str, float]] = {}
     for name in named:
         if folds and folds > 1:
-            parts = [scores[("cv", name, k)] for k in range(folds)]
-            cv[name] = sum(p[0] for p in parts) / sum(p[1] for p in parts)
+            cv[name] = held_out_score([scores[("cv", name, k)] for k in range(folds)])
         if loto_on:
-            loto[name] = {g: scores[("loto", name, g)][0] / scores[("loto", name, g)][1]
-                          for g in treatments}
+            loto[name] = {g: held_out_score([scores[("loto", name, g)]]) for g in treatments}
     synthetic = is_synthetic(dataset)
     return Comparison(
         fits=fits, vuong=vuong, cv=cv, loto=loto,

@@ -7,15 +7,15 @@
   count how often each one wins by BIC: how likely is this design (subjects × rounds) to
   tell the models apart?
 
-All data are synthetic; replications run in parallel over the cores, each with its own
-seed (``seed + replication``), so a study is exactly reproducible.
+All data are synthetic; replications are independent tasks (:class:`RecoveryReplication`,
+:class:`PowerReplication`), each with its own seed (``seed + replication``), run by
+:mod:`cheaptalk.runner`, so a study is exactly reproducible whichever backend runs it.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,41 +25,13 @@ from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.design import Design
 from cheaptalk.data.interactions import validate_table
 from cheaptalk.models.base import Model
+from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
 from cheaptalk.simulation import Simulation, check_size
 
 from .mle import MaximumLikelihood
 
-__all__ = ["power", "recover"]
-
-
-def _map(func: Callable[[Any], Any], tasks: Sequence[Any], jobs: int | None,
-         label: str, show_progress: bool) -> list[Any]:
-    jobs = jobs or os.cpu_count() or 1
-    progress = None
-    if show_progress:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        progress = Progress(console=Console(stderr=True), transient=True)
-        progress.start()
-        task = progress.add_task(label, total=len(tasks))
-    out = []
-    try:
-        if jobs == 1:
-            for t in tasks:
-                out.append(func(t))
-                if progress is not None:
-                    progress.advance(task)
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                for r in pool.map(func, tasks):
-                    out.append(r)
-                    if progress is not None:
-                        progress.advance(task)
-    finally:
-        if progress is not None:
-            progress.stop()
-    return out
+__all__ = ["PowerReplication", "RecoveryReplication", "power", "recover",
+           "summarise_recovery"]
 
 
 def _simulate(design: Design, model: Model, params: Mapping[str, float], subjects: int,
@@ -69,65 +41,144 @@ def _simulate(design: Design, model: Model, params: Mapping[str, float], subject
     return validate_table(df, design, source=f"synthetic seed {seed}")
 
 
-def _recover_one(args: tuple) -> dict[str, Any]:
-    design, model, params, subjects, rounds, seed, epsilon, n_starts = args
-    ds = _simulate(design, model, params, subjects, rounds, seed, epsilon)
-    fit = MaximumLikelihood(model, ds, epsilon=epsilon).fit(start=params, n_starts=n_starts,
-                                                             seed=seed)
-    return {"seed": seed, "converged": fit.converged,
-            **{f"est:{k}": v for k, v in fit.params.items()},
-            **{f"se:{k}": v for k, v in fit.bse_sandwich.items()}}
+@dataclass(frozen=True, eq=False)
+class RecoveryReplication:
+    """A runner task: simulate ``design`` from ``model`` at ``params`` with ``seed``, fit the
+    same model; its result is one row of draws (estimates and sandwich standard errors)."""
+
+    design: Design
+    model: Model
+    params: Mapping[str, float]
+    subjects: int
+    rounds: int
+    seed: int
+    epsilon: float
+    n_starts: int
+
+    @property
+    def description(self) -> str:
+        return f"recovering {self.model.name}: seed {self.seed}"
+
+    def run(self) -> dict[str, Any]:
+        ds = _simulate(self.design, self.model, self.params, self.subjects, self.rounds,
+                       self.seed, self.epsilon)
+        fit = MaximumLikelihood(self.model, ds, epsilon=self.epsilon).fit(
+            start=self.params, n_starts=self.n_starts, seed=self.seed)
+        return {"seed": self.seed, "converged": fit.converged,
+                **{f"est:{k}": v for k, v in fit.params.items()},
+                **{f"se:{k}": v for k, v in fit.bse_sandwich.items()}}
+
+
+#: Normal quantile of the two-sided 95% interval whose coverage :func:`summarise_recovery`
+#: reports.
+Z_95 = 1.959963984540054
+
+
+def summarise_recovery(draws: pd.DataFrame, truth: Mapping[str, float]) -> pd.DataFrame:
+    r"""Bias, RMSE and 95% coverage of each parameter from a table of draws.
+
+    With estimates :math:`\hat\theta_r` and standard errors :math:`s_r` over replications
+    :math:`r = 1..R` of a parameter whose true value is :math:`\theta`: bias
+    :math:`\bar{\hat\theta} - \theta`, RMSE
+    :math:`\sqrt{\tfrac1R \sum_r (\hat\theta_r - \theta)^2}`, ``sd_estimate`` the standard
+    deviation of the estimates (``ddof=1``), ``mean_se`` the mean of :math:`s_r`, coverage
+    the share of replications with :math:`|\hat\theta_r - \theta| \le z_{0.975}\, s_r`.
+
+    Parameters
+    ----------
+    draws : DataFrame
+        Columns ``est:NAME`` and ``se:NAME`` for each parameter, one row per replication.
+    truth : mapping name → value
+
+    Returns
+    -------
+    DataFrame
+        Index ``parameter``; columns ``truth, mean, bias, rmse, sd_estimate, mean_se,
+        coverage``.
+
+    Examples
+    --------
+    >>> draws = pd.DataFrame({"est:a": [1.0, 3.0], "se:a": [0.2, 2.0]})
+    >>> summarise_recovery(draws, {"a": 1.5}).loc["a", ["bias", "rmse", "coverage"]].tolist()
+    [0.5, 1.118033988749895, 0.5]
+    """
+    rows = []
+    for name, value in truth.items():
+        est, se = draws[f"est:{name}"], draws[f"se:{name}"]
+        covered = (est - Z_95 * se <= value) & (value <= est + Z_95 * se)
+        rows.append({"parameter": name, "truth": value, "mean": est.mean(),
+                     "bias": est.mean() - value,
+                     "rmse": float(np.sqrt(((est - value) ** 2).mean())),
+                     "sd_estimate": est.std(ddof=1) if len(est) > 1 else np.nan,
+                     "mean_se": se.mean(), "coverage": covered.mean()})
+    return pd.DataFrame(rows).set_index("parameter")
 
 
 def recover(
     design: Design, model: Model, params: Mapping[str, float], subjects: int = 16,
     rounds: int = 30, replications: int = 20, seed: int = 0, epsilon: float = DEFAULT_TREMBLE,
-    n_starts: int = 1, jobs: int | None = None, show_progress: bool = False,
+    n_starts: int = 1, jobs: int | None = None, progress: Progress | None = None,
+    backend: Backend | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parameter recovery study.
+
+    ``jobs`` (worker processes, default all cores) applies when no ``backend``
+    (:mod:`cheaptalk.runner`) is given; ``progress`` is called as each replication ends.
 
     Returns
     -------
     summary : DataFrame
-        One row per parameter: ``truth, mean, bias, rmse, mean_se, sd_estimate, coverage``.
+        One row per parameter (:func:`summarise_recovery`).
     draws : DataFrame
         One row per replication: estimates and standard errors.
     """
     check_size(design, subjects, rounds)
-    tasks = [(design, model, dict(params), subjects, rounds, seed + r, epsilon, n_starts)
+    tasks = [RecoveryReplication(design, model, dict(params), subjects, rounds, seed + r,
+                                 epsilon, n_starts)
              for r in range(replications)]
-    draws = pd.DataFrame(_map(_recover_one, tasks, jobs, f"recovering {model.name}",
-                              show_progress))
-    rows = []
-    for name, truth in params.items():
-        est, se = draws[f"est:{name}"], draws[f"se:{name}"]
-        covered = (est - 1.96 * se <= truth) & (truth <= est + 1.96 * se)
-        rows.append({"parameter": name, "truth": truth, "mean": est.mean(),
-                     "bias": est.mean() - truth, "rmse": float(np.sqrt(((est - truth) ** 2)
-                                                                       .mean())),
-                     "sd_estimate": est.std(ddof=1) if len(est) > 1 else np.nan,
-                     "mean_se": se.mean(), "coverage": covered.mean()})
-    return pd.DataFrame(rows).set_index("parameter"), draws
+    draws = pd.DataFrame(run_tasks(tasks, backend or default_backend(jobs), progress))
+    return summarise_recovery(draws, params), draws
 
 
-def _power_one(args: tuple) -> dict[str, Any]:
-    design, truth_name, truth_model, truth_params, candidates, subjects, rounds, seed, \
-        epsilon, n_starts = args
-    ds = _simulate(design, truth_model, truth_params, subjects, rounds, seed, epsilon)
-    bic = {}
-    for m in candidates:
-        start = truth_params if m.name == truth_name else None
-        bic[m.name] = MaximumLikelihood(m, ds, epsilon=epsilon).fit(
-            start=start, n_starts=n_starts, seed=seed, standard_errors=False).bic
-    return {"truth": truth_name, "seed": seed, "winner": min(bic, key=bic.get),
-            **{f"bic:{k}": v for k, v in bic.items()}}
+@dataclass(frozen=True, eq=False)
+class PowerReplication:
+    """A runner task: simulate ``design`` from the true model with ``seed``, fit every
+    candidate; its result is the winner by BIC and every candidate's BIC."""
+
+    design: Design
+    truth_name: str
+    truth_model: Model
+    truth_params: Mapping[str, float]
+    candidates: tuple[Model, ...]
+    subjects: int
+    rounds: int
+    seed: int
+    epsilon: float
+    n_starts: int
+
+    @property
+    def description(self) -> str:
+        return f"power: truth {self.truth_name}, seed {self.seed}"
+
+    def run(self) -> dict[str, Any]:
+        ds = _simulate(self.design, self.truth_model, self.truth_params, self.subjects,
+                       self.rounds, self.seed, self.epsilon)
+        bic = {}
+        for m in self.candidates:
+            start = self.truth_params if m.name == self.truth_name else None
+            bic[m.name] = MaximumLikelihood(m, ds, epsilon=self.epsilon).fit(
+                start=start, n_starts=self.n_starts, seed=self.seed,
+                standard_errors=False).bic
+        return {"truth": self.truth_name, "seed": self.seed, "winner": min(bic, key=bic.get),
+                **{f"bic:{k}": v for k, v in bic.items()}}
 
 
 def power(
     design: Design, truths: Mapping[str, tuple[Model, Mapping[str, float]]],
     candidates: Sequence[Model], subjects: int = 16, rounds: int = 30,
     replications: int = 20, seed: int = 0, epsilon: float = DEFAULT_TREMBLE,
-    n_starts: int = 1, jobs: int | None = None, show_progress: bool = False,
+    n_starts: int = 1, jobs: int | None = None, progress: Progress | None = None,
+    backend: Backend | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Design-power study: how often each candidate wins (by BIC) under each true model.
 
@@ -137,6 +188,8 @@ def power(
         The data-generating models.
     candidates : sequence of Model
         The models fitted to every dataset.
+    jobs, progress, backend
+        As in :func:`recover`.
 
     Returns
     -------
@@ -146,10 +199,10 @@ def power(
         One row per (truth, replication): winner and every candidate's BIC.
     """
     check_size(design, subjects, rounds)
-    tasks = [(design, name, model, dict(p), list(candidates), subjects, rounds, seed + r,
-              epsilon, n_starts)
+    tasks = [PowerReplication(design, name, model, dict(p), tuple(candidates), subjects,
+                              rounds, seed + r, epsilon, n_starts)
              for name, (model, p) in truths.items() for r in range(replications)]
-    draws = pd.DataFrame(_map(_power_one, tasks, jobs, "power study", show_progress))
+    draws = pd.DataFrame(run_tasks(tasks, backend or default_backend(jobs), progress))
     shares = (pd.crosstab(draws["truth"], draws["winner"], normalize="index")
               .reindex(columns=[m.name for m in candidates], fill_value=0.0))
     return shares, draws

@@ -1,0 +1,222 @@
+"""One runner for sets of independent tasks (fits of compare's models and folds, bootstrap,
+recovery and power replications).
+
+A task is a picklable object with a ``run()`` method and a ``description`` (a frozen
+dataclass per kind of work, defined beside the work). It carries everything it needs,
+including its own seed, so that its result does not depend on where or in which order it
+runs. :func:`run_tasks` hands a list of tasks to a backend and returns their results in task
+order; ``progress``, when given, is called once per finished task with its description (the
+command line turns these calls into a progress bar; nothing here prints).
+
+Backends: :class:`InProcess` (one after the other, here) and :class:`ProcessPool` (a local
+pool of worker processes, the default). A backend is any object with
+``map(tasks, progress) -> list`` that keeps these promises: results in task order, one
+progress call per finished task, and, if anything goes wrong or the caller is interrupted
+(an exception, ``KeyboardInterrupt``, :class:`Interrupted`), no worker left running and the
+exception passed on, so that no result of a partial set is ever returned. A backend for a
+cluster may group tasks into batches to keep per-task overhead small.
+
+Workers run BLAS on one thread (:mod:`cheaptalk._threads`: parallelism comes from the
+processes) and ignore Ctrl-C, which the parent handles for them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+__all__ = ["Backend", "InProcess", "Interrupted", "ProcessPool", "Progress", "Task",
+           "default_backend", "interrupt_on_signals", "run_tasks"]
+
+R = TypeVar("R")
+
+#: Called once per finished task with the task's description.
+Progress = Callable[[str], None]
+
+
+@runtime_checkable
+class Task(Protocol):
+    """An independent piece of work: ``run()`` computes its result."""
+
+    @property
+    def description(self) -> str: ...
+
+    def run(self) -> Any: ...
+
+
+class Backend(Protocol):
+    """Runs tasks and returns their results in task order (see the module docstring)."""
+
+    def map(self, tasks: Sequence[Task], progress: Progress | None) -> list[Any]: ...
+
+
+class Interrupted(BaseException):
+    """The process received SIGINT or SIGTERM while :func:`interrupt_on_signals` was active.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so that ``except Exception`` clauses
+    in the work do not swallow it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+@contextmanager
+def interrupt_on_signals() -> Iterator[None]:
+    """Raise :class:`Interrupted` in the main thread on SIGINT or SIGTERM (restored after).
+
+    SIGTERM's default action ends the process at once, without cleanup: the backend then
+    cannot stop its workers. Raising instead lets it do so.
+    """
+
+    def handler(signum: int, _frame: Any) -> None:
+        raise Interrupted(signum)
+
+    before = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
+
+
+class InProcess:
+    """Run the tasks one after the other in this process."""
+
+    def map(self, tasks: Sequence[Task], progress: Progress | None) -> list[Any]:
+        out = []
+        for task in tasks:
+            out.append(task.run())
+            if progress is not None:
+                progress(task.description)
+        return out
+
+
+_blas_limit: Any = None
+
+
+def _start_worker() -> None:
+    """Initialise a worker process: one BLAS thread, Ctrl-C left to the parent."""
+    global _blas_limit
+    import numpy  # noqa: F401  (loads BLAS: the limit reaches only loaded libraries)
+
+    from cheaptalk._threads import single_blas_thread
+
+    # A Ctrl-C at the terminal reaches the whole process group: the parent stops the
+    # workers, which must not each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the parent's handlers; SIGTERM from the parent must end it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Keep a reference: the limit holds until the object is used as a context manager exit.
+    _blas_limit = single_blas_thread()
+
+
+def _run_one(task: Task) -> Any:
+    return task.run()
+
+
+class ProcessPool:
+    """A local pool of worker processes.
+
+    Parameters
+    ----------
+    jobs : int, optional
+        The most worker processes (default: the number of cores). Never more processes
+        than tasks are started; with one job or one task everything runs in this process.
+
+    Examples
+    --------
+    >>> ProcessPool(300).workers(2), ProcessPool(1).workers(10)
+    (2, 1)
+    """
+
+    def __init__(self, jobs: int | None = None) -> None:
+        if jobs is not None and jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {jobs}")
+        self.jobs = jobs or os.cpu_count() or 1
+
+    def workers(self, n_tasks: int) -> int:
+        """Worker processes used for ``n_tasks`` tasks."""
+        return max(1, min(self.jobs, n_tasks))
+
+    def map(self, tasks: Sequence[Task], progress: Progress | None) -> list[Any]:
+        n = self.workers(len(tasks))
+        if n == 1:
+            return InProcess().map(tasks, progress)
+        pool = ProcessPoolExecutor(max_workers=n, initializer=_start_worker)
+        try:
+            pending = {pool.submit(_run_one, t): i for i, t in enumerate(tasks)}
+            out: list[Any] = [None] * len(tasks)
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    i = pending.pop(fut)
+                    out[i] = fut.result()
+                    if progress is not None:
+                        progress(tasks[i].description)
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown()
+        return out
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (no orphan processes)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    # A second Ctrl-C must not cut the cleanup short: hold the signals until it is done.
+    held = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in processes:
+            if p.is_alive():
+                p.terminate()
+        for p in processes:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
+def default_backend(jobs: int | None = None) -> Backend:
+    """The local process pool with ``jobs`` workers (1: in this process)."""
+    return InProcess() if jobs == 1 else ProcessPool(jobs)
+
+
+def run_tasks(tasks: Sequence[Task], backend: Backend | None = None,
+              progress: Progress | None = None) -> list[Any]:
+    """Run independent tasks; their results in task order.
+
+    Parameters
+    ----------
+    tasks : sequence of Task
+    backend : Backend, optional
+        Default: :class:`ProcessPool` over all cores.
+    progress : callable, optional
+        Called once per finished task with its description.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Square:
+    ...     x: int
+    ...     @property
+    ...     def description(self) -> str:
+    ...         return f"squared {self.x}"
+    ...     def run(self) -> int:
+    ...         return self.x ** 2
+    >>> run_tasks([Square(2), Square(3)], InProcess(), progress=print)
+    squared 2
+    squared 3
+    [4, 9]
+    """
+    return (backend or ProcessPool()).map(list(tasks), progress)

@@ -1,0 +1,122 @@
+"""Maximum likelihood: posterior types and type-family probabilities against a computation by
+hand, and Hessian standard errors against a numerical Hessian in the natural parameters."""
+
+import numpy as np
+import pytest
+
+from cheaptalk.data import load_design, validate_table
+from cheaptalk.estimation.likelihood import Likelihood
+from cheaptalk.estimation.mle import MaximumLikelihood, posterior_table
+from cheaptalk.models import get_model
+from cheaptalk.simulation import Simulation
+from toy_model import Toy
+
+EPS = 0.05
+
+
+@pytest.fixture(scope="module", params=[
+    "forecast_sharing",
+    pytest.param("crawford_sobel", marks=pytest.mark.xfail(strict=True, reason=(
+        "the likelihood weighs every treatment's types with the first treatment's weights, "
+        "but trust's beta nodes and weights depend on the game (crawford_sobel's biases "
+        "differ): a unit of a later treatment gets another treatment's mixture weights"))),
+])
+def mixture(request):
+    """Combination data: families with many types (trust, trustworthy) beside the levels."""
+    design = load_design(request.param)
+    model = get_model("combination")
+    params = model.default_params(design.game(design.treatments[0]))
+    df = Simulation(design, model, params, subjects_per_role=3, rounds=4).run(seed=3)
+    return model, params, validate_table(df, design)
+
+
+def _family(ty) -> str:
+    declared = getattr(ty, "family", None)
+    return declared if isinstance(declared, str) else ty.name.split(" ")[0]
+
+
+def _by_hand(preds, ds, role, unit):
+    """Posterior over types, type names and families of one (subject, role), from the mixture
+    formula P(k | decisions) ∝ w_k Π_d ((1 - ε) s_k[x_d, y_d] + ε / n_y) with ``preds`` the
+    prediction in each treatment."""
+    t = ds.table
+    rows = np.flatnonzero(t[role].to_numpy() == unit)
+    log_lik, weights, names, families = 0.0, None, None, None
+    for r in rows:
+        pred = preds[t["treatment"].iat[r]]
+        game = pred.game
+        weights, strategies, names = pred.role_types(role)
+        families = [_family(ty) for ty in pred.types if getattr(ty, role) is not None]
+        if role == "sender":
+            x, y, n_y = ds.state[r], ds.message[r], game.n_messages
+        else:
+            x, y, n_y = ds.message[r], ds.action[r], game.n_actions
+        log_lik = log_lik + np.log((1 - EPS) * strategies[:, x, y] + EPS / n_y)
+    joint = weights * np.exp(log_lik)
+    return joint / joint.sum(), names, families, float(np.log(joint.sum()))
+
+
+def test_posterior_types_and_families_match_a_hand_computation(mixture):
+    model, params, ds = mixture
+    lik = Likelihood(model, ds, epsilon=EPS)
+    ev = lik.evaluate(params)
+    table = posterior_table(lik, ev)
+    assert len(table) == lik.n_units
+    preds = {g: model.predict(ds.design.game(g), params) for g in ds.design.treatments}
+    checked_grouping = False
+    for _, row in table.iterrows():
+        post, names, families, loglik = _by_hand(preds, ds, row["role"], row["subject"])
+        # The most likely type (ties between quadrature nodes may go either way). Types are
+        # matched by position: the likelihood names them once for all treatments.
+        assert len(names) == len(ev.type_names[row["role"]])
+        k = ev.type_names[row["role"]].index(row["type"])
+        assert post[k] == pytest.approx(post.max(), rel=1e-9)
+        assert row["type_probability"] == pytest.approx(post.max(), rel=1e-9)
+        assert row["loglik"] == pytest.approx(loglik, rel=1e-9)
+        by_family = {}
+        for f, p in zip(families, post, strict=True):
+            by_family[f] = by_family.get(f, 0.0) + p
+        top = max(by_family, key=by_family.get)
+        assert row["family"] == top
+        assert row["family_probability"] == pytest.approx(by_family[top], rel=1e-9)
+        for f, p in by_family.items():
+            assert row[f"P({f})"] == pytest.approx(p, rel=1e-9, abs=1e-300)
+        checked_grouping |= row["family_probability"] > row["type_probability"] + 0.1
+    # the data must exercise a family of several types, where the two probabilities differ
+    assert checked_grouping
+
+
+@pytest.fixture(scope="module")
+def toy_fit():
+    design = load_design("crawford_sobel")
+    truth = {"q": 0.6, "lambda_s": 0.8, "lambda_r": 0.3}
+    df = Simulation(design, Toy(), truth, subjects_per_role=12, rounds=20).run(seed=11)
+    ds = validate_table(df, design)
+    return ds, MaximumLikelihood(Toy(), ds).fit(n_starts=1)
+
+
+def test_hessian_standard_errors_match_a_natural_space_hessian(toy_fit):
+    """At the maximum the observed information transforms as a tensor, so the delta-method
+    SEs must equal those of a numerical Hessian taken directly in (q, lambda_s, lambda_r)."""
+    ds, fit = toy_fit
+    assert fit.converged
+    lik = Likelihood(Toy(), ds, epsilon=fit.epsilon)
+    names = list(fit.params.index)
+    theta = fit.params.to_numpy(dtype=float)
+
+    def loglik(v):
+        return lik.evaluate(dict(zip(names, v, strict=True))).loglik
+
+    k = len(names)
+    h = 1e-4 * np.maximum(1.0, np.abs(theta))
+    hess = np.zeros((k, k))
+    for i in range(k):
+        for j in range(k):
+            ei, ej = np.eye(k)[i] * h[i], np.eye(k)[j] * h[j]
+            hess[i, j] = (loglik(theta + ei + ej) - loglik(theta + ei - ej)
+                          - loglik(theta - ei + ej) + loglik(theta - ei - ej)) / (4 * h[i] * h[j])
+    se = np.sqrt(np.diag(np.linalg.inv(-hess)))
+    np.testing.assert_allclose(fit.bse.to_numpy(), se, rtol=2e-3)
+    # the sandwich uses the same Jacobian: its SEs are positive and of the same order
+    ratio = fit.bse_sandwich / fit.bse
+    assert ((ratio > 0.5) & (ratio < 2)).all(), ratio

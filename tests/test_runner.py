@@ -1,0 +1,239 @@
+"""The parallel runner: order, progress, worker count, BLAS threads, failures and signals."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cheaptalk.runner import (
+    InProcess,
+    ProcessPool,
+    default_backend,
+    interrupt_on_signals,
+    run_tasks,
+)
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Returns ``(value, pid)`` after ``seconds``."""
+
+    value: int
+    seconds: float = 0.0
+
+    @property
+    def description(self) -> str:
+        return f"task {self.value}"
+
+    def run(self) -> tuple[int, int]:
+        time.sleep(self.seconds)
+        return self.value, os.getpid()
+
+
+@dataclass(frozen=True)
+class Fail:
+    description: str = "failing task"
+
+    def run(self) -> None:
+        raise RuntimeError("this task fails")
+
+
+@dataclass(frozen=True)
+class BlasThreads:
+    description: str = "blas threads"
+
+    def run(self) -> list[int]:
+        import numpy  # noqa: F401  (BLAS is loaded with numpy)
+        from threadpoolctl import threadpool_info
+
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+@dataclass(frozen=True)
+class Handlers:
+    description: str = "signal handlers"
+
+    def run(self) -> tuple[bool, bool]:
+        return (signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+                signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live (not zombie) processes of a session, by scanning /proc."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        state, session = fields[0], int(fields[3])
+        if session == sid and state != "Z":
+            out.append(int(entry.name))
+    return out
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.mark.parametrize("backend", [InProcess(), ProcessPool(2)], ids=["in-process", "pool"])
+def test_results_come_in_task_order_with_one_progress_call_each(backend):
+    # The first task finishes last in a pool: order must come from the tasks, not the clock.
+    tasks = [Sleep(0, 0.6), Sleep(1), Sleep(2), Sleep(3, 0.2)]
+    said = []
+    results = run_tasks(tasks, backend, progress=said.append)
+    assert [v for v, _ in results] == [0, 1, 2, 3]
+    assert sorted(said) == [f"task {i}" for i in range(4)]
+    pids = {pid for _, pid in results}
+    if isinstance(backend, InProcess):
+        assert pids == {os.getpid()}
+    else:
+        assert os.getpid() not in pids and len(pids) <= 2
+    assert run_tasks([], backend) == []
+
+
+def test_never_more_workers_than_tasks():
+    assert ProcessPool(300).workers(2) == 2
+    assert ProcessPool(2).workers(300) == 2
+    assert ProcessPool(300).workers(0) == 1
+    results = run_tasks([Sleep(0, 0.3), Sleep(1, 0.3)], ProcessPool(300))
+    assert len({pid for _, pid in results}) <= 2
+    # one task (or one job) runs here, without a pool
+    assert run_tasks([Sleep(5)], ProcessPool(300))[0][1] == os.getpid()
+    assert isinstance(default_backend(1), InProcess)
+    with pytest.raises(ValueError, match="at least 1"):
+        ProcessPool(0)
+
+
+def test_workers_run_blas_on_one_thread():
+    threads = run_tasks([BlasThreads(), BlasThreads()], ProcessPool(2))
+    assert all(t and set(t) == {1} for t in threads), threads
+
+
+def test_a_failing_task_stops_the_pool_and_raises():
+    with pytest.raises(RuntimeError, match="this task fails"):
+        run_tasks([Sleep(0, 5.0), Fail(), Sleep(2, 5.0)], ProcessPool(2))
+    deadline = time.monotonic() + 5
+    while _children(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _children(os.getpid()) == []
+
+
+def test_workers_leave_ctrl_c_to_the_parent_and_end_on_sigterm():
+    # Ctrl-C reaches the whole process group: an idle worker must not print a traceback;
+    # a worker forked from a parent that catches SIGTERM (as the CLI does) must end on it.
+    with interrupt_on_signals():
+        assert run_tasks([Handlers(), Handlers()], ProcessPool(2)) == [(True, True)] * 2
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # restored
+
+
+def test_an_interruption_ends_running_workers_at_once():
+    class Stop(BaseException):
+        pass
+
+    def interrupt(_description):
+        raise Stop
+
+    started = time.monotonic()
+    with pytest.raises(Stop):
+        run_tasks([Sleep(0, 0.2), Sleep(1, 30.0)], ProcessPool(2), progress=interrupt)
+    # the 30-second task was stopped, not waited for
+    assert time.monotonic() - started < 4
+    deadline = time.monotonic() + 5
+    while _children(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _children(os.getpid()) == []
+
+
+def _start_study(tmp_path: Path, command: list[str]) -> tuple[subprocess.Popen, Path]:
+    out = tmp_path / "study.json"
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    proc = subprocess.Popen([sys.executable, "-m", "cheaptalk", *command, "--json", str(out)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # Wait until its two workers run.
+    deadline = time.monotonic() + 120
+    while len(_children(proc.pid)) < 2:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    return proc, out
+
+
+def _write_data(path: Path) -> None:
+    from cheaptalk.data import load_design
+    from cheaptalk.models import get_model
+    from cheaptalk.simulation import Simulation
+
+    design, model = load_design("crawford_sobel"), get_model("levelk")
+    params = model.default_params(design.game(design.treatments[0]))
+    Simulation(design, model, params, subjects_per_role=8, rounds=10).run(seed=1).to_csv(
+        path, index=False)
+
+
+STUDIES = {
+    "compare --report": ["compare", "-d", "crawford_sobel", "--data", "data.csv", "--models",
+                         "levelk,trust", "--report", "report"],
+    "fit --bootstrap": ["fit", "-d", "crawford_sobel", "--data", "data.csv", "-m", "levelk",
+                        "--starts", "1", "--bootstrap", "200"],
+    "recover": ["recover", "-d", "crawford_sobel", "-m", "levelk", "--replications", "200",
+                "--subjects", "8", "--rounds", "10", "--jobs", "2"],
+    "power": ["power", "-d", "crawford_sobel", "--models", "levelk,trust", "--replications",
+              "100", "--subjects", "8", "--rounds", "10", "--jobs", "2"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGTERM to the process", "Ctrl-C to the process group"])
+@pytest.mark.parametrize("study", list(STUDIES))
+def test_a_signal_stops_the_workers_with_one_line(tmp_path, study, how):
+    if "data.csv" in STUDIES[study]:
+        _write_data(tmp_path / "data.csv")
+    proc, out = _start_study(tmp_path, STUDIES[study])
+    stderr, left = "(still running)", []
+    try:
+        if how.startswith("SIGTERM"):
+            proc.send_signal(signal.SIGTERM)
+            expected = 128 + signal.SIGTERM
+        else:
+            os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+            expected = 128 + signal.SIGINT
+        _, stderr = proc.communicate(timeout=60)
+        deadline = time.monotonic() + 5
+        while _session_processes(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = _session_processes(proc.pid)
+    finally:
+        # whatever happened, leave no process behind
+        for pid in _session_processes(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait()
+    assert left == [], left
+    assert proc.returncode == expected, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted"), stderr
+    assert "Traceback" not in stderr
+    assert not out.exists()
+    # no report written (the folder, prepared before the work, holds at most its marker)
+    assert [p.name for p in (tmp_path / "report").rglob("[!.]*")] == []
