@@ -85,12 +85,13 @@ def test_fixed_parameters_are_not_estimated(cs_data):
 
 def test_compare_runs_cv_loto_and_vuong(cs_data):
     from cheaptalk.estimation.compare import compare
+    from cheaptalk.report.tables import comparison_table
     from toy_model import Honest, Toy
 
     toy, honest = Toy(), Honest()
     toy.name, honest.name = "toy", "honest"  # instance names (not registered)
     c = compare([toy, honest], cs_data, folds=3, n_starts=1, jobs=2)
-    table = c.table()
+    table = comparison_table(c)
     assert list(table.index) == ["toy", "honest"]
     assert c.best_bic == "toy"  # data come from the toy with q = 0.6
     v = c.vuong[0]
