@@ -204,8 +204,8 @@ def _refuse_overwrite(path: Path, force: bool) -> None:
 
 
 ReportForceOpt = Annotated[bool, typer.Option(
-    "--force", help="Replace an existing report folder (only a folder cheaptalk wrote as a "
-    "report is ever replaced).")]
+    help="Replace an existing report folder (only a folder cheaptalk wrote as a report is "
+    "ever replaced).")]
 
 
 def _check_report(folder: Path, force: bool) -> None:
@@ -536,7 +536,8 @@ def compare(
 @app.command()
 @_bad_input
 def demo(
-    report: Annotated[Path, typer.Option(help="Report folder to write.")] = Path(
+    report: Annotated[Path, typer.Option(help="Report folder to write (a new folder; an "
+                                         "earlier report only with --force).")] = Path(
         "cheaptalk-report"),
     models: Annotated[str | None, typer.Option(help="Comma-separated model names "
                                                "(default: all).")] = None,
