@@ -44,7 +44,7 @@ def comparison():
         "alpha": _fit(-200.0, {"a_1": 0.5, "b": -1.25, "c": 0.0},
                       {"a_1": 0.1, "b": 0.4, "c": 0.3}, at_bound=["c"],
                       derived={"mean_a": (0.7, 0.05)}),
-        "beta": _fit(-230.0, {"q": 2.0, "fixed_one": 1.0}, {"q": 0.25, "fixed_one": np.nan},
+        "beta": _fit(-230.0, {"q": 2.0, "held": 1.0}, {"q": 0.25, "held": np.nan},
                      converged=False),
     }
     return Comparison(
@@ -71,7 +71,7 @@ def test_comparison_table_by_hand(comparison):
 def test_parameter_table_intervals_bounds_fixed_and_derived(comparison):
     p = ReportTables(comparison).parameters.set_index(["model", "parameter"])
     assert list(p.index) == [("alpha", "a_1"), ("alpha", "b"), ("alpha", "c"),
-                             ("alpha", "mean_a"), ("beta", "q"), ("beta", "fixed_one")]
+                             ("alpha", "mean_a"), ("beta", "q"), ("beta", "held")]
     row = p.loc[("alpha", "b")]
     assert row["ci_lower"] == pytest.approx(-1.25 - Z * 0.4)
     assert row["ci_upper"] == pytest.approx(-1.25 + Z * 0.4)
@@ -80,7 +80,7 @@ def test_parameter_table_intervals_bounds_fixed_and_derived(comparison):
     bound = p.loc[("alpha", "c")]
     assert bound["at_bound"] and not bound["fixed"]
     assert np.isnan(bound["ci_lower"]) and np.isnan(bound["ci_upper"])
-    fixed = p.loc[("beta", "fixed_one")]
+    fixed = p.loc[("beta", "held")]
     assert fixed["fixed"] and not fixed["at_bound"] and np.isnan(fixed["ci_lower"])
     derived = p.loc[("alpha", "mean_a")]
     assert derived["derived"] and np.isnan(derived["se_hessian"])
@@ -120,7 +120,7 @@ def test_latex_renders_the_parameter_table(comparison):
     assert f"[${-1.25 - Z * 0.4:.3f}$, ${-1.25 + Z * 0.4:.3f}$]" in b and "$-1.250$" in b
     assert "(0.400)" in b
     assert "at bound" in next(line for line in lines if "{c}" in line)
-    assert "fixed" in next(line for line in lines if "fixed\\_one" in line)
+    assert "fixed" in next(line for line in lines if "{held}" in line)
     assert lines[0].startswith("alpha & \\texttt{a\\_1}") and lines[1].startswith(" & ")
     comp = latex_tables(ReportTables(comparison))["comparison.tex"]
     assert "alpha & $-200.0$ & 3 & 406.0" in comp
@@ -173,6 +173,12 @@ def test_html_shows_the_tables_numbers(comparison, dataset):
     cells = re.findall(r"<td>(.*?)</td>", page)
     assert f"{-1.25 - Z * 0.4:.4f}" in cells and f"{0.7 + Z * 0.05:.4f}" in cells
     assert "at bound" in cells and "fixed" in cells and "derived" in cells
+    rows = {tuple(re.findall(r"<td>(.*?)</td>", r))[1]: re.findall(r"<td>(.*?)</td>", r)
+            for r in re.findall(r"<tr>(.*?)</tr>", page) if r.count("<td>") == 7}
+    assert rows["b"] == ["alpha", "b", "-1.2500", "0.4000", f"{-1.25 - Z * 0.4:.4f}",
+                         f"{-1.25 + Z * 0.4:.4f}", ""]   # the sandwich standard error
+    assert rows["c"][3:] == ["–", "–", "–", "at bound"]
+    assert rows["held"][3:] == ["–", "–", "–", "fixed"]
     assert "-0.5100" in cells and "-0.4000" in cells  # CV, LOTO B of beta
     assert "moderate" in cells  # Vuong p = 0.0124
     assert "d05" in page and "Out of sample" in page
