@@ -146,8 +146,9 @@ def test_a_failed_report_leaves_the_old_one_and_no_temporary_folder(run, saved, 
     caption = figures.FIGURES["out_of_sample"][1]
     monkeypatch.setitem(figures.FIGURES, "out_of_sample", (_explode, caption))
     folder = tmp_path / "rep"
-    if force:  # an old report to replace
+    if force:  # an old report to replace, told apart from the new one by a table
         shutil.copytree(saved / "first", folder)
+        (folder / "comparison.csv").write_text("the old report's table\n")
         before = _snapshot(folder)
     r = run("report", "--comparison", saved / "cmp.json", "--report", folder,
             *(("--force",) if force else ()))
@@ -170,6 +171,7 @@ def test_an_interrupted_report_leaves_the_old_one(saved, tmp_path, monkeypatch):
     c = rebuild_comparison(read_comparison(saved / "cmp.json"), ds)
     folder = tmp_path / "rep"
     shutil.copytree(saved / "first", folder)
+    (folder / "comparison.csv").write_text("the old report's table\n")
     before = _snapshot(folder)
 
     def interrupt(tables):
