@@ -92,7 +92,7 @@ def main() -> None:
     from pathlib import Path
 
     from cheaptalk.estimation.saved import read_comparison, rebuild_comparison
-    from cheaptalk.report.tables import write_report
+    from cheaptalk.report.folder import write_report
 
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()

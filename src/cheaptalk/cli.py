@@ -243,6 +243,36 @@ def _save_json(obj: Any, path: Path, force: bool) -> None:
     write_atomic(path, json.dumps(obj, indent=1, default=_json_default) + "\n", force)
 
 
+ReportForceOpt = Annotated[bool, typer.Option(
+    help="Replace an existing report folder (only a folder cheaptalk wrote as a report is "
+    "ever replaced).")]
+
+
+def _check_report(folder: Path, force: bool) -> None:
+    """Before any work: the report can be written at ``folder`` (an existing report only with
+    --force; any other folder never)."""
+    from cheaptalk.outputs import REPORT_MARKER, check_folder
+
+    if not force and (folder / REPORT_MARKER).is_file():
+        raise InputError("a report is already there; pass --force to replace it, or write "
+                         "it elsewhere with --report DIR", file=folder)
+    check_folder(folder, force)
+
+
+def _print_comparison(tables: Any) -> None:
+    from cheaptalk.report.text import comparison_text
+
+    console.print(comparison_text(tables), markup=False, highlight=False, soft_wrap=True)
+
+
+def _write_report(c: Any, ds: Any, folder: Path, force: bool, tables: Any) -> None:
+    from cheaptalk.report.folder import write_report
+
+    with console.status("drawing the report…"):
+        page = write_report(c, ds, folder, force, tables=tables)
+    console.print(f"Wrote the report to {folder}/ (open {page}).")
+
+
 # ---------------------------------------------------------------------- commands
 @app.command()
 @_bad_input
@@ -523,51 +553,51 @@ def compare(
     epsilon: EpsOpt = 1e-3,
     estimate_epsilon: EstimateEpsOpt = False,
     option: OptionOpt = None,
-    force: ForceOpt = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing --json file and --report "
+                                        "folder (only a cheaptalk report is ever "
+                                        "replaced).")] = False,
 ) -> None:
     """Fit several models and compare them: AIC/BIC, Vuong, cross-validation, LOTO."""
-    from cheaptalk.report.tables import (
-        comparison_text,
-        prepare_folder,
-        write_report,
-    )
+    from cheaptalk.report.tables import ReportTables
 
     d = load_design(design)
     ds = load_data(data, d)
     specs = _model_options(option, _model_specs(models))
     check_output(json_out, force)
     if report is not None:
-        prepare_folder(report)
+        _check_report(report, force)
     c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon)
-    console.print(comparison_text(c), markup=False, highlight=False, soft_wrap=True)
+    tables = ReportTables(c, ds)
+    _print_comparison(tables)
     _save_json(c.to_dict(), json_out, force)
     console.print(f"Wrote {json_out}.")
     if report is not None:
-        with console.status("drawing the report…"):
-            page = write_report(c, ds, report)
-        console.print(f"Wrote the report to {report}/ (open {page}).")
+        _write_report(c, ds, report, force, tables)
 
 
 @app.command()
 @_bad_input
 def demo(
-    report: Annotated[Path, typer.Option(help="Report folder to write.")] = Path(
+    report: Annotated[Path, typer.Option(help="Report folder to write (a new folder; an "
+                                         "earlier report only with --force).")] = Path(
         "cheaptalk-report"),
     models: Annotated[str | None, typer.Option(help="Comma-separated model names "
                                                "(default: all).")] = None,
     folds: Annotated[int, typer.Option(min=0, help="Folds of cross-validation.")] = 5,
     starts: StartsOpt = 1,
     seed: SeedOpt = 0,
+    force: ReportForceOpt = False,
 ) -> None:
     """The whole study on the bundled design and bundled SYNTHETIC data: fit every model,
-    compare them in and out of sample, write the report."""
+    compare them in and out of sample, write the report (./cheaptalk-report unless --report;
+    an existing report is replaced only with --force)."""
     from cheaptalk.demo import DEMO_TRUTH, demo_data_path
-    from cheaptalk.report.tables import comparison_text, prepare_folder, write_report
+    from cheaptalk.report.tables import ReportTables
 
     d = load_design(DEMO_TRUTH["design"])
     ds = load_data(demo_data_path(), d)
     specs = _model_specs(models)
-    prepare_folder(report)
+    _check_report(report, force)
     truth = DEMO_TRUTH["params"]
     console.print(f"[bold]cheaptalk demo[/]: design {d.source} ({d.description})")
     console.print(f"[bold yellow]DATA: SYNTHETIC[/] — {ds.summary()['rows']} interactions "
@@ -575,7 +605,8 @@ def demo(
                   f"trust-embedded (pi = {truth['pi']}) and level-k types; the generating "
                   "parameters are in demo_data.json beside the data.")
     c = _run_comparison(d, ds, specs, folds, seed, starts, DEMO_TRUTH["epsilon"])
-    console.print(comparison_text(c), markup=False, highlight=False, soft_wrap=True)
+    tables = ReportTables(c, ds)
+    _print_comparison(tables)
     if "combination" in c.fits:
         f = c.fits["combination"]
         console.print("Combination estimates against the truth that generated the data:")
@@ -583,9 +614,7 @@ def demo(
             if k in f.params:
                 console.print(f"  {k:<10} true {truth[k]:>7.3g}   estimate {f.params[k]:>7.3g}"
                               f"   (se {f.bse_sandwich[k]:.2g})")
-    with console.status("drawing the report…"):
-        page = write_report(c, ds, report)
-    console.print(f"Wrote the report to {report}/ (open {page}).")
+    _write_report(c, ds, report, force, tables)
 
 
 def _recorded(option: Any, raw: dict[str, Any], key: str, comparison: Path) -> str:
@@ -617,25 +646,26 @@ def report(
         "--design", "-d", help="Design file (default: the one the JSON records).")] = None,
     data: Annotated[Path | None, typer.Option(
         help="Interaction data (default: the file the JSON records).")] = None,
+    force: ReportForceOpt = False,
 ) -> None:
     """Rebuild the report (tables, figures, HTML) from a saved comparison, without refitting.
 
     Each model's likelihood is evaluated once at its saved estimates to recover posterior
     types, Vuong tests and diagnostics; the data must be the data the comparison was fitted on.
+    An existing report folder (the one the JSON came from, say) is replaced only with --force.
     """
     from cheaptalk.estimation.saved import read_comparison, rebuild_comparison
-    from cheaptalk.report.tables import comparison_text, prepare_folder, write_report
+    from cheaptalk.report.tables import ReportTables
 
     raw = read_comparison(comparison)
     d = load_design(_recorded(design, raw, "design", comparison))
     ds = load_data(_recorded(data, raw, "data", comparison), d)
+    _check_report(report, force)
     with console.status("re-evaluating the saved fits…"):
         c = rebuild_comparison(raw, ds, source=str(comparison))
-    prepare_folder(report)
-    console.print(comparison_text(c), markup=False, highlight=False, soft_wrap=True)
-    with console.status("drawing the report…"):
-        page = write_report(c, ds, report)
-    console.print(f"Wrote the report to {report}/ (open {page}).")
+    tables = ReportTables(c, ds)
+    _print_comparison(tables)
+    _write_report(c, ds, report, force, tables)
 
 
 @app.command()

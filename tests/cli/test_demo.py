@@ -36,9 +36,15 @@ def test_demo_runs_and_writes_the_report(run, tmp_path):
     assert r.exit_code == 0, r.output
     assert "Best by BIC: trust" in r.output
     assert (again / "summary.txt").read_text() == (report / "summary.txt").read_text()
-    # a second run may replace its own report
+    # a second run replaces its own report only with --force (and says so before fitting)
+    before = (report / "comparison.json").read_text()
+    assert_bad_input(run("demo", "--models", "levelk", "--folds", "0", "--starts", "1",
+                         "--report", report), "report", "--force", "--report")
+    assert (report / "comparison.json").read_text() == before
     assert run("demo", "--models", "levelk", "--folds", "0", "--starts", "1",
-               "--report", report).exit_code == 0
+               "--report", report, "--force").exit_code == 0
+    assert [m["name"] for m in json.loads((report / "comparison.json").read_text())[
+        "models"]] == ["levelk"]
 
 
 def test_demo_will_not_write_into_a_users_folder(run, tmp_path):
@@ -46,4 +52,7 @@ def test_demo_will_not_write_into_a_users_folder(run, tmp_path):
     mine.mkdir()
     (mine / "notes.txt").write_text("keep")
     assert_bad_input(run("demo", "--models", "levelk", "--report", mine), "not a cheaptalk")
+    assert_bad_input(run("demo", "--models", "levelk", "--report", mine, "--force"),
+                     "not a cheaptalk")
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
     assert (mine / "notes.txt").read_text() == "keep"

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -55,8 +56,11 @@ def test_report_rebuilt_in_place_and_with_explicit_files(run, saved, tmp_path):
     folder = tmp_path / "rep"
     shutil.copytree(saved / "first", folder)
     before = (folder / "comparison.json").read_text()
-    # the data recorded in the JSON is an absolute path, so this works from anywhere
-    r = run("report", "--json", folder / "comparison.json", "--report", folder)
+    # the data recorded in the JSON is an absolute path, so this works from anywhere; the
+    # report it came from is replaced only with --force
+    assert_bad_input(run("report", "--json", folder / "comparison.json", "--report", folder),
+                     "rep", "--force")
+    r = run("report", "--json", folder / "comparison.json", "--report", folder, "--force")
     assert r.exit_code == 0, r.output
     assert json.loads((folder / "comparison.json").read_text()) == json.loads(before)
     r = run("report", "--comparison", saved / "cmp.json", "--report", tmp_path / "x",
@@ -128,9 +132,92 @@ def test_report_will_not_write_into_a_users_folder(run, saved, tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("mine")
-    assert_bad_input(run("report", "--comparison", saved / "cmp.json", "--report", mine),
-                     "not a cheaptalk report")
-    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    for force in ((), ("--force",)):
+        assert_bad_input(run("report", "--comparison", saved / "cmp.json", "--report", mine,
+                             *force), "not a cheaptalk report")
+        assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    assert (mine / "notes.txt").read_text() == "mine"
+    a_file = tmp_path / "a_file"
+    a_file.write_text("mine")
+    assert_bad_input(run("report", "--comparison", saved / "cmp.json", "--report", a_file,
+                         "--force"), "not a folder")
+    assert a_file.read_text() == "mine"
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_an_existing_report_is_refused_before_the_work_without_force(run, saved, tmp_path):
+    folder = tmp_path / "rep"
+    shutil.copytree(saved / "first", folder)
+    before = _snapshot(folder)
+    # compare checks the report folder before fitting: no JSON written, nothing replaced
+    out = tmp_path / "new.json"
+    assert_bad_input(run("compare", "--design", "crawford_sobel", "--data", saved / "sim.csv",
+                         "--models", "levelk", "--folds", "0", "--json", out,
+                         "--report", folder), "rep", "--force")
+    assert not out.exists()
+    assert _snapshot(folder) == before
+    # with --force the report is replaced as a whole (no file of the old one left over)
+    (folder / "stale.csv").write_text("from an older run")
+    r = run("report", "--comparison", saved / "cmp.json", "--report", folder, "--force")
+    assert r.exit_code == 0, r.output
+    after = _snapshot(folder)
+    assert "stale.csv" not in after
+    assert set(after) == set(before)
+    assert after["comparison.csv"] == before["comparison.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]  # no temporary folder left
+
+
+def _explode(tables):
+    raise RuntimeError("the figure writer failed")
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_failed_report_leaves_the_old_one_and_no_temporary_folder(run, saved, tmp_path,
+                                                                    monkeypatch, force):
+    from cheaptalk.report import figures
+
+    caption = figures.FIGURES["out_of_sample"][1]
+    monkeypatch.setitem(figures.FIGURES, "out_of_sample", (_explode, caption))
+    folder = tmp_path / "rep"
+    if force:  # an old report to replace, told apart from the new one by a table
+        shutil.copytree(saved / "first", folder)
+        (folder / "comparison.csv").write_text("the old report's table\n")
+        before = _snapshot(folder)
+    r = run("report", "--comparison", saved / "cmp.json", "--report", folder,
+            *(("--force",) if force else ()))
+    assert isinstance(r.exception, RuntimeError), r.output
+    if force:
+        assert _snapshot(folder) == before
+        assert [p.name for p in tmp_path.iterdir()] == ["rep"]
+    else:
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_report_leaves_the_old_one(saved, tmp_path, monkeypatch):
+    from cheaptalk.data import load_data, load_design
+    from cheaptalk.estimation.saved import read_comparison, rebuild_comparison
+    from cheaptalk.report import figures
+    from cheaptalk.report.folder import write_report
+
+    d = load_design("crawford_sobel")
+    ds = load_data(saved / "sim.csv", d)
+    c = rebuild_comparison(read_comparison(saved / "cmp.json"), ds)
+    folder = tmp_path / "rep"
+    shutil.copytree(saved / "first", folder)
+    (folder / "comparison.csv").write_text("the old report's table\n")
+    before = _snapshot(folder)
+
+    def interrupt(tables):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(figures.FIGURES, "parameter_estimates", (interrupt, ""))
+    with pytest.raises(KeyboardInterrupt):
+        write_report(c, ds, folder, force=True)
+    assert _snapshot(folder) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]
 
 
 @settings(max_examples=40, deadline=None,

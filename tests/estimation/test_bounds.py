@@ -58,17 +58,19 @@ def test_reports_show_no_interval_at_a_bound(fit, tmp_path):
     import pandas as pd
 
     from cheaptalk.estimation.compare import compare
-    from cheaptalk.report.html import write_latex_tables
-    from cheaptalk.report.tables import write_tables
+    from cheaptalk.report.folder import write_tables
+    from cheaptalk.report.latex import write_latex_tables
+    from cheaptalk.report.tables import ReportTables
 
     res, design = fit
     ci = res.conf_int()
     assert ci.loc["beta_sigma"].isna().all() and ci.drop("beta_sigma").notna().all().all()
     df = Simulation(design, res.model, POINT_MASS, subjects_per_role=12, rounds=20).run(seed=7)
     c = compare([res.model], validate_table(df, design), folds=0, jobs=1, n_starts=1)
-    write_tables(c, tmp_path)
+    tables = ReportTables(c)
+    write_tables(tables, tmp_path)
     params = pd.read_csv(tmp_path / "parameters.csv").set_index("parameter")
     assert bool(params.loc["beta_sigma", "at_bound"]) and not params["at_bound"].drop(
         "beta_sigma").any()
-    tex = write_latex_tables(c, tmp_path)[1].read_text()
+    tex = write_latex_tables(tables, tmp_path)[1].read_text()
     assert "at bound" in tex

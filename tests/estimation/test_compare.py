@@ -7,6 +7,7 @@ import pytest
 
 from cheaptalk.data import load_design, validate_table
 from cheaptalk.estimation.compare import compare, held_out_score
+from cheaptalk.report.tables import comparison_table
 from cheaptalk.simulation import Simulation
 from toy_model import Honest, Toy
 
@@ -53,7 +54,7 @@ def test_held_out_scores_are_per_decision_when_nothing_is_estimated(cs_data):
     for g in cs_data.design.treatments:
         n_g = 2 * int((t["treatment"] == g).sum())  # a sender and a receiver decision per row
         assert c.loto["fixed"][g] == pytest.approx(fit.llf_by_treatment[g] / n_g, rel=1e-12)
-    row = c.table().loc["fixed"]
+    row = comparison_table(c).loc["fixed"]
     assert row["cv_loglik_per_decision"] == pytest.approx(fit.llf / fit.nobs, rel=1e-12)
     assert row["loto_loglik_per_decision"] == pytest.approx(
         np.mean([fit.llf_by_treatment[g] / (2 * int((t["treatment"] == g).sum()))
@@ -70,7 +71,7 @@ def test_compare_runs_cv_loto_and_vuong(cs_data):
     toy, honest = Toy(), Honest()
     toy.name, honest.name = "toy", "honest"  # instance names (not registered)
     c = compare([toy, honest], cs_data, folds=3, n_starts=1, jobs=2)
-    table = c.table()
+    table = comparison_table(c)
     assert list(table.index) == ["toy", "honest"]
     assert c.best_bic == "toy"  # data come from the toy with q = 0.6
     v = c.vuong[0]

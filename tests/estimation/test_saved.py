@@ -12,8 +12,11 @@ from cheaptalk.data import InputError, load_design, validate_table
 from cheaptalk.estimation.compare import compare
 from cheaptalk.estimation.saved import read_comparison, rebuild_comparison
 from cheaptalk.models import get_model
-from cheaptalk.report.html import interpretation, write_latex_tables
-from cheaptalk.report.tables import comparison_text, write_json, write_tables
+from cheaptalk.report.folder import write_tables
+from cheaptalk.report.html import interpretation
+from cheaptalk.report.latex import write_latex_tables
+from cheaptalk.report.tables import ReportTables, write_json
+from cheaptalk.report.text import comparison_text
 from cheaptalk.simulation import Simulation
 from helpers import json_values, mutate_json
 
@@ -144,10 +147,11 @@ def test_any_mutation_is_refused_or_reported(saved, tmp_path, choice, delete, va
         event("refused")
         return
     event("accepted")
-    comparison_text(c)
-    interpretation(c)
-    write_tables(c, tmp_path / f"tables{choice}")
-    write_latex_tables(c, tmp_path / f"tables{choice}")
+    tables = ReportTables(c, ds)
+    comparison_text(tables)
+    interpretation(tables)
+    write_tables(tables, tmp_path / f"tables{choice}")
+    write_latex_tables(tables, tmp_path / f"tables{choice}")
 
 
 def _edited(path, tmp_path, edit):

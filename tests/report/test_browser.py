@@ -20,6 +20,7 @@ from cheaptalk.estimation.compare import compare
 from cheaptalk.models import get_model
 from cheaptalk.report.figures import FIGURES, write_figures
 from cheaptalk.report.html import write_html
+from cheaptalk.report.tables import ReportTables
 from cheaptalk.simulation import Simulation
 
 
@@ -61,7 +62,8 @@ def page(tmp_path_factory):
     ds = validate_table(df, d, source="synthetic levelk")
     c = compare([get_model("levelk"), get_model("trust")], ds, folds=2, n_starts=1, jobs=1)
     folder = tmp_path_factory.mktemp("browser")
-    return write_html(c, ds, folder, write_figures(c, ds, folder))
+    tables = ReportTables(c, ds)
+    return write_html(tables, folder, write_figures(tables, folder))
 
 
 def test_every_figure_loads_in_the_browser(page, tmp_path):

@@ -18,7 +18,9 @@ from cheaptalk.data import load_design, validate_table
 from cheaptalk.estimation.compare import Comparison, compare
 from cheaptalk.models import get_model
 from cheaptalk.report import figures as F
-from cheaptalk.report.html import interpretation, write_html, write_latex_tables
+from cheaptalk.report.html import interpretation, write_html
+from cheaptalk.report.latex import write_latex_tables
+from cheaptalk.report.tables import ReportTables
 from cheaptalk.simulation import Simulation
 
 LEVELK = {"p0": 0.2, "p1": 0.4, "p2": 0.3, "p3": 0.1, "lambda_s": 0.4, "lambda_r": 0.2}
@@ -39,9 +41,10 @@ def small():
 def report(small, tmp_path_factory):
     c, ds = small
     folder = tmp_path_factory.mktemp("report")
-    figs = F.write_figures(c, ds, folder)
-    page = write_html(c, ds, folder, figs)
-    tex = write_latex_tables(c, folder)
+    tables = ReportTables(c, ds)
+    figs = F.write_figures(tables, folder)
+    page = write_html(tables, folder, figs)
+    tex = write_latex_tables(tables, folder)
     return folder, figs, page, tex
 
 
@@ -49,9 +52,9 @@ BUILDERS = {
     "report_vs_state": lambda c, ds: F.report_vs_state(c, ds),
     "action_vs_message": lambda c, ds: F.action_vs_message(c, ds),
     "inflation_histogram": lambda c, ds: F.inflation_histogram(ds),
-    "posterior_type_shares": lambda c, ds: F.posterior_type_shares(c, ds),
-    "parameter_estimates": lambda c, ds: F.parameter_estimates(c),
-    "out_of_sample": lambda c, ds: F.out_of_sample(c),
+    "posterior_type_shares": lambda c, ds: F.posterior_type_shares(ReportTables(c, ds)),
+    "parameter_estimates": lambda c, ds: F.parameter_estimates(ReportTables(c)),
+    "out_of_sample": lambda c, ds: F.out_of_sample(ReportTables(c)),
 }
 
 
@@ -115,7 +118,8 @@ def test_html_page_is_self_contained(report):
 def test_html_without_synthetic_banner(small, tmp_path):
     c, ds = small
     real = dataclasses.replace(c, synthetic=False)
-    page = write_html(real, ds, tmp_path, F.write_figures(real, ds, tmp_path, ["out_of_sample"]))
+    tables = ReportTables(real, ds)
+    page = write_html(tables, tmp_path, F.write_figures(tables, tmp_path, ["out_of_sample"]))
     text = page.read_text(encoding="utf-8")
     assert "synthetic-banner" not in text
     assert '<img src="out_of_sample.png"' in text
@@ -139,8 +143,8 @@ def _stub_fit(llf, params, se, converged=True):
     return SimpleNamespace(
         llf=llf, df_model=len(params), aic=2 * len(params) - 2 * llf,
         bic=len(params) * np.log(1000) - 2 * llf, converged=converged, params=params,
-        bse_sandwich=se, at_bound=[],
-        conf_int=lambda: pd.DataFrame({"lower": params - 1.96 * se, "upper": params + 1.96 * se}))
+        bse_sandwich=se, bse=se, at_bound=[], derived=pd.Series(dtype=float),
+        derived_se=pd.Series(dtype=float))
 
 
 def test_interpretation_reports_pi_of_combination():
@@ -151,7 +155,7 @@ def test_interpretation_reports_pi_of_combination():
                                       "p": 0.0014, "favours": "combination"}],
                    cv={"combination": -1.1, "levelk": -1.3}, loto={}, diagnostics=pd.DataFrame(),
                    n_decisions=1000, n_subjects=20, folds=5)
-    text = " ".join(interpretation(c))
+    text = " ".join(interpretation(ReportTables(c)))
     assert "<b>combination</b> fits best by BIC" in text
     assert "π = 0.40 (95% CI 0.20–0.60)" in text
     assert "strong evidence for combination over levelk" in text

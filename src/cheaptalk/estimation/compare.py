@@ -77,7 +77,8 @@ def vuong_test(a: FitResults, b: FitResults) -> dict[str, Any]:
 
 @dataclass
 class Comparison:
-    """The outcome of :func:`compare`."""
+    """The outcome of :func:`compare`: numbers only (its tables are built by
+    :mod:`cheaptalk.report.tables`)."""
 
     fits: dict[str, FitResults]
     vuong: list[dict[str, Any]]
@@ -101,29 +102,6 @@ class Comparison:
     @property
     def best_cv(self) -> str | None:
         return max(self.cv, key=self.cv.get) if self.cv else None  # type: ignore[arg-type]
-
-    def table(self) -> pd.DataFrame:
-        """The comparison table: one row per model."""
-        rows = []
-        for name, f in self.fits.items():
-            rows.append({
-                "model": name, "loglik": f.llf, "n_params": f.df_model, "aic": f.aic,
-                "bic": f.bic, "cv_loglik_per_decision": self.cv.get(name, np.nan),
-                "loto_loglik_per_decision": (np.mean(list(self.loto[name].values()))
-                                             if self.loto.get(name) else np.nan),
-                "converged": f.converged,
-            })
-        return pd.DataFrame(rows).set_index("model")
-
-    def posterior_types(self) -> pd.DataFrame:
-        """Posterior type of every (subject, role) under every model (long format)."""
-        frames = []
-        for name, f in self.fits.items():
-            df = f.posterior[["subject", "role", "treatment", "type", "type_probability",
-                              "family", "family_probability"]].copy()
-            df.insert(0, "model", name)
-            frames.append(df)
-        return pd.concat(frames, ignore_index=True)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``cheaptalk compare`` (SPEC §4.2)."""

@@ -7,7 +7,10 @@ is safe for colour-blind readers; each model name always gets the same colour (s
 :func:`model_color`). Axis labels use the design's own names for the state, message and action
 (e.g. forecast, report, capacity) and roles. When the data are synthetic every title says so.
 
-:func:`write_figures` saves all of them as PNG (150 dpi) and SVG.
+Figures of estimates, type shares and out-of-sample scores are drawn from the report's tables
+(:class:`~cheaptalk.report.tables.ReportTables`); those of the data against the models' predicted
+means, from the data and the fitted models. :func:`write_figures` saves all of them as PNG
+(150 dpi) and SVG.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import pandas as pd
 from cheaptalk.choice import tremble
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, is_synthetic
+
+from .tables import ReportTables
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -322,10 +327,12 @@ def inflation_histogram(dataset: Dataset, synthetic: bool | None = None) -> Figu
     return fig
 
 
-def posterior_type_shares(c: Comparison, dataset: Dataset | None = None) -> Figure:
-    """Per model and role: share of units whose most likely type family is each family."""
-    post = c.posterior_types()
-    models = list(c.fits)
+def posterior_type_shares(tables: ReportTables) -> Figure:
+    """Per model and role: share of units whose most likely type family is each family (roles
+    named as in the design where the tables carry the dataset)."""
+    post = tables.posterior_types
+    models = tables.models
+    dataset = tables.dataset
     with _mpl().rc_context(_RC):
         fig, axes = _facets(len(models), 3.8, 2.4, max_cols=3, share=False)
         seen: dict[str, Any] = {}
@@ -358,69 +365,73 @@ def posterior_type_shares(c: Comparison, dataset: Dataset | None = None) -> Figu
                 _FAMILY_ORDER.index(f) if f in _FAMILY_ORDER else 99, f))
             fig.legend([seen[k] for k in keys], keys, loc="outside lower center",
                        ncols=min(len(keys), 6), frameon=False)
-        _title(fig, "Posterior type shares by model and role", c.synthetic)
+        _title(fig, "Posterior type shares by model and role", tables.result.synthetic)
     return fig
 
 
-def parameter_estimates(c: Comparison) -> Figure:
+def parameter_estimates(tables: ReportTables) -> Figure:
     """Estimates with 95% confidence intervals (subject-clustered sandwich), one panel per
     model; fixed parameters and estimates at a bound are marked (no interval)."""
-    models = list(c.fits)
-    n_par = max((len(f.params) for f in c.fits.values()), default=1)
+    models = tables.models
+    params = tables.parameters[~tables.parameters["derived"]]
+    n_par = max(params["model"].value_counts().max() if len(params) else 1, 1)
     with _mpl().rc_context(_RC):
         fig, axes = _facets(len(models), 3.8, 0.9 + 0.3 * n_par, max_cols=3, share=False)
         for ax, name in zip(axes, models, strict=False):
-            f = c.fits[name]
-            ci = f.conf_int()
-            est = f.params.to_numpy(float)
-            lo = ci["lower"].to_numpy(float)
-            hi = ci["upper"].to_numpy(float)
+            p = params[params["model"] == name]
+            est = p["estimate"].to_numpy(float)
+            lo = p["ci_lower"].to_numpy(float)
+            hi = p["ci_upper"].to_numpy(float)
             y = np.arange(len(est))
             free = np.isfinite(lo) & np.isfinite(hi)
             color = model_color(name)
             ax.errorbar(est[free], y[free], xerr=[est[free] - lo[free], hi[free] - est[free]],
                         fmt="o", color=color, capsize=3, ms=5)
             ax.plot(est[~free], y[~free], "x", color="0.4", ms=6)
-            labels = [p if fr else f"{p} (at bound)" if p in f.at_bound else f"{p} (fixed)"
-                      for p, fr in zip(f.params.index, free, strict=True)]
+            labels = [par if fr else f"{par} (at bound)" if bound else f"{par} (fixed)"
+                      for par, fr, bound in zip(p["parameter"], free, p["at_bound"],
+                                                strict=True)]
             ax.set_yticks(y, labels)
             ax.axvline(0, color="0.7", lw=0.8, ls=":")
             ax.invert_yaxis()
             ax.set_xlabel("estimate (95% sandwich CI)")
             ax.set_title(name, color=color, fontweight="bold")
-        _title(fig, "Parameter estimates", c.synthetic)
+        _title(fig, "Parameter estimates", tables.result.synthetic)
     return fig
 
 
-def out_of_sample(c: Comparison) -> Figure:
+def out_of_sample(tables: ReportTables) -> Figure:
     """Cross-validated and leave-one-treatment-out log-likelihood per decision by model
     (higher is better)."""
-    models = list(c.fits)
+    models = tables.models
+    scores = tables.out_of_sample
     with _mpl().rc_context(_RC):
         fig = _new_figure(9.0, 4.0)
         ax_cv, ax_lo = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
-        if c.cv:
-            names = [m for m in models if m in c.cv]
+        if ("cv", "") in scores.columns:
+            cv = scores[("cv", "")].dropna()
+            names = [m for m in models if m in cv.index]
             y = np.arange(len(names))
             for i, m in enumerate(names):
-                ax_cv.plot([c.cv[m]], [i], model_dashes(m)[1], color=model_color(m), ms=9)
-                ax_cv.annotate(f"{c.cv[m]:.4f}", (c.cv[m], i), textcoords="offset points",
+                ax_cv.plot([cv[m]], [i], model_dashes(m)[1], color=model_color(m), ms=9)
+                ax_cv.annotate(f"{cv[m]:.4f}", (cv[m], i), textcoords="offset points",
                                xytext=(8, 0), ha="left", va="center", fontsize=8)
             ax_cv.set_yticks(y, names)
             ax_cv.set_ylim(len(names) - 0.5, -0.5)
             ax_cv.margins(x=0.3)
-            ax_cv.set_title(f"{c.folds}-fold cross-validation by subject")
+            ax_cv.set_title(f"{tables.result.folds}-fold cross-validation by subject")
         else:
             ax_cv.text(0.5, 0.5, "no cross-validation", ha="center", va="center",
                        transform=ax_cv.transAxes, color="0.4")
             ax_cv.set_yticks([])
         ax_cv.set_xlabel("log-likelihood per decision\n(higher is better)")
-        treatments = list(dict.fromkeys(g for d in c.loto.values() for g in d))
+        treatments = [g for kind, g in scores.columns if kind == "loto"]
         if treatments:
             x = np.arange(len(treatments))
             shift = 0.08 * (np.arange(len(models)) - (len(models) - 1) / 2)
+            loto = scores["loto"].reindex(models)
             for i, m in enumerate(models):
-                vals = [c.loto.get(m, {}).get(g, np.nan) for g in treatments]
+                vals = loto.loc[m, treatments].to_numpy(float)
                 ls, marker = model_dashes(m)
                 ax_lo.plot(x + shift[i], vals, marker=marker, ls=ls, color=model_color(m),
                            label=m, ms=6,
@@ -438,52 +449,53 @@ def out_of_sample(c: Comparison) -> Figure:
         ax_lo.set_ylabel("log-likelihood per decision")
         ax_cv.grid(axis="x", color="0.9", lw=0.6)
         ax_lo.grid(axis="y", color="0.9", lw=0.6)
-        _title(fig, "Out-of-sample fit", c.synthetic)
+        _title(fig, "Out-of-sample fit", tables.result.synthetic)
     return fig
 
 
-#: Figure file stem → (builder(c, dataset), caption), in report order.
-FIGURES: dict[str, tuple[Callable[[Comparison, Dataset], Figure], str]] = {
+#: Figure file stem → (builder(tables), caption), in report order.
+FIGURES: dict[str, tuple[Callable[[ReportTables], Figure], str]] = {
     "report_vs_state": (
-        report_vs_state,
+        lambda t: report_vs_state(t.result, t.require_dataset()),
         "Messages against states per treatment: each decision (jittered grey points), observed "
         "means by bin with 95% confidence intervals (black), and each model's predicted mean "
         "(coloured lines, population strategy with the tremble)."),
     "action_vs_message": (
-        action_vs_message,
+        lambda t: action_vs_message(t.result, t.require_dataset()),
         "Actions against messages per treatment: data, binned means with 95% intervals and "
         "each model's predicted mean."),
     "inflation_histogram": (
-        lambda c, ds: inflation_histogram(ds, synthetic=c.synthetic),
+        lambda t: inflation_histogram(t.require_dataset(), synthetic=t.result.synthetic),
         "Distribution of message minus state per treatment (percent of decisions); the dotted "
         "line marks a truthful message, the solid line the mean."),
     "posterior_type_shares": (
-        lambda c, ds: posterior_type_shares(c, ds),
+        lambda t: posterior_type_shares(t),
         "Share of units (subject × role) whose most likely type family is each family, by "
         "model."),
     "parameter_estimates": (
-        lambda c, ds: parameter_estimates(c),
+        lambda t: parameter_estimates(t),
         "Parameter estimates with 95% Wald intervals from subject-clustered sandwich standard "
         "errors."),
     "out_of_sample": (
-        lambda c, ds: out_of_sample(c),
+        lambda t: out_of_sample(t),
         "Out-of-sample log-likelihood per decision: cross-validation by subject and "
         "leave-one-treatment-out prediction (higher is better)."),
 }
 
 
-def write_figures(c: Comparison, dataset: Dataset, folder: str | Path,
+def write_figures(tables: ReportTables, folder: str | Path,
                   names: Iterable[str] | None = None) -> list[Path]:
     """Save every figure (or those in ``names``) as ``<name>.png`` (150 dpi) and ``.svg``.
 
-    Returns the written paths, PNG then SVG for each figure, in :data:`FIGURES` order.
+    ``tables`` must carry the dataset. Returns the written paths, PNG then SVG for each
+    figure, in :data:`FIGURES` order.
     """
     p = Path(folder)
     p.mkdir(parents=True, exist_ok=True)
     written = []
     for name in (list(FIGURES) if names is None else list(names)):
         build = FIGURES[name][0]
-        fig = build(c, dataset)
+        fig = build(tables)
         with _mpl().rc_context(_RC):
             fig.savefig(p / f"{name}.png", dpi=150, metadata={"Software": None})
             fig.savefig(p / f"{name}.svg", metadata={"Date": None})

@@ -1,79 +1,300 @@
-"""Report folder: the comparison's tables as CSV and JSON, and a plain-text summary.
+"""Every table of a comparison's report, as a :class:`pandas.DataFrame` of numbers, built once.
 
-A report folder is marked with a ``.cheaptalk-report`` file; the writer refuses to write into
-an existing folder that is neither empty nor marked, so that nothing the user wrote is ever
-replaced.
+The renderers (:mod:`~cheaptalk.report.text`, :mod:`~cheaptalk.report.latex`,
+:mod:`~cheaptalk.report.html`, :mod:`~cheaptalk.report.figures`) and the CSV files all read
+these tables; none of them builds a table of its own. Values stay numbers (NaN where a value
+was not computed) and flags stay booleans: formatting is the renderers' business.
+
+========================  =================================================================
+table                     rows and columns
+========================  =================================================================
+``comparison``            one row per model (index ``model``): ``loglik, n_params, aic, bic,
+                          cv_loglik_per_decision, loto_loglik_per_decision`` (mean over the
+                          held-out treatments), ``converged``
+``parameters``            one row per (model, parameter), estimates then derived quantities:
+                          ``estimate, se_sandwich, se_hessian, at_bound, ci_lower, ci_upper``
+                          (95% Wald interval from the sandwich standard error; NaN at a bound
+                          and for fixed parameters), ``fixed``, ``derived``
+``vuong``                 one row per pair of models: ``a, b, z, p, favours``
+``out_of_sample``         one row per model; columns ``("cv", "")`` and ``("loto", g)`` for
+                          each held-out treatment g: log-likelihood per decision
+``loto``                  long form of the held-out treatments: ``model, treatment,
+                          loglik_per_decision``
+``posterior_types``       one row per (model, subject, role): most likely type and family
+``diagnostics``           observed and predicted means by bin (from the comparison)
+``design``                one row per treatment (index ``treatment``): the design's settings
+``treatments``            one row per treatment in the data: rows, senders, receivers, rounds
+========================  =================================================================
+
+:func:`write_json` writes the JSON files of the command line.
 """
 
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
-from cheaptalk.data.errors import InputError
+from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison
 
-__all__ = ["MARKER", "comparison_text", "prepare_folder", "write_report", "write_tables"]
+__all__ = [
+    "ReportTables",
+    "comparison_table",
+    "design_table",
+    "json_text",
+    "loto_table",
+    "out_of_sample_table",
+    "parameter_table",
+    "posterior_types_table",
+    "treatment_table",
+    "vuong_table",
+    "write_json",
+]
 
-MARKER = ".cheaptalk-report"
+#: Two-sided 95% normal quantile (the intervals of every table and figure).
+Z95 = float(norm.ppf(0.975))
 
-
-def prepare_folder(folder: str | Path) -> Path:
-    """Create the report folder, or check that an existing one may be written into."""
-    p = Path(folder)
-    if p.exists():
-        if not p.is_dir():
-            raise InputError("report path exists and is not a folder", file=p)
-        if any(p.iterdir()) and not (p / MARKER).exists():
-            raise InputError("folder exists and is not a cheaptalk report; choose another "
-                             "--report folder", file=p)
-    else:
-        if not p.parent.exists():
-            raise InputError("parent folder does not exist", file=p.parent)
-        p.mkdir()
-    (p / MARKER).write_text("written by cheaptalk; files here are replaced on each run\n")
-    return p
-
-
-def _cell(x: float, width: int) -> str:
-    """A score, or a dash where it was not computed."""
-    return f"{x:>{width}.4f}" if np.isfinite(x) else f"{'–':>{width}}"
+_VUONG_COLUMNS = ["a", "b", "z", "p", "favours"]
+_POSTERIOR_COLUMNS = ["subject", "role", "treatment", "type", "type_probability", "family",
+                      "family_probability"]
 
 
-def comparison_text(c: Comparison) -> str:
-    """The comparison table and tests as plain text (as printed by the command line)."""
-    t = c.table()
-    lines = []
-    if c.synthetic:
-        lines.append("DATA: SYNTHETIC (simulated by cheaptalk, not experiment data)")
-    lines.append(f"{c.n_decisions} decisions, {c.n_subjects} subjects; " + (
-        f"{c.folds}-fold cross-validation by subject" if c.folds > 1
-        else "no cross-validation"))
-    w = max([13, *(len(str(n)) + 2 for n in t.index)])
-    header = (f"{'model':<{w}}{'loglik':>11}{'k':>4}{'AIC':>11}{'BIC':>11}"
-              f"{'CV ll/dec':>11}{'LOTO ll/dec':>13}")
-    lines += [header, "-" * len(header)]
-    for name, row in t.iterrows():
-        flag = "" if row["converged"] else "  (not converged)"
-        lines.append(f"{name:<{w}}{row['loglik']:>11.1f}{int(row['n_params']):>4}"
-                     f"{row['aic']:>11.1f}{row['bic']:>11.1f}"
-                     f"{_cell(row['cv_loglik_per_decision'], 11)}"
-                     f"{_cell(row['loto_loglik_per_decision'], 13)}{flag}")
-    lines.append(f"Best by BIC: {c.best_bic}" + (f"; best out of sample (CV): {c.best_cv}"
-                                                 if c.best_cv else ""))
-    if c.vuong:
-        lines.append("Vuong tests (Schwarz-corrected; z > 0 favours a):")
-        wa = max(12, *(len(v["a"]) for v in c.vuong))
-        wb = max(12, *(len(v["b"]) for v in c.vuong))
-        for v in c.vuong:
-            lines.append(f"  {v['a']:>{wa}} vs {v['b']:<{wb}} z = {v['z']:7.2f}  "
-                         f"p = {v['p']:.3g}")
-    lines += c.notes
-    return "\n".join(lines)
+def comparison_table(c: Comparison) -> pd.DataFrame:
+    """One row per model: in-sample fit, information criteria and out-of-sample scores.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> fit = SimpleNamespace(llf=-10.0, df_model=2, aic=24.0, bic=26.0, converged=True)
+    >>> c = Comparison(fits={"m": fit}, vuong=[], cv={"m": -0.5}, loto={"m": {"A": -1.0,
+    ...                "B": -2.0}}, diagnostics=pd.DataFrame(), n_decisions=20,
+    ...                n_subjects=4, folds=2)
+    >>> comparison_table(c).loc["m", ["loglik", "bic", "loto_loglik_per_decision"]].tolist()
+    [-10.0, 26.0, -1.5]
+    """
+    rows = []
+    for name, f in c.fits.items():
+        loto = c.loto.get(name)
+        rows.append({
+            "model": name, "loglik": f.llf, "n_params": f.df_model, "aic": f.aic,
+            "bic": f.bic, "cv_loglik_per_decision": c.cv.get(name, np.nan),
+            "loto_loglik_per_decision": np.mean(list(loto.values())) if loto else np.nan,
+            "converged": f.converged,
+        })
+    return pd.DataFrame(rows).set_index("model")
+
+
+def parameter_table(c: Comparison) -> pd.DataFrame:
+    """Every model's estimates with standard errors and 95% intervals, then its derived
+    quantities (delta-method standard errors).
+
+    A parameter at the edge of its space (``at_bound``) and a fixed one (no standard error)
+    have no interval.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> params = pd.Series({"q": 0.5, "k": 2.0})
+    >>> fit = SimpleNamespace(params=params, bse=pd.Series({"q": 0.1, "k": np.nan}),
+    ...                       bse_sandwich=pd.Series({"q": 0.2, "k": np.nan}), at_bound=[],
+    ...                       derived=pd.Series({"q2": 0.25}), derived_se=pd.Series({"q2": 0.2}))
+    >>> c = Comparison(fits={"m": fit}, vuong=[], cv={}, loto={},
+    ...                diagnostics=pd.DataFrame(), n_decisions=20, n_subjects=4, folds=0)
+    >>> t = parameter_table(c).set_index("parameter")
+    >>> t[["estimate", "ci_lower", "fixed", "derived"]].round(4)  # doctest: +NORMALIZE_WHITESPACE
+               estimate  ci_lower  fixed  derived
+    parameter
+    q              0.50     0.108  False    False
+    k              2.00       NaN   True    False
+    q2             0.25    -0.142  False     True
+    """
+    rows = []
+    for name, f in c.fits.items():
+        at_bound = set(f.at_bound)
+        for par in f.params.index:
+            est = float(f.params[par])
+            se = float(f.bse_sandwich.get(par, np.nan))
+            bound = par in at_bound
+            interval = np.isfinite(se) and not bound
+            rows.append({"model": name, "parameter": par, "estimate": est,
+                         "se_sandwich": se, "se_hessian": float(f.bse.get(par, np.nan)),
+                         "at_bound": bound,
+                         "ci_lower": est - Z95 * se if interval else np.nan,
+                         "ci_upper": est + Z95 * se if interval else np.nan,
+                         "fixed": not bound and not np.isfinite(se), "derived": False})
+        for par in f.derived.index:
+            est = float(f.derived[par])
+            se = float(f.derived_se.get(par, np.nan))
+            rows.append({"model": name, "parameter": par, "estimate": est,
+                         "se_sandwich": se, "se_hessian": np.nan, "at_bound": False,
+                         "ci_lower": est - Z95 * se, "ci_upper": est + Z95 * se,
+                         "fixed": False, "derived": True})
+    columns = ["model", "parameter", "estimate", "se_sandwich", "se_hessian", "at_bound",
+               "ci_lower", "ci_upper", "fixed", "derived"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def vuong_table(c: Comparison) -> pd.DataFrame:
+    """One row per pair of models: Vuong's z (z > 0 favours ``a``), two-sided p, the model
+    favoured (``"neither"`` where the fits coincide)."""
+    return pd.DataFrame(c.vuong, columns=_VUONG_COLUMNS)
+
+
+def out_of_sample_table(c: Comparison) -> pd.DataFrame:
+    """Out-of-sample log-likelihood per decision, one row per model (the comparison's order):
+    column ``("cv", "")`` for cross-validation by subject (when run), ``("loto", g)`` for each
+    held-out treatment g (when run). Empty when neither was run.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> c = Comparison(fits={"m": SimpleNamespace()}, vuong=[], cv={"m": -0.5},
+    ...                loto={"m": {"A": -1.0}}, diagnostics=pd.DataFrame(), n_decisions=20,
+    ...                n_subjects=4, folds=2)
+    >>> out_of_sample_table(c)  # doctest: +NORMALIZE_WHITESPACE
+             cv loto
+                   A
+    model
+    m      -0.5 -1.0
+    """
+    columns: dict[tuple[str, str], pd.Series] = {}
+    if c.cv:
+        columns[("cv", "")] = pd.Series(c.cv, dtype=float)
+    treatments = list(dict.fromkeys(g for d in c.loto.values() for g in d))
+    for g in treatments:
+        columns[("loto", g)] = pd.Series({m: d[g] for m, d in c.loto.items() if g in d},
+                                         dtype=float)
+    if not columns:
+        return pd.DataFrame(index=pd.Index([], name="model"))
+    df = pd.DataFrame(columns)
+    df.columns = pd.MultiIndex.from_tuples(list(columns))
+    df = df.reindex([m for m in c.fits if m in df.index])
+    df.index.name = "model"
+    return df
+
+
+def loto_table(c: Comparison) -> pd.DataFrame:
+    """Leave one treatment out, long form: ``model, treatment, loglik_per_decision``."""
+    rows = [{"model": m, "treatment": g, "loglik_per_decision": v}
+            for m, d in c.loto.items() for g, v in d.items()]
+    return pd.DataFrame(rows, columns=["model", "treatment", "loglik_per_decision"])
+
+
+def posterior_types_table(c: Comparison) -> pd.DataFrame:
+    """Posterior type of every (subject, role) under every model (long format)."""
+    frames = []
+    for name, f in c.fits.items():
+        df = f.posterior[_POSTERIOR_COLUMNS].copy()
+        df.insert(0, "model", name)
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["model", *_POSTERIOR_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def design_table(dataset: Dataset) -> pd.DataFrame:
+    """The design's settings, one row per treatment (``None`` where a setting does not
+    apply)."""
+    rows = [{"treatment": g, **s} for g, s in dataset.design.settings.items()]
+    return pd.DataFrame(rows).set_index("treatment")
+
+
+def treatment_table(dataset: Dataset) -> pd.DataFrame:
+    """The data by treatment: rows, senders, receivers, rounds (first and last)."""
+    df = pd.DataFrame(dataset.summary()["treatments"])
+    return df.set_index("treatment") if not df.empty else df
+
+
+class ReportTables:
+    """Every table of a comparison's report (see the module docstring), each built on first
+    use and kept.
+
+    Parameters
+    ----------
+    result : Comparison
+        The comparison the report describes.
+    dataset : Dataset, optional
+        The data it was fitted on (needed for the design and data tables, and for figures).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> fit = SimpleNamespace(llf=-10.0, df_model=2, aic=24.0, bic=26.0, converged=True)
+    >>> t = ReportTables(Comparison(fits={"m": fit}, vuong=[], cv={}, loto={},
+    ...                  diagnostics=pd.DataFrame(), n_decisions=20, n_subjects=4, folds=0))
+    >>> t.comparison is t.comparison   # built once
+    True
+    >>> t.vuong.columns.tolist(), len(t.vuong)
+    (['a', 'b', 'z', 'p', 'favours'], 0)
+    """
+
+    def __init__(self, result: Comparison, dataset: Dataset | None = None) -> None:
+        self.result = result
+        self.dataset = dataset
+
+    @cached_property
+    def comparison(self) -> pd.DataFrame:
+        return comparison_table(self.result)
+
+    @cached_property
+    def parameters(self) -> pd.DataFrame:
+        return parameter_table(self.result)
+
+    @cached_property
+    def vuong(self) -> pd.DataFrame:
+        return vuong_table(self.result)
+
+    @cached_property
+    def out_of_sample(self) -> pd.DataFrame:
+        return out_of_sample_table(self.result)
+
+    @cached_property
+    def loto(self) -> pd.DataFrame:
+        return loto_table(self.result)
+
+    @cached_property
+    def posterior_types(self) -> pd.DataFrame:
+        return posterior_types_table(self.result)
+
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        return self.result.diagnostics
+
+    @cached_property
+    def design(self) -> pd.DataFrame:
+        return design_table(self.require_dataset())
+
+    @cached_property
+    def treatments(self) -> pd.DataFrame:
+        return treatment_table(self.require_dataset())
+
+    def require_dataset(self) -> Dataset:
+        """The dataset, or a ``ValueError`` where the tables were built without it."""
+        if self.dataset is None:
+            raise ValueError("these tables need the dataset: ReportTables(result, dataset)")
+        return self.dataset
+
+    @property
+    def models(self) -> list[str]:
+        """The models, in the comparison's order."""
+        return list(self.result.fits)
+
+    def csv_tables(self) -> dict[str, tuple[pd.DataFrame, bool]]:
+        """The report's CSV files: file name → (table, whether its index is written)."""
+        return {
+            "comparison.csv": (self.comparison, True),
+            "parameters.csv": (self.parameters, False),
+            "vuong.csv": (self.vuong, False),
+            "leave_one_treatment_out.csv": (self.loto, False),
+            "posterior_types.csv": (self.posterior_types, False),
+            "diagnostics.csv": (self.diagnostics, False),
+        }
 
 
 def _json_default(x: Any) -> Any:
@@ -84,52 +305,14 @@ def _json_default(x: Any) -> Any:
     raise TypeError(type(x).__name__)
 
 
+def json_text(obj: Any) -> str:
+    """The text of a JSON file written by cheaptalk (indent 1, numpy values as numbers).
+
+    >>> json_text({"a": np.float64(0.5), "b": np.arange(2)})
+    '{\\n "a": 0.5,\\n "b": [\\n  0,\\n  1\\n ]\\n}\\n'
+    """
+    return json.dumps(obj, indent=1, default=_json_default) + "\n"
+
+
 def write_json(obj: Any, path: Path) -> None:
-    path.write_text(json.dumps(obj, indent=1, default=_json_default) + "\n", encoding="utf-8")
-
-
-def write_tables(c: Comparison, folder: str | Path) -> list[Path]:
-    """Write the comparison's tables into ``folder`` (see :func:`prepare_folder`)."""
-    p = prepare_folder(folder)
-    written = []
-
-    def save(df: pd.DataFrame, name: str, index: bool = False) -> None:
-        df.to_csv(p / name, index=index)
-        written.append(p / name)
-
-    save(c.table(), "comparison.csv", index=True)
-    params = []
-    for name, f in c.fits.items():
-        for par in f.params.index:
-            params.append({"model": name, "parameter": par, "estimate": f.params[par],
-                           "se_sandwich": f.bse_sandwich[par], "se_hessian": f.bse[par],
-                           "at_bound": par in f.at_bound})
-        for par in f.derived.index:
-            params.append({"model": name, "parameter": par, "estimate": f.derived[par],
-                           "se_sandwich": f.derived_se.get(par, np.nan),
-                           "se_hessian": np.nan, "at_bound": False})
-    save(pd.DataFrame(params), "parameters.csv")
-    save(pd.DataFrame(c.vuong), "vuong.csv")
-    loto = [{"model": m, "treatment": g, "loglik_per_decision": v}
-            for m, d in c.loto.items() for g, v in d.items()]
-    save(pd.DataFrame(loto), "leave_one_treatment_out.csv")
-    save(c.posterior_types(), "posterior_types.csv")
-    save(c.diagnostics, "diagnostics.csv")
-    write_json(c.to_dict(), p / "comparison.json")
-    written.append(p / "comparison.json")
-    text = comparison_text(c) + "\n\n" + "\n\n".join(f.summary() for f in c.fits.values())
-    (p / "summary.txt").write_text(text + "\n", encoding="utf-8")
-    written.append(p / "summary.txt")
-    return written
-
-
-def write_report(c: Comparison, dataset: Any, folder: str | Path) -> Path:
-    """The whole report folder: tables (CSV, JSON, LaTeX), figures (PNG, SVG) and
-    ``index.html``, which opens offline. Returns the path of ``index.html``."""
-    from .figures import write_figures
-    from .html import write_html, write_latex_tables
-
-    write_tables(c, folder)
-    figures = write_figures(c, dataset, folder)
-    write_latex_tables(c, folder)
-    return write_html(c, dataset, folder, figures)
+    path.write_text(json_text(obj), encoding="utf-8")
