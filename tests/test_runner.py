@@ -164,19 +164,20 @@ def test_an_interruption_ends_running_workers_at_once():
     assert _children(os.getpid()) == []
 
 
-def _start_study(tmp_path: Path, command: list[str]) -> tuple[subprocess.Popen, Path]:
+def _start_study(tmp_path: Path, command: list[str], settle_s: float
+                 ) -> tuple[subprocess.Popen, Path]:
     out = tmp_path / "study.json"
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     proc = subprocess.Popen([sys.executable, "-m", "cheaptalk", *command, "--json", str(out)],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
-    # Wait until its two workers run.
+    # Wait until its two workers run, and then ``settle_s``.
     deadline = time.monotonic() + 120
     while len(_children(proc.pid)) < 2:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the workers did not start"
-        time.sleep(0.05)
-    time.sleep(0.5)
+        time.sleep(0.01)
+    time.sleep(settle_s)
     return proc, out
 
 
@@ -209,7 +210,8 @@ STUDIES = {
 def test_a_signal_stops_the_workers_with_one_line(tmp_path, study, how):
     if "data.csv" in STUDIES[study]:
         _write_data(tmp_path / "data.csv")
-    proc, out = _start_study(tmp_path, STUDIES[study])
+    # SIGTERM at once (the parent may still be handing out tasks), Ctrl-C once all run
+    proc, out = _start_study(tmp_path, STUDIES[study], 0.0 if "SIGTERM" in how else 0.5)
     stderr, left = "(still running)", []
     try:
         if how.startswith("SIGTERM"):

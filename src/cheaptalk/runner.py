@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -129,11 +130,22 @@ class ProcessPool:
         The most worker processes (default: the number of cores). Never more processes
         than tasks are started; with one job or one task everything runs in this process.
 
+    Notes
+    -----
+    While the pool runs, SIGINT and SIGTERM are noted rather than acted on at once: an
+    exception raised inside the executor's own code (between taking a lock and releasing
+    it) could leave it locked, and the cleanup would then hang. On such a signal the workers
+    are ended, the previous handler is restored and the signal sent again, so that it acts
+    as it would have (:class:`Interrupted` under :func:`interrupt_on_signals`).
+
     Examples
     --------
     >>> ProcessPool(300).workers(2), ProcessPool(1).workers(10)
     (2, 1)
     """
+
+    #: Seconds between checks for a signal while waiting for the workers.
+    poll_s = 0.2
 
     def __init__(self, jobs: int | None = None) -> None:
         if jobs is not None and jobs < 1:
@@ -148,42 +160,74 @@ class ProcessPool:
         n = self.workers(len(tasks))
         if n == 1:
             return InProcess().map(tasks, progress)
-        pool = ProcessPoolExecutor(max_workers=n, initializer=_start_worker)
-        try:
-            pending = {pool.submit(_run_one, t): i for i, t in enumerate(tasks)}
-            out: list[Any] = [None] * len(tasks)
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    i = pending.pop(fut)
-                    out[i] = fut.result()
-                    if progress is not None:
-                        progress(tasks[i].description)
-        except BaseException:
-            _stop(pool)
-            raise
-        pool.shutdown()
+        out: list[Any] = [None] * len(tasks)
+        with _signals_noted() as received:
+            pool = ProcessPoolExecutor(max_workers=n, initializer=_start_worker)
+            try:
+                pending = {}
+                for i, t in enumerate(tasks):
+                    if received:
+                        break
+                    pending[pool.submit(_run_one, t)] = i
+                while pending and not received:
+                    done, _ = wait(pending, timeout=self.poll_s, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        i = pending.pop(fut)
+                        out[i] = fut.result()
+                        if progress is not None:
+                            progress(tasks[i].description)
+            except BaseException:
+                _stop(pool)
+                raise
+            if received:
+                _stop(pool)
+            else:
+                pool.shutdown()
+        if received:
+            # The previous handler has acted on the signal sent again; if it did not stop
+            # us, the results are still incomplete.
+            raise Interrupted(received[0])
         return out
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end the workers now (no orphan processes)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    # A second Ctrl-C must not cut the cleanup short: hold the signals until it is done.
-    held = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+@contextmanager
+def _signals_noted() -> Iterator[list[int]]:
+    """Note SIGINT and SIGTERM in the yielded list instead of acting on them; on leaving,
+    restore the handlers and send the first noted signal again."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received  # only the main thread handles signals
+        return
+
+    def note(signum: int, _frame: Any) -> None:
+        received.append(signum)
+
+    before = {}
+    for s in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(s) is not signal.SIG_IGN:
+            before[s] = signal.signal(s, note)
     try:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for p in processes:
-            if p.is_alive():
-                p.terminate()
-        for p in processes:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.kill()
-                p.join()
+        yield received
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        for s, h in before.items():
+            signal.signal(s, h)
+        if received:
+            signal.raise_signal(received[0])
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the workers now (no orphan processes), then let the executor wind down: with
+    its workers gone it fails what is left and its threads end."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=5)
+        if p.is_alive():
+            p.kill()
+            p.join()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def default_backend(jobs: int | None = None) -> Backend:
