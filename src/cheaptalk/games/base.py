@@ -123,11 +123,10 @@ class Game:
             raise ValueError("prior must be non-negative and sum to 1")
         if np.any(np.diff(states) <= 0):
             raise ValueError("states must be strictly increasing")
-        for key, grid in (("messages", messages), ("actions", actions)):
-            values, counts = np.unique(grid, return_counts=True)
-            if np.any(counts > 1):
-                raise ValueError(f"{key} must be distinct values: {values[counts > 1][0]:g} "
-                                 "appears more than once")
+        values, counts = np.unique(actions, return_counts=True)
+        if np.any(counts > 1):  # data could not be mapped to one of two equal actions
+            raise ValueError(f"actions must be distinct values: {values[counts > 1][0]:g} "
+                             "appears more than once")
         shape = (states.size, actions.size)
         payoffs = {}
         for key in ("sender_payoff", "receiver_payoff"):
