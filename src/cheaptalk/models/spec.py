@@ -35,7 +35,7 @@ from .base import Model
 
 __all__ = ["ModelSpec", "ParameterFile", "apply_options", "build_model", "model_from",
            "option_defaults", "parse_spec", "parse_specs", "read_params",
-           "read_params_by_model"]
+           "read_params_by_model", "spec_from_json"]
 
 
 @dataclass(frozen=True)
@@ -380,23 +380,44 @@ def model_from(text: str, params: ParameterFile | None = None,
         the wrong type.
     """
     spec = apply_options([parse_spec(text, flag)], option_items)[0]
-    cls = _model_class(spec.name, "")
     recorded: dict[str, Any] = {}
     if params is not None:
         if params.model is not None and params.model != spec.name:
             raise InputError(f"is a fit of model {params.model!r}, not of {spec.name!r}: "
                              f"pass {flag} {params.model}, or parameters of {spec.name}",
                              file=params.path, key="name")
-        for key, value in params.options.items():
-            if key not in option_defaults(cls):
-                raise InputError(f"no option {key!r}; {_options_text(cls)}",
-                                 file=params.path, key=f"options.{key}")
-            try:
-                recorded[key] = _typed(cls, key, value, from_text=False)
-            except ValueError as e:
-                raise InputError(str(e), file=params.path, key=f"options.{key}") from None
+        recorded = spec_from_json(spec.name, params.options, params.path).options
     return build_model(ModelSpec(spec.name, {**recorded, **spec.options}),
                        file=None if params is None or not recorded else params.path)
+
+
+def spec_from_json(name: str, options: Mapping[str, Any], file: str | Path | None = None,
+                   key: str = "options") -> ModelSpec:
+    """The spec of a model recorded in a JSON file (a fit or a comparison): ``options`` are
+    JSON values, typed like the model's defaults; ``file`` and ``key`` (the path of the
+    options in the file) locate errors.
+
+    Examples
+    --------
+    >>> spec_from_json("levelk", {"levels": 2, "shares": "per_role"})
+    ModelSpec(name='levelk', options={'levels': 2, 'shares': 'per_role'})
+    >>> spec_from_json("trust", {"point_masses": "false"}, "fit.json")
+    Traceback (most recent call last):
+    ...
+    cheaptalk.data.errors.InputError: fit.json: key 'options.point_masses': option \
+point_masses of trust is true or false, got 'false'
+    """
+    cls = _model_class(name, "")
+    typed: dict[str, Any] = {}
+    for option, value in options.items():
+        if option not in option_defaults(cls):
+            raise InputError(f"no option {option!r}; {_options_text(cls)}", file=file,
+                             key=f"{key}.{option}")
+        try:
+            typed[option] = _typed(cls, option, value, from_text=False)
+        except ValueError as e:
+            raise InputError(str(e), file=file, key=f"{key}.{option}") from None
+    return ModelSpec(name, typed)
 
 
 def read_params_by_model(path: str | Path, models: Iterable[str]
