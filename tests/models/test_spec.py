@@ -292,3 +292,11 @@ def test_cli_power_parameter_file(tmp_path):
         assert_bad_input(r, f"{path}: {fragment}")
     r = run("power", "--design", "crawford_sobel", "--models", "levelk[levels=2]")
     assert_bad_input(r, "power compares models with their default options")
+
+
+def test_python_options_are_checked_too():
+    # bool("false") is True: the model refuses anything but a bool
+    for loose in ("false", 1, None):
+        with pytest.raises(ValueError, match="point_masses must be True or False"):
+            get_model("trust", point_masses=loose)
+    assert get_model("combination", point_masses=True).trust.point_masses is True

@@ -11,6 +11,7 @@ a test or a document must not join every later "all models" list unasked.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -25,8 +26,10 @@ __all__ = ["Family", "Model", "ParameterError", "Prediction", "Type", "available
 _REGISTERED: dict[str, type[Model]] = {}
 
 
+@functools.cache
 def _package_models() -> dict[str, type[Model]]:
-    """The named Model classes defined (not merely imported) in this package's modules."""
+    """The named Model classes defined (not merely imported) in this package's modules
+    (found once: the package's files do not change while it runs)."""
     found: dict[str, type[Model]] = {}
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")

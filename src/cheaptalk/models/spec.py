@@ -270,6 +270,11 @@ def apply_options(specs: list[ModelSpec], items: Iterable[str] | None,
 def build_model(spec: ModelSpec, file: str | Path | None = None) -> Model:
     """The model of a spec; ``file`` (where the options came from) is named in messages.
 
+    Examples
+    --------
+    >>> build_model(ModelSpec("levelk", {"levels": 2})).level_names
+    ('L0', 'L1', 'L2')
+
     Raises
     ------
     InputError
@@ -371,6 +376,11 @@ def model_from(text: str, params: ParameterFile | None = None,
                option_items: Iterable[str] | None = None, flag: str = "--model") -> Model:
     """The model of ``--model NAME[OPTION=VALUE,...]``: the options a fit JSON records
     (``params``), under those of ``--option`` (``option_items``), under the bracketed ones.
+
+    Examples
+    --------
+    >>> model_from("levelk[levels=2]", None, ["shares=per_role", "levels=4"]).label
+    'levelk[levels=2,shares=per_role]'
 
     Raises
     ------

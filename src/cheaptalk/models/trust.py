@@ -423,6 +423,8 @@ class Trust(Model):
                  n_alpha: int = 64, n_beta: int = 161) -> None:
         if lie_cost not in _LIE_COSTS:
             raise ValueError(f"lie_cost must be one of {_LIE_COSTS}, got {lie_cost!r}")
+        if not isinstance(point_masses, bool | np.bool_):  # bool("false") would be True
+            raise ValueError(f"point_masses must be True or False, got {point_masses!r}")
         for label, n in (("n_alpha", n_alpha), ("n_beta", n_beta)):
             if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
                 raise ValueError(f"{label} must be an integer >= 1, got {n!r}")
