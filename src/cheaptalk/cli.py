@@ -18,16 +18,29 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
-from typer._click.exceptions import ClickException, UsageError
 from typer.core import TyperGroup
 
+try:  # typer >= 0.20 carries its own click
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException, UsageError
+
 from cheaptalk import __version__
-from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
-from cheaptalk.data import InputError, load_data, load_design
+from cheaptalk.choice import DEFAULT_TREMBLE
+from cheaptalk.data import InputError, bundled_designs, load_data, load_design
 from cheaptalk.data.design import Design
-from cheaptalk.data.files import read_json
-from cheaptalk.models import ParameterError, get_model
+from cheaptalk.models import ParameterError, available_models
 from cheaptalk.models.base import Model
+from cheaptalk.models.spec import (
+    ModelSpec,
+    ParameterFile,
+    apply_options,
+    build_model,
+    model_from,
+    parse_specs,
+    read_params,
+    read_params_by_model,
+)
 from cheaptalk.outputs import check_output, write_atomic
 
 
@@ -104,12 +117,16 @@ def _root(
 
 
 # ---------------------------------------------------------------- shared options
+#: The registered models and bundled designs, as the help texts list them.
+_MODELS = ", ".join(available_models())
+_DESIGNS = ", ".join(sorted(bundled_designs()))
+
 DesignOpt = Annotated[str, typer.Option("--design", "-d", help="Design TOML file, or the name "
-                                        "of a bundled design (forecast_sharing, crawford_sobel, "
-                                        "binary_deception).")]
+                                        f"of a bundled design ({_DESIGNS}).")]
 DataOpt = Annotated[Path, typer.Option("--data", help="Interaction data (CSV or Parquet).")]
-ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Model name (levelk, ch, trust, "
-                                       "combination, equilibrium, aqre).")]
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help=f"Model ({_MODELS}), with "
+                                       "options in brackets where wanted, e.g. "
+                                       "trust[lie_cost=quadratic].")]
 ParamsOpt = Annotated[Path | None, typer.Option(
     "--params", "-p", help="JSON file with the model's parameters: either {name: value} or "
     "{\"params\": {...}, \"options\": {...}} (the output of `cheaptalk fit`). Default: the "
@@ -132,100 +149,22 @@ StudyJsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the stu
                                                    "here.")]
 
 
-def _load_params(path: Path | None
-                 ) -> tuple[dict[str, Any] | None, dict[str, Any], float | None]:
-    """(params or None, model options, estimated tremble or None) from a JSON file (the
-    tremble is there when the file is a fit with ``--estimate-epsilon``)."""
-    if path is None:
-        return None, {}, None
-    doc = read_json(path, "parameter")
-    if not isinstance(doc, dict):
-        raise InputError("must be a JSON object of parameter values", file=path)
-    options: dict[str, Any] = {}
-    if "params" in doc:
-        options = doc.get("options") or {}
-        doc = doc["params"]
-        if not isinstance(doc, dict) or not isinstance(options, dict):
-            raise InputError("'params' and 'options' must be JSON objects", file=path)
-    tremble = None
-    if TREMBLE in doc:
-        doc = dict(doc)
-        tremble = doc.pop(TREMBLE)
-        if not (isinstance(tremble, int | float) and not isinstance(tremble, bool)
-                and 0.0 <= tremble <= 1.0):
-            raise InputError(f"{TREMBLE} must be a number in [0, 1], got {tremble!r}",
-                             file=path, key=TREMBLE)
-    return doc, options, tremble
+def _load_params(path: Path | None) -> ParameterFile | None:
+    return None if path is None else read_params(path)
 
 
-def _model(name: str, options: dict[str, Any], source: Path | None) -> Model:
-    try:
-        return get_model(name, **options)
-    except TypeError as e:
-        raise InputError(f"invalid model options for {name}: {e}", file=source) from None
-    except ValueError as e:
-        raise InputError(f"invalid model options for {name}: {e}", file=source) from None
-
-
-def _one_model(spec: str, options: dict[str, Any], source: Path | None,
-               option_items: list[str] | None = None) -> Model:
-    """The model of ``--model NAME[OPTION=VALUE,...]``: ``options`` (from a parameter file)
-    under those of ``--option`` (``option_items``), under the bracketed ones."""
-    specs = _model_specs(spec)
-    if len(specs) != 1:
-        raise InputError(f"--model {spec!r}: name one model")
-    name, own = _model_options(option_items, specs)[0]
-    return _model(name, {**options, **own}, source)
-
-
-def _params_for(model: Model, design: Design, params: dict[str, Any] | None,
-                source: Path | None) -> dict[str, Any]:
+def _params_for(model: Model, design: Design, params: ParameterFile | None
+                ) -> dict[str, Any]:
+    """The parameters of a parameter file (checked against the model), or the model's
+    defaults."""
     game = design.game(design.treatments[0])
     if params is None:
         return model.default_params(game)
     try:
-        model.check_params(game, params)
+        model.check_params(game, params.params)
     except ParameterError as e:
-        raise InputError(str(e), file=source) from None
-    return params
-
-
-def _option_value(raw: str) -> Any:
-    """An option's value: JSON where it parses (numbers, true/false), else text."""
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
-
-
-def _model_options(items: list[str] | None, specs: list[tuple[str, dict[str, Any]]]
-                   ) -> list[tuple[str, dict[str, Any]]]:
-    """Apply ``--option [MODEL.]NAME=VALUE`` to each model spec ``(name, options)``: with
-    ``MODEL.`` to every spec of that model, without it to every model whose constructor
-    takes the option; options written in the spec itself (``trust[lie_cost=quadratic]``)
-    win."""
-    import inspect
-
-    from cheaptalk.models import available_models
-
-    classes = available_models()
-    names = [n for n, _ in specs]
-    extra: list[dict[str, Any]] = [{} for _ in specs]
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        target, _, name = key.strip().rpartition(".")
-        if not sep or not name:
-            raise InputError(f"--option {item!r}: expected NAME=VALUE or MODEL.NAME=VALUE")
-        if target and target not in names:
-            raise InputError(f"--option {item!r}: model {target!r} is not among "
-                             f"{', '.join(dict.fromkeys(names))}")
-        takers = [i for i, n in enumerate(names) if n == target or (not target
-                  and name in inspect.signature(classes[n].__init__).parameters)]
-        if not takers:
-            raise InputError(f"--option {item!r}: no model here takes option {name!r}")
-        for i in takers:
-            extra[i][name] = _option_value(raw)
-    return [(n, {**e, **o}) for (n, o), e in zip(specs, extra, strict=True)]
+        raise InputError(str(e), file=params.path) from None
+    return params.params
 
 
 def _json_default(x: Any) -> Any:
@@ -338,11 +277,11 @@ def simulate(
     from cheaptalk.simulation import Simulation
 
     d = load_design(design)
-    values, options, estimated = _load_params(params)
-    m = _one_model(model, options, params)
-    values = _params_for(m, d, values, params)
+    given = _load_params(params)
+    m = model_from(model, given)
+    values = _params_for(m, d, given)
     if epsilon is None:
-        epsilon = DEFAULT_TREMBLE if estimated is None else float(estimated)
+        epsilon = DEFAULT_TREMBLE if given is None or given.epsilon is None else given.epsilon
     check_output(out, force)
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InputError("output must end in .csv or .parquet", file=out)
@@ -380,9 +319,9 @@ def predict(
     d = load_design(design)
     name = treatment or d.treatments[0]
     game = d.game(name)
-    values, options, _ = _load_params(params)  # predictions carry no tremble
-    m = _one_model(model, options, params)
-    values = _params_for(m, d, values, params)
+    given = _load_params(params)  # predictions carry no tremble
+    m = model_from(model, given)
+    values = _params_for(m, d, given)
     if json_out is not None:
         check_output(json_out, force)
     with console.status(f"computing {m.name} strategies…"):
@@ -411,58 +350,6 @@ def predict(
     console.print(table)
 
 
-MODEL_ORDER = ("equilibrium", "aqre", "levelk", "ch", "trust", "combination")
-
-
-def _model_specs(text: str | None) -> list[tuple[str, dict[str, Any]]]:
-    """``"levelk,trust[lie_cost=quadratic,point_masses=true]"`` → ``[(name, options)]``;
-    all models (default options) when empty. Commas inside brackets separate options."""
-    if not text:
-        return [(n, {}) for n in _model_list(None)]
-    parts, depth, current = [], 0, ""
-    for ch in text:
-        depth += (ch == "[") - (ch == "]")
-        if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    parts.append(current)
-    specs = []
-    for part in (p.strip() for p in parts):
-        if not part:
-            continue
-        name, bracket, rest = part.partition("[")
-        options: dict[str, Any] = {}
-        if bracket:
-            if not rest.endswith("]"):
-                raise InputError(f"model {part!r}: expected NAME[OPTION=VALUE,...]")
-            for item in filter(None, (x.strip() for x in rest[:-1].split(","))):
-                key, sep, raw = item.partition("=")
-                if not sep or not key.strip():
-                    raise InputError(f"model {part!r}: expected OPTION=VALUE, got {item!r}")
-                options[key.strip()] = _option_value(raw.strip())
-        _model_list(name.strip())  # a known model?
-        specs.append((name.strip(), options))
-    if not specs:
-        raise InputError(f"no model named in {text!r}")
-    return specs
-
-
-def _model_list(names: str | None) -> list[str]:
-    from cheaptalk.models import available_models
-
-    known = list(available_models())
-    ordered = [m for m in MODEL_ORDER if m in known] + sorted(set(known) - set(MODEL_ORDER))
-    if not names:
-        return ordered
-    chosen = [n.strip() for n in names.split(",") if n.strip()]
-    for n in chosen:
-        if n not in known:
-            raise InputError(f"unknown model {n!r}; known models: {', '.join(ordered)}")
-    return chosen
-
-
 @contextmanager
 def _progress_bar(description: str, total: int) -> Iterator[Callable[[str], None]]:
     """A progress bar on standard error; yields the callback that advances it (the
@@ -476,7 +363,7 @@ def _progress_bar(description: str, total: int) -> Iterator[Callable[[str], None
         yield lambda msg: bar.update(task, description=msg, advance=1)
 
 
-def _run_comparison(d: Design, ds: Any, models: list[tuple[str, dict[str, Any]]], folds: int,
+def _run_comparison(d: Design, ds: Any, models: list[ModelSpec], folds: int,
                     seed: int, starts: int, epsilon: float,
                     estimate_epsilon: bool = False) -> Any:
     from cheaptalk.estimation.compare import compare
@@ -484,7 +371,7 @@ def _run_comparison(d: Design, ds: Any, models: list[tuple[str, dict[str, Any]]]
     n_treat = len({*ds.table["treatment"]})
     total = len(models) * (1 + (folds if folds > 1 else 0) + (n_treat if n_treat > 1 else 0))
     with _progress_bar(f"fitting {len(models)} models", total) as step:
-        built = [_model(m, opts, None) for m, opts in models]
+        built = [build_model(spec) for spec in models]
         labels = [b.label for b in built]
         for i, label in enumerate(labels):
             if label in labels[:i]:
@@ -516,7 +403,7 @@ def fit(
 
     d = load_design(design)
     ds = load_data(data, d)
-    m = _one_model(model, {}, None, option)
+    m = model_from(model, None, option)
     if json_out is not None:
         check_output(json_out, force)
     with console.status(f"fitting {m.name}…"):
@@ -543,8 +430,8 @@ def compare(
     json_out: Annotated[Path, typer.Option("--json", help="Write the comparison as JSON "
                                            "here.")],
     models: Annotated[str | None, typer.Option(
-        help="Comma-separated models (default: all); a variant takes its options in "
-        "brackets, e.g. trust,trust[lie_cost=quadratic].")] = None,
+        help=f"Comma-separated models (default: all: {_MODELS}); a variant takes its options "
+        "in brackets, e.g. trust,trust[lie_cost=quadratic].")] = None,
     folds: Annotated[int, typer.Option(min=0, help="Folds of cross-validation by subject "
                                        "(0: none).")] = 5,
     report: Annotated[Path | None, typer.Option(help="Write the report folder here.")] = None,
@@ -562,7 +449,7 @@ def compare(
 
     d = load_design(design)
     ds = load_data(data, d)
-    specs = _model_options(option, _model_specs(models))
+    specs = apply_options(parse_specs(models), option)
     check_output(json_out, force)
     if report is not None:
         _check_report(report, force)
@@ -581,8 +468,8 @@ def demo(
     report: Annotated[Path, typer.Option(help="Report folder to write (a new folder; an "
                                          "earlier report only with --force).")] = Path(
         "cheaptalk-report"),
-    models: Annotated[str | None, typer.Option(help="Comma-separated model names "
-                                               "(default: all).")] = None,
+    models: Annotated[str | None, typer.Option(help="Comma-separated models (default: all: "
+                                               f"{_MODELS}).")] = None,
     folds: Annotated[int, typer.Option(min=0, help="Folds of cross-validation.")] = 5,
     starts: StartsOpt = 1,
     seed: SeedOpt = 0,
@@ -596,7 +483,7 @@ def demo(
 
     d = load_design(DEMO_TRUTH["design"])
     ds = load_data(demo_data_path(), d)
-    specs = _model_specs(models)
+    specs = parse_specs(models)
     _check_report(report, force)
     truth = DEMO_TRUTH["params"]
     console.print(f"[bold]cheaptalk demo[/]: design {d.source} ({d.description})")
@@ -686,9 +573,10 @@ def recover(
     from cheaptalk.estimation.studies import recover as run_recover
 
     d = load_design(design)
-    values, options, estimated = _load_params(params)
-    m = _one_model(model, options, params)
-    values = _params_for(m, d, values, params)
+    given = _load_params(params)
+    m = model_from(model, given)
+    values = _params_for(m, d, given)
+    estimated = None if given is None else given.epsilon
     if json_out is not None:
         check_output(json_out, force)
     with _progress_bar(f"recovering {m.name}", replications) as step:
@@ -711,7 +599,8 @@ def recover(
 def power(
     design: DesignOpt,
     models: Annotated[str | None, typer.Option(help="Comma-separated candidate models, each "
-                                               "also a truth (default: levelk,trust).")] = None,
+                                               f"also a truth ({_MODELS}; default: "
+                                               "levelk,trust).")] = None,
     params: Annotated[Path | None, typer.Option(help="JSON {model: {param: value}} of true "
                                                 "parameters (default: each model's "
                                                 "defaults).")] = None,
@@ -727,23 +616,20 @@ def power(
     from cheaptalk.estimation.studies import power as run_power
 
     d = load_design(design)
-    names = _model_list(models or "levelk,trust")
-    given, _, _ = _load_params(params)
-    given = given or {}
+    specs = parse_specs(models or "levelk,trust")
+    for spec in specs:
+        if spec.options:
+            raise InputError(f"--models {models!r}: power compares models with their default "
+                             f"options; {spec} has options")
+    names = [spec.name for spec in specs]
+    given = {} if params is None else read_params_by_model(params, names)
     if json_out is not None:
         check_output(json_out, force)
     truths = {}
-    game = d.game(d.treatments[0])
-    for n in names:
-        m = get_model(n)
-        values = given.get(n)
-        if values is None:
-            values = m.default_params(game)
-        elif not isinstance(values, dict):
-            raise InputError(f"parameters of {n} must be a JSON object", file=params)
-        else:
-            _params_for(m, d, values, params)
-        truths[n] = (m, values)
+    for spec in specs:
+        m = build_model(spec)
+        values = None if spec.name not in given else ParameterFile(params, given[spec.name])
+        truths[spec.name] = (m, _params_for(m, d, values))
     with _progress_bar("power study", len(truths) * replications) as step:
         shares, draws = run_power(d, truths, [m for m, _ in truths.values()],
                                   subjects=subjects, rounds=rounds, replications=replications,

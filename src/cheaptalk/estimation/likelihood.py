@@ -80,6 +80,8 @@ class Evaluation:
     unit_loglik : dict role → ndarray (n_units,)
     posterior : dict role → ndarray (n_types, n_units), P(type | unit's decisions)
     type_names : dict role → list of str
+    type_families : dict role → list of str
+        The family (:attr:`~cheaptalk.models.base.Type.family`) of each of those types.
     gradient : dict name → float, or None
     by_treatment, by_role : dict label → float
         The log-likelihood split by treatment and by role (weighted like ``loglik``).
@@ -89,6 +91,7 @@ class Evaluation:
     unit_loglik: dict[str, NDArray[np.float64]]
     posterior: dict[str, NDArray[np.float64]]
     type_names: dict[str, list[str]]
+    type_families: dict[str, list[str]] = field(default_factory=dict)
     gradient: dict[str, float] | None = None
     by_treatment: dict[str, float] = field(default_factory=dict)
     by_role: dict[str, float] = field(default_factory=dict)
@@ -231,6 +234,7 @@ class Likelihood:
         unit_ll: dict[str, NDArray[np.float64]] = {}
         posterior: dict[str, NDArray[np.float64]] = {}
         names: dict[str, list[str]] = {}
+        families: dict[str, list[str]] = {}
         probs: dict[tuple[str, int], NDArray[np.float64]] = {}
         model_probs: dict[tuple[str, int], NDArray[np.float64]] = {}
         log_w: dict[str, NDArray[np.float64]] = {}
@@ -256,6 +260,7 @@ class Likelihood:
                     with np.errstate(divide="ignore"):
                         log_w[role] = np.log(w / w.sum())
                     names[role] = [pred.types[i].name for i in chosen]
+                    families[role] = [pred.types[i].family for i in chosen]
             assert total is not None
             joint = log_w[role][:, None] + total
             ll = logsumexp(joint, axis=0) if n_units else np.zeros(0)
@@ -272,7 +277,7 @@ class Likelihood:
                 by_treatment[label] = by_treatment.get(label, 0.0) + float(v)
         ev = Evaluation(
             loglik=sum(by_role.values()), unit_loglik=unit_ll, posterior=posterior,
-            type_names=names, by_treatment=by_treatment, by_role=by_role,
+            type_names=names, type_families=families, by_treatment=by_treatment, by_role=by_role,
         )
         if not gradient:
             return ev

@@ -566,18 +566,13 @@ def _warn(convergence: dict[str, Any], message: str) -> None:
     convergence["warning"] = f"{before}; {message}" if before else message
 
 
-def type_family(name: str) -> str:
-    """Family of a type name: ``"L2" → "L2"``, ``"trust alpha=0.3" → "trust"``."""
-    return name.split(" ")[0].split("[")[0]
-
-
 def posterior_table(lik: Likelihood, ev: Evaluation) -> pd.DataFrame:
     """One row per (subject, role): treatment, most likely type and family probabilities."""
     frames = []
     for role in ROLES:
         post = ev.posterior[role]
         names = ev.type_names[role]
-        families = [type_family(n) for n in names]
+        families = ev.type_families[role]
         fam_names = list(dict.fromkeys(families))
         fam = np.zeros((len(fam_names), post.shape[1]))
         for i, f in enumerate(families):

@@ -32,7 +32,8 @@ from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data.errors import InputError
 from cheaptalk.data.files import read_json
 from cheaptalk.data.interactions import Dataset
-from cheaptalk.models import ParameterError, available_models, get_model
+from cheaptalk.models import ParameterError, available_models
+from cheaptalk.models.spec import build_model, spec_from_json
 
 from .compare import Comparison, diagnostics, is_synthetic, vuong_test
 from .likelihood import Likelihood
@@ -207,10 +208,12 @@ def _covariance(entry: dict[str, Any], names: list[str], key: str, se: pd.Series
 
 def _rebuild_fit(chk: _Checker, entry: dict[str, Any], path: str, dataset: Dataset
                  ) -> FitResults:
+    spec = spec_from_json(entry["name"], entry.get("options", {}), chk.source,
+                          f"{path}.options")
     try:
-        model = get_model(entry["name"], **entry.get("options", {}))
-    except (TypeError, ValueError) as e:
-        raise chk.fail(f"{path}.options", f"bad model options: {e}") from None
+        model = build_model(spec)
+    except InputError as e:
+        raise chk.fail(f"{path}.options", e.message) from None
     epsilon = float(entry.get("epsilon", DEFAULT_TREMBLE))
     lik = Likelihood(model, dataset, epsilon=epsilon)
     names = list(model.parameter_names(lik.games[lik.treatments[0]]))

@@ -8,8 +8,11 @@ import numpy as np
 
 from .base import ParameterError
 
-__all__ = ["check_interval", "check_positive", "check_precision", "check_shares",
-           "unique_labels"]
+__all__ = ["MAX_FLOATS", "check_interval", "check_positive", "check_precision", "check_shares",
+           "check_size", "unique_labels"]
+
+#: The most float64 values a prediction may hold (2 GiB): beyond, refuse before allocating.
+MAX_FLOATS = 2**28
 
 
 def check_precision(model: str, name: str, value: float) -> float:
@@ -44,6 +47,24 @@ def check_shares(model: str, names: Sequence[str], values: Sequence[float],
         raise ParameterError(
             f"{model}: shares {', '.join(names)} must sum to 1, got {total:.8g}")
     return np.asarray(values, dtype=float)
+
+
+def check_size(model: str, what: str, n_floats: int) -> None:
+    """Refuse a computation that would hold more than :data:`MAX_FLOATS` numbers, saying
+    how large it would be (``what`` describes it, e.g. ``"levels=5000 in a 100x100x100
+    game"``).
+
+    Examples
+    --------
+    >>> check_size("levelk", "levels=10**6", 3 * 10**9)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cheaptalk.models.base.ParameterError: levelk: levels=10**6 needs 3e+09 numbers (22.4 GiB); ...
+    """
+    if n_floats > MAX_FLOATS:
+        raise ParameterError(
+            f"{model}: {what} needs {n_floats:.2g} numbers ({8 * n_floats / 2**30:.1f} GiB); "
+            f"the limit is {MAX_FLOATS:.2g} numbers ({8 * MAX_FLOATS / 2**30:.0f} GiB)")
 
 
 def unique_labels(values: Sequence[float], prefix: str) -> list[str]:

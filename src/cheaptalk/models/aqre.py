@@ -90,7 +90,7 @@ from scipy.special import logsumexp
 
 from cheaptalk.games.base import Game
 
-from .base import Model, ParameterError, Prediction, Pullback, Type
+from .base import Family, Model, ParameterError, Prediction, Pullback, Type
 
 __all__ = ["AQRE", "AQRESolution", "ConvergenceError", "default_precision", "solve_aqre"]
 
@@ -654,7 +654,13 @@ class AQRE(FinitePrecisions, Model):
     """
 
     name: ClassVar[str] = "aqre"
+    order: ClassVar[int] = 20
+    colour: ClassVar[str] = "#CC79A7"  # Okabe–Ito reddish purple
     description: ClassVar[str] = "Logit agent quantal response equilibrium (McKelvey-Palfrey)"
+
+    def families(self) -> tuple[Family, ...]:
+        """One family, ``AQRE`` (grey: standard theory)."""
+        return (Family("AQRE", "#BBBBBB"),)
 
     def __init__(self, roles: str = "common", branch: str = "principal") -> None:
         if roles not in ("common", "per_role"):
@@ -680,7 +686,7 @@ class AQRE(FinitePrecisions, Model):
     def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
         theta = self.check_params(game, params)
         sol = solve_aqre(game, *self.precisions(theta), branch=self.branch)
-        return Prediction(game=game, types=(Type("AQRE", 1.0, sol.sender, sol.receiver),),
+        return Prediction(game=game, types=(Type("AQRE", 1.0, sol.sender, sol.receiver, "AQRE"),),
                           model=self.name, params=theta)
 
     def predict_with_pullback(self, game: Game, params: Mapping[str, float]
@@ -692,7 +698,7 @@ class AQRE(FinitePrecisions, Model):
         """
         theta = self.check_params(game, params)
         sol, system, y, point = _solve(game, *self.precisions(theta), branch=self.branch)
-        pred = Prediction(game=game, types=(Type("AQRE", 1.0, sol.sender, sol.receiver),),
+        pred = Prediction(game=game, types=(Type("AQRE", 1.0, sol.sender, sol.receiver, "AQRE"),),
                           model=self.name, params=theta)
         common = self.roles == "common"
 

@@ -12,7 +12,10 @@ Population strategies are the type-weighted averages. Trembles are *not* part of
 prediction: they enter only the likelihood of observed choices (SPEC §1).
 
 A new model is one new module in :mod:`cheaptalk.models` that defines a :class:`Model`
-subclass with a ``name``; the registry picks it up.
+subclass with a ``name``; the registry picks it up. The model also declares how it is
+presented — its place among models (``order``), its colour, and its type families
+(:class:`Family`, from :meth:`Model.families`) — so that tables, the command line and the
+figures need no list of model names (docs/extending.md).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from numpy.typing import NDArray
 
 from cheaptalk.games.base import Game
 
-__all__ = ["Model", "ParameterError", "Prediction", "Pullback", "Type"]
+__all__ = ["Family", "Model", "ParameterError", "Prediction", "Pullback", "Type"]
 
 #: Vector–Jacobian product of a prediction: given the adjoints (derivatives of a scalar such
 #: as the log-likelihood) with respect to each type's ``weight``, ``sender`` and ``receiver``
@@ -42,6 +45,31 @@ Pullback = Callable[
 
 class ParameterError(ValueError):
     """Invalid model parameters (unknown name, missing value, out of range)."""
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family of types, as the report shows it: the posterior probability of a family
+    is the sum over its types (e.g. family ``"trust"`` gathers the receivers' trust levels).
+
+    Attributes
+    ----------
+    name : str
+        The family's name, the value of :attr:`Type.family` of its types.
+    colour : str
+        Hex colour of the family in figures.
+    text_colour : str
+        Colour of text drawn on that colour (``"white"`` on dark colours).
+
+    Examples
+    --------
+    >>> Family("L1", "#0072B2", "white")
+    Family(name='L1', colour='#0072B2', text_colour='white')
+    """
+
+    name: str
+    colour: str
+    text_colour: str = "black"
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,12 +86,20 @@ class Type:
         ``sigma[t, m]`` (no tremble).
     receiver : ndarray, shape (n_m, n_a), or None
         ``rho[m, a]`` (no tremble).
+    family : str
+        The type's family (one of the model's :meth:`Model.families`), e.g. ``"trust"`` for
+        ``"trust alpha=0.31"``. Empty: the type is a family of its own, named ``name``.
     """
 
     name: str
     weight: float
     sender: NDArray[np.float64] | None = None
     receiver: NDArray[np.float64] | None = None
+    family: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.family:
+            object.__setattr__(self, "family", self.name)
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,6 +150,7 @@ class Prediction:
             "types": [
                 {
                     "name": ty.name,
+                    "family": ty.family,
                     "weight": float(ty.weight),
                     "sender": None if ty.sender is None else ty.sender.tolist(),
                     "receiver": None if ty.receiver is None else ty.receiver.tolist(),
@@ -126,14 +163,25 @@ class Prediction:
 class Model(ABC):
     """Base class of behavioural models.
 
-    Subclasses set ``name`` (the registry key and command-line name) and ``description``,
-    and implement :meth:`parameter_names`, :meth:`default_params` and :meth:`predict`.
-    Model *options* (number of levels, L0 behaviour, lie-cost form, …) are constructor
-    arguments; *parameters* (estimated quantities, names as SPEC §3.5) are a mapping.
+    Subclasses set ``name`` (the registry key and command-line name), ``description``,
+    ``order`` and ``colour``, list their type families in :meth:`families`, and implement
+    :meth:`parameter_names`, :meth:`default_params` and :meth:`predict`. Model *options*
+    (number of levels, L0 behaviour, lie-cost form, …) are constructor arguments with
+    defaults, whose types are the options' types (see :mod:`cheaptalk.models.spec`);
+    *parameters* (estimated quantities, names as SPEC §3.5) are a mapping.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    #: Place in tables, command-line lists and figures (ascending; ties by name).
+    order: ClassVar[int] = 1000
+    #: Hex colour of the model in figures and the HTML report.
+    colour: ClassVar[str] = ""
+
+    def families(self) -> tuple[Family, ...]:
+        """The type families of this model, in display order (every :attr:`Type.family`
+        of its predictions is among them). Default: none declared."""
+        return ()
 
     @abstractmethod
     def parameter_names(self, game: Game) -> tuple[str, ...]:

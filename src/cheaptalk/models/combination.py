@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from cheaptalk.games.base import Game
 
 from ._common import check_interval
-from .base import Model, ParameterError, Prediction, Pullback, Type
+from .base import Family, Model, ParameterError, Prediction, Pullback, Type
 from .levelk import CognitiveHierarchy, LevelK
 from .trust import Trust, derived_quantities
 
@@ -75,6 +75,8 @@ class Combination(Model):
     """
 
     name = "combination"
+    order = 60
+    colour = "#009E73"  # Okabe–Ito bluish green
     description = ("Mixture: with probability pi a trust-embedded type, otherwise a level-k "
                    "type (shared precisions)")
 
@@ -108,6 +110,10 @@ class Combination(Model):
     def nonsmooth_parameters(self, game: Game) -> tuple[str, ...]:
         """Those of the strategic component (``tau`` with ``strategic="ch"``)."""
         return self.levelk.nonsmooth_parameters(game)
+
+    def families(self) -> tuple[Family, ...]:
+        """The strategic component's families, then the trust component's."""
+        return self.levelk.families() + self.trust.families()
 
     def quadrature(self) -> dict[str, int]:
         """The trust component's node counts."""
@@ -153,8 +159,8 @@ class Combination(Model):
     def _assemble(self, game: Game, pi: float, trust: Prediction, strategic: Prediction,
                   trust_p: dict[str, float], strategic_p: dict[str, float]) -> Prediction:
         types = tuple(
-            [Type(t.name, pi * t.weight, t.sender, t.receiver) for t in trust.types]
-            + [Type(t.name, (1.0 - pi) * t.weight, t.sender, t.receiver)
+            [Type(t.name, pi * t.weight, t.sender, t.receiver, t.family) for t in trust.types]
+            + [Type(t.name, (1.0 - pi) * t.weight, t.sender, t.receiver, t.family)
                for t in strategic.types])
         p = {"pi": pi, **trust_p, **strategic_p}
         return Prediction(game, types, model=self.name,

@@ -64,7 +64,7 @@ from cheaptalk.choice import best_response, logit, logit_vjp
 from cheaptalk.games.base import Game
 
 from .aqre import FinitePrecisions
-from .base import Model, Prediction, Pullback, Type
+from .base import Family, Model, Prediction, Pullback, Type
 
 __all__ = ["Equilibrium", "PartitionEquilibrium", "most_informative_equilibrium",
            "partition_profile"]
@@ -296,8 +296,14 @@ class Equilibrium(FinitePrecisions, Model):
     """
 
     name: ClassVar[str] = "equilibrium"
+    order: ClassVar[int] = 10
+    colour: ClassVar[str] = "#E69F00"  # Okabe–Ito orange
     description: ClassVar[str] = ("Most informative partition equilibrium (babbling where that "
                                   "is the only one) with logit noise")
+
+    def families(self) -> tuple[Family, ...]:
+        """``babbling`` and ``equilibrium`` (informative), in greys: standard theory."""
+        return (Family("babbling", "#999999"), Family("equilibrium", "#666666", "white"))
 
     def __init__(self, selection: str = "most_informative") -> None:
         if selection not in ("most_informative", "babbling"):
@@ -328,12 +334,12 @@ class Equilibrium(FinitePrecisions, Model):
         us = None
         if eq.is_babbling:
             sender = np.full((game.n_states, game.n_messages), 1.0 / game.n_messages)
-            name = "babbling"
+            name = family = "babbling"
         else:
             us = game.sender_values(eq.receiver)
             sender = logit(us, theta["lambda_s"])
-            name = f"equilibrium ({eq.n_intervals} intervals)"
-        pred = Prediction(game=game, types=(Type(name, 1.0, sender, receiver),),
+            name, family = f"equilibrium ({eq.n_intervals} intervals)", "equilibrium"
+        pred = Prediction(game=game, types=(Type(name, 1.0, sender, receiver, family),),
                           model=self.name, params=theta)
         return pred, ur, us
 

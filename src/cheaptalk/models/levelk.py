@@ -89,8 +89,8 @@ from scipy.special import gammaln
 from cheaptalk.choice import best_response, logit
 from cheaptalk.games.base import Game
 
-from ._common import check_positive, check_precision, check_shares
-from .base import Model, Prediction, Pullback, Type
+from ._common import check_positive, check_precision, check_shares, check_size
+from .base import Family, Model, Prediction, Pullback, Type
 
 __all__ = ["CognitiveHierarchy", "Hierarchy", "LevelK", "hierarchy", "hierarchy_vjp",
            "poisson_shares"]
@@ -187,6 +187,9 @@ def hierarchy(
     [5, 1, 3, 5, 8]
     """
     n_t, n_m, n_a = game.shape
+    # four tables per level and role (strategies, noiseless ones, values), plus the beliefs
+    check_size("hierarchy", f"levels={levels} in a {n_t}x{n_m}x{n_a} game",
+               4 * (levels + 1) * (n_t * n_m + n_m * n_a) + (levels + 1) ** 2)
     if l0_sender == "truthful":
         sigma0 = np.zeros((n_t, n_m))
         sigma0[np.arange(n_t), game.truthful_message] = 1.0
@@ -311,13 +314,32 @@ def hierarchy_vjp(
     return lam_s_bar, lam_r_bar, tau_bar
 
 
+#: The highest level a model may have (the share parameters grow with it).
+MAX_LEVELS = 100
+
+#: Colours of levels 0, 1, 2, … (repeating past the end) and the levels written in white.
+_LEVEL_COLOURS = ("#56B4E9", "#0072B2", "#009E73", "#CC79A7", "#000000", "#F0E442")
+_LEVEL_WHITE_TEXT = ("#0072B2", "#CC79A7", "#000000")
+
+
 class _HierarchyModel(Model):
     """Common parts of level-k and cognitive hierarchy."""
+
+    def families(self) -> tuple[Family, ...]:
+        """One family per level, ``L0 … LK``."""
+        colours = [_LEVEL_COLOURS[k % len(_LEVEL_COLOURS)] for k in range(self.levels + 1)]
+        return tuple(Family(n, c, "white" if c in _LEVEL_WHITE_TEXT else "black")
+                     for n, c in zip(self.level_names, colours, strict=True))
 
     def __init__(self, levels: int = 3, l0_sender: str = "truthful",
                  l0_receiver: str = "credulous") -> None:
         if isinstance(levels, bool) or not isinstance(levels, int | np.integer) or levels < 1:
             raise ValueError(f"levels must be an integer >= 1, got {levels!r}")
+        if levels > MAX_LEVELS:
+            n = int(levels) + 1
+            raise ValueError(
+                f"levels={levels} is too large: {n} types per role, {n + 2} parameters to "
+                f"estimate and a Hessian of {(n + 2) ** 2:.2g} entries; at most {MAX_LEVELS}")
         if l0_sender not in _L0_SENDERS:
             raise ValueError(f"l0_sender must be one of {_L0_SENDERS}, got {l0_sender!r}")
         if l0_receiver not in _L0_RECEIVERS:
@@ -340,12 +362,12 @@ class _HierarchyModel(Model):
     def _types(h: Hierarchy, names: tuple[str, ...], shares_s: NDArray[np.float64],
                shares_r: NDArray[np.float64], common: bool) -> tuple[Type, ...]:
         if common:
-            return tuple(Type(n, float(w), sender=s, receiver=r)
+            return tuple(Type(n, float(w), sender=s, receiver=r, family=n)
                          for n, w, s, r in zip(names, shares_s, h.sender, h.receiver,
                                                strict=True))
-        senders = [Type(n, float(w), sender=s)
+        senders = [Type(n, float(w), sender=s, family=n)
                    for n, w, s in zip(names, shares_s, h.sender, strict=True)]
-        receivers = [Type(n, float(w), receiver=r)
+        receivers = [Type(n, float(w), receiver=r, family=n)
                      for n, w, r in zip(names, shares_r, h.receiver, strict=True)]
         return tuple(senders + receivers)
 
@@ -397,6 +419,8 @@ class LevelK(_HierarchyModel):
     """
 
     name = "levelk"
+    order = 30
+    colour = "#0072B2"  # Okabe–Ito blue
     description = ("Level-k: truthful L0 sender, credulous L0 receiver; level k best-responds "
                    "to level k-1 with logit noise")
 
@@ -504,6 +528,8 @@ class CognitiveHierarchy(_HierarchyModel):
     """
 
     name = "ch"
+    order = 40
+    colour = "#56B4E9"  # Okabe–Ito sky blue
     description = ("Cognitive hierarchy: level k best-responds to the Poisson(tau) mixture of "
                    "levels 0..k-1")
 

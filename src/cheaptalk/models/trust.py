@@ -103,7 +103,7 @@ from cheaptalk.choice import logit
 from cheaptalk.games.base import Game
 
 from ._common import check_interval, check_positive, check_precision, unique_labels
-from .base import Model, ParameterError, Prediction, Pullback, Type
+from .base import Family, Model, ParameterError, Prediction, Pullback, Type
 
 __all__ = ["BETA_SIGMA_MIN_STEPS", "Trust", "TrustStrategies", "alpha_quadrature",
            "beta_log_nodes", "beta_log_range", "beta_quadrature", "beta_sigma_floor",
@@ -409,6 +409,8 @@ class Trust(Model):
     """
 
     name = "trust"
+    order = 50
+    colour = "#D55E00"  # Okabe–Ito vermillion
     description = ("Trust-embedded: receivers trust reports with weight alpha ~ Beta, senders "
                    "bear a lying cost beta ~ LogNormal")
 
@@ -421,6 +423,8 @@ class Trust(Model):
                  n_alpha: int = 64, n_beta: int = 161) -> None:
         if lie_cost not in _LIE_COSTS:
             raise ValueError(f"lie_cost must be one of {_LIE_COSTS}, got {lie_cost!r}")
+        if not isinstance(point_masses, bool | np.bool_):  # bool("false") would be True
+            raise ValueError(f"point_masses must be True or False, got {point_masses!r}")
         for label, n in (("n_alpha", n_alpha), ("n_beta", n_beta)):
             if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
                 raise ValueError(f"{label} must be an integer >= 1, got {n!r}")
@@ -428,6 +432,10 @@ class Trust(Model):
         self.point_masses = bool(point_masses)
         self.n_alpha = int(n_alpha)
         self.n_beta = int(n_beta)
+
+    def families(self) -> tuple[Family, ...]:
+        """Senders' lying costs (``trustworthy``), receivers' trust levels (``trust``)."""
+        return (Family("trustworthy", "#E69F00"), Family("trust", "#D55E00", "white"))
 
     def quadrature(self) -> dict[str, int]:
         """Node counts: ``{"n_alpha": …, "n_beta": …}``."""
@@ -520,9 +528,9 @@ class Trust(Model):
         alpha, wa, beta, wb, r_names, s_names = self.nodes(p, game)
         s, parts = _trust_parts(game, alpha, wa, beta, wb, p["lambda_s"], p["lambda_r"],
                                 self.lie_cost)
-        types = [Type(n, float(w), receiver=r)
+        types = [Type(n, float(w), receiver=r, family="trust")
                  for n, w, r in zip(r_names, wa, s.receiver, strict=True)]
-        types += [Type(n, float(w), sender=x)
+        types += [Type(n, float(w), sender=x, family="trustworthy")
                   for n, w, x in zip(s_names, wb, s.sender, strict=True)]
         return Prediction(game, tuple(types), model=self.name, params=p), s, parts, p
 

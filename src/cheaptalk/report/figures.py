@@ -3,9 +3,11 @@
 Every function returns a :class:`matplotlib.figure.Figure` built without :mod:`matplotlib.pyplot`
 (no global figure registry, no backend switch): figures are rendered by the Agg canvas and
 nothing outlives the call but the figure itself. Colours come from the Okabe–Ito palette, which
-is safe for colour-blind readers; each model name always gets the same colour (see
-:func:`model_color`). Axis labels use the design's own names for the state, message and action
-(e.g. forecast, report, capacity) and roles. When the data are synthetic every title says so.
+is safe for colour-blind readers; each model and type family has the colour its model declares
+(:attr:`~cheaptalk.models.base.Model.colour`, :meth:`~cheaptalk.models.base.Model.families`),
+and a name no model declares gets a stable spare colour (see :func:`model_color`).
+Axis labels use the design's own names for the state, message and action (e.g. forecast,
+report, capacity) and roles. When the data are synthetic every title says so.
 
 Figures of estimates, type shares and out-of-sample scores are drawn from the report's tables
 (:class:`~cheaptalk.report.tables.ReportTables`); those of the data against the models' predicted
@@ -26,6 +28,7 @@ import pandas as pd
 from cheaptalk.choice import tremble
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, is_synthetic
+from cheaptalk.models import Family, available_models
 
 from .tables import ReportTables
 
@@ -37,7 +40,9 @@ __all__ = [
     "OKABE_ITO",
     "action_vs_message",
     "family_color",
+    "family_text_color",
     "inflation_histogram",
+    "known_families",
     "model_color",
     "model_dashes",
     "out_of_sample",
@@ -58,24 +63,10 @@ OKABE_ITO = {
     "vermillion": "#D55E00",
     "reddish purple": "#CC79A7",
 }
-_MODEL_COLORS = {
-    "levelk": OKABE_ITO["blue"],
-    "trust": OKABE_ITO["vermillion"],
-    "combination": OKABE_ITO["bluish green"],
-    "aqre": OKABE_ITO["reddish purple"],
-    "ch": OKABE_ITO["sky blue"],
-    "equilibrium": OKABE_ITO["orange"],
-}
-# For other names: a stable choice (same name → same colour, in every run).
+# For names no model declares: a stable choice (same name → same colour, in every run).
 _SPARE = [OKABE_ITO[k] for k in ("orange", "sky blue", "reddish purple", "bluish green",
                                  "blue", "vermillion", "yellow")]
 _OBSERVED = "#4D4D4D"
-_FAMILY_ORDER = ["L0", "L1", "L2", "L3", "L4", "trustworthy", "trust", "strategic",
-                 "truthful", "credulous", "babbling", "equilibrium", "AQRE"]
-_FAMILY_COLORS = [OKABE_ITO[k] for k in ("sky blue", "blue", "bluish green", "reddish purple",
-                                         "black", "orange", "vermillion", "yellow")]
-#: Standard-theory families in greys, apart from the behavioural types' colours.
-_FAMILY_GREYS = {"babbling": "#999999", "equilibrium": "#666666", "AQRE": "#BBBBBB"}
 _RC = {
     "font.size": 9,
     "axes.titlesize": 10,
@@ -93,8 +84,9 @@ def model_color(name: str) -> str:
     non-default options (``"trust[lie_cost=quadratic]"``) shares its model's colour and is
     told apart by :func:`model_dashes`."""
     key = name.split(" ")[0].split("[")[0]
-    if key in _MODEL_COLORS:
-        return _MODEL_COLORS[key]
+    model = available_models().get(key)
+    if model is not None and model.colour:
+        return model.colour
     return _SPARE[zlib.crc32(key.encode()) % len(_SPARE)]
 
 
@@ -110,14 +102,38 @@ def model_dashes(name: str) -> tuple[Any, str]:
     return _VARIANT_STYLES[zlib.crc32(name.encode()) % len(_VARIANT_STYLES)]
 
 
-def family_color(family: str) -> str:
-    """The colour of a type family (L0, L1, …, trust, trustworthy; greys for the
-    equilibrium families)."""
-    if family in _FAMILY_GREYS:
-        return _FAMILY_GREYS[family]
-    if family in _FAMILY_ORDER:
-        return _FAMILY_COLORS[_FAMILY_ORDER.index(family) % len(_FAMILY_COLORS)]
-    return _FAMILY_COLORS[zlib.crc32(family.encode()) % len(_FAMILY_COLORS)]
+def known_families(models: Iterable[Any] | None = None) -> dict[str, Family]:
+    """The type families the given models declare (every registered model with its default
+    options when ``None``), by name, in display order: models in the order given, each
+    model's families in its own order."""
+    if models is None:
+        models = [cls() for cls in available_models().values()]
+    out: dict[str, Family] = {}
+    for m in models:
+        for f in m.families():
+            out.setdefault(f.name, f)
+    return out
+
+
+def family_color(family: str, families: dict[str, Family] | None = None) -> str:
+    """The colour of a type family as its model declares it (``families``: see
+    :func:`known_families`); a stable spare colour for a family no model declares."""
+    found = (known_families() if families is None else families).get(family)
+    if found is not None:
+        return found.colour
+    return _SPARE[zlib.crc32(family.encode()) % len(_SPARE)]
+
+
+def family_text_color(family: str, families: dict[str, Family] | None = None) -> str:
+    """The colour of text written on a family's colour (black for undeclared families)."""
+    found = (known_families() if families is None else families).get(family)
+    return "black" if found is None else found.text_colour
+
+
+def _family_key(families: dict[str, Family]) -> Callable[[str], tuple[int, str]]:
+    """Sort key of family names: declared order first, then undeclared names by name."""
+    rank = {name: i for i, name in enumerate(families)}
+    return lambda f: (rank.get(f, len(rank)), f)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -336,23 +352,22 @@ def posterior_type_shares(tables: ReportTables) -> Figure:
     with _mpl().rc_context(_RC):
         fig, axes = _facets(len(models), 3.8, 2.4, max_cols=3, share=False)
         seen: dict[str, Any] = {}
+        families = known_families(tables.result.fits[name].model for name in models)
         for ax, name in zip(axes, models, strict=False):
             p = post[post["model"] == name]
             roles = [r for r in ("sender", "receiver") if r in set(p["role"])]
             for i, role in enumerate(roles):
                 fam = p[p["role"] == role]["family"]
                 shares = fam.value_counts(normalize=True)
-                order = sorted(shares.index, key=lambda f: (
-                    _FAMILY_ORDER.index(f) if f in _FAMILY_ORDER else 99, f))
+                order = sorted(shares.index, key=_family_key(families))
                 left = 0.0
                 for f in order:
-                    h = ax.barh(i, 100 * shares[f], left=left, color=family_color(f),
+                    h = ax.barh(i, 100 * shares[f], left=left, color=family_color(f, families),
                                 edgecolor="white", height=0.6)
                     if shares[f] >= 0.08:
                         ax.text(left + 50 * shares[f], i, f"{f}\n{100 * shares[f]:.0f}%",
                                 ha="center", va="center", fontsize=7,
-                                color="white" if f in ("L1", "L3", "L4", "trust", "equilibrium")
-                                else "black")
+                                color=family_text_color(f, families))
                     left += 100 * shares[f]
                     seen.setdefault(f, h)
             ax.set_yticks(range(len(roles)), [_role_label(dataset, r) for r in roles])
@@ -361,8 +376,7 @@ def posterior_type_shares(tables: ReportTables) -> Figure:
             ax.set_title(name, color=model_color(name), fontweight="bold")
             ax.invert_yaxis()
         if seen:
-            keys = sorted(seen, key=lambda f: (
-                _FAMILY_ORDER.index(f) if f in _FAMILY_ORDER else 99, f))
+            keys = sorted(seen, key=_family_key(families))
             fig.legend([seen[k] for k in keys], keys, loc="outside lower center",
                        ncols=min(len(keys), 6), frameon=False)
         _title(fig, "Posterior type shares by model and role", tables.result.synthetic)
