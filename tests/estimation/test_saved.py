@@ -90,8 +90,12 @@ def test_fewer_rows_are_refused(saved):
     (lambda d: d["models"][1]["params"].update(gamma=1.0), "models[1].params.gamma",
      "has no parameter 'gamma'"),
     (lambda d: d["models"][0]["params"].update(p0=-0.5), "models[0].params", "p0"),
-    (lambda d: d["models"][0].update(options={"levels": "many"}), "models[0].options",
-     "bad model options"),
+    (lambda d: d["models"][0].update(options={"levels": "many"}),
+     "models[0].options.levels", "option levels of levelk is a whole number, got 'many'"),
+    (lambda d: d["models"][0].update(options={"levels": 0}), "models[0].options",
+     "invalid model options for levelk: levels must be an integer >= 1"),
+    (lambda d: d["models"][0].update(options={"depth": 2}), "models[0].options.depth",
+     "no option 'depth'; options of levelk: levels"),
 ])
 def test_parameters_that_do_not_fit_the_model(saved, tmp_path, edit, key, message):
     _, ds, path = saved
