@@ -148,11 +148,10 @@ def _one_model(spec: str, options: dict[str, Any], source: Path | None,
 
 def _params_for(model: Model, design: Design, params: dict[str, Any] | None,
                 source: Path | None) -> dict[str, Any]:
-    game = design.game(design.treatments[0])
-    if params is None:
-        return model.default_params(game)
+    if params is None:  # parameter names do not depend on the game (SPEC §3.5)
+        return model.default_params(design.game(design.treatments[0]))
     try:
-        model.check_params(game, params)
+        model.check_params(params)
     except ParameterError as e:
         raise InputError(str(e), file=source) from None
     return params

@@ -32,16 +32,16 @@ def strategies_by_role(pred, role):
 
 def test_parameter_names(game):
     model = Combination()
-    assert model.parameter_names(game) == (
+    assert model.parameter_names() == (
         "pi", "alpha_a", "alpha_b", "beta_mu", "beta_sigma", "p0", "p1", "p2", "p3",
         "lambda_s", "lambda_r")
     assert Combination(point_masses=True, levels=1, shares="per_role").parameter_names(
-        game) == ("pi", "alpha_a", "alpha_b", "beta_mu", "beta_sigma", "alpha_p0",
+        ) == ("pi", "alpha_a", "alpha_b", "beta_mu", "beta_sigma", "alpha_p0",
                   "alpha_p1", "beta_p0", "p0_s", "p1_s", "p0_r", "p1_r", "lambda_s",
                   "lambda_r")
-    assert Combination(strategic="ch").parameter_names(game)[5] == "tau"
+    assert Combination(strategic="ch").parameter_names()[5] == "tau"
     params = model.default_params(game)
-    assert tuple(params) == model.parameter_names(game) and params["pi"] == 0.5
+    assert tuple(params) == model.parameter_names() and params["pi"] == 0.5
     assert isinstance(get_model("combination"), Combination)
 
 

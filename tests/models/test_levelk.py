@@ -276,7 +276,7 @@ def test_uniform_level0_options():
 def test_per_role_shares():
     game = crawford_sobel()
     model = LevelK(levels=2, shares="per_role")
-    names = model.parameter_names(game)
+    names = model.parameter_names()
     assert names == ("p0_s", "p1_s", "p2_s", "p0_r", "p1_r", "p2_r", "lambda_s", "lambda_r")
     params = {"p0_s": 0.2, "p1_s": 0.8, "p2_s": 0.0, "p0_r": 0.1, "p1_r": 0.1, "p2_r": 0.8,
               "lambda_s": 1.0, "lambda_r": 1.0}
@@ -299,10 +299,10 @@ def test_registry_and_defaults():
         model = get_model(name)
         assert isinstance(model, cls)
         params = model.default_params(game)
-        assert tuple(params) == model.parameter_names(game)
+        assert tuple(params) == model.parameter_names()
         model.predict(game, params)
-    assert LevelK().parameter_names(game) == ("p0", "p1", "p2", "p3", "lambda_s", "lambda_r")
-    assert CognitiveHierarchy().parameter_names(game) == ("tau", "lambda_s", "lambda_r")
+    assert LevelK().parameter_names() == ("p0", "p1", "p2", "p3", "lambda_s", "lambda_r")
+    assert CognitiveHierarchy().parameter_names() == ("tau", "lambda_s", "lambda_r")
     np.testing.assert_allclose(poisson_shares(2.0, 3), np.array([1, 2, 2, 4 / 3]) / (19 / 3))
 
 

@@ -15,7 +15,8 @@ from scipy.special import logsumexp
 
 from cheaptalk.games import crawford_sobel, expected_sales, forecast_sharing
 from cheaptalk.models import ParameterError, get_model
-from cheaptalk.models.trust import Trust, alpha_quadrature, beta_quadrature
+from cheaptalk.models.trust import Trust
+from cheaptalk.numerics.quadrature import alpha_quadrature, beta_quadrature
 
 INF = math.inf
 NOISE, COST = 20.0, 0.25
@@ -283,7 +284,7 @@ def test_type_structure(game):
     for role in ("sender", "receiver"):
         assert sum(t.weight for t in pred.types if getattr(t, role) is not None) \
             == pytest.approx(1.0)
-    assert model.parameter_names(game) == ("alpha_a", "alpha_b", "beta_mu", "beta_sigma",
+    assert model.parameter_names() == ("alpha_a", "alpha_b", "beta_mu", "beta_sigma",
                                            "alpha_p0", "alpha_p1", "beta_p0",
                                            "lambda_s", "lambda_r")
 
@@ -387,10 +388,11 @@ def test_default_quadrature_is_accurate_on_demo_data(model_name, params):
 def test_estimator_floor_on_beta_sigma():
     """Two log-beta grid steps (bounds used by the estimator); Combination shares it."""
     from cheaptalk.models.combination import Combination
-    from cheaptalk.models.trust import beta_log_nodes
+    from cheaptalk.models.trust import lie_cost_matrix
+    from cheaptalk.numerics.quadrature import beta_log_nodes
 
     game = forecast_sharing(step=10)
-    u = beta_log_nodes(game, Trust.n_beta)
+    u = beta_log_nodes(game, lie_cost_matrix(game), Trust.n_beta)
     lo, hi = Trust().bounds(game)["beta_sigma"]
     assert lo == pytest.approx(2 * (u[1] - u[0])) and hi == np.inf
     assert Combination().bounds(game)["beta_sigma"] == (lo, hi)
