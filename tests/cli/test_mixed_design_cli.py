@@ -113,7 +113,7 @@ def test_babbling_only_data_reports_lambda_s_not_identified(run, tmp_path, mixed
     assert r.exit_code == 0, r.output
 
 
-def test_one_subject_per_role_warns_about_the_sandwich(run, tmp_path, mixed):
+def test_one_informative_sender_warns_about_the_sandwich(run, tmp_path, mixed):
     design, params, _ = mixed
     data = tmp_path / "one.csv"
     r = run("simulate", "--design", design, "--model", "equilibrium", "--params", params,
@@ -125,7 +125,9 @@ def test_one_subject_per_role_warns_about_the_sandwich(run, tmp_path, mixed):
     assert r.exit_code == 0, r.output
     assert "at least two subjects" in r.output
     doc = json.loads(out.read_text())
-    assert all(v is None for v in doc["se"].values())
+    # one sender per treatment, and only the separating one's sender depends on lambda_s;
+    # both treatments' receivers depend on lambda_r
+    assert doc["se"]["lambda_s"] is None and doc["se"]["lambda_r"] is not None
     assert all(v is not None for v in doc["se_hessian"].values())
 
 

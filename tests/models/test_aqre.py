@@ -225,3 +225,12 @@ def test_bad_options():
         AQRE(roles="both")
     with pytest.raises(ValueError, match="branch"):
         AQRE(branch="truthful")
+
+
+@pytest.mark.parametrize("params", [{"lambda": 1.7e308}, {"lambda": 1e308}])
+def test_overflowing_precision_is_a_parameter_error(params):
+    """Finite but so large that precision times payoff overflows: refused, not a solver
+    failure (it used to end in ConvergenceError)."""
+    with pytest.raises(ParameterError, match="too large"):
+        AQRE().predict(binary_deception(), params)
+    AQRE().predict(binary_deception(), {"lambda": 1e300})   # large, yet finite everywhere

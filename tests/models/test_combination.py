@@ -119,3 +119,16 @@ def test_strategies_are_distributions(pi, shares, lam, a, b):
         s = getattr(pred, role)
         assert np.all(s >= 0)
         np.testing.assert_allclose(s.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_inert_parameters_need_every_component_that_has_them(game, monkeypatch):
+    """pi and a component's own parameter follow that component; a shared precision is
+    inert only if it is inert in both components."""
+    from cheaptalk.models.levelk import LevelK
+
+    monkeypatch.setattr(Trust, "inert_parameters",
+                        lambda self, g: frozenset({"alpha_a", "lambda_s"}))
+    monkeypatch.setattr(LevelK, "inert_parameters", lambda self, g: frozenset())
+    assert Combination().inert_parameters(game) == {"alpha_a"}
+    monkeypatch.setattr(LevelK, "inert_parameters", lambda self, g: frozenset({"lambda_s"}))
+    assert Combination().inert_parameters(game) == {"alpha_a", "lambda_s"}

@@ -399,3 +399,28 @@ def test_estimator_floor_on_beta_sigma():
     # more nodes, finer floor; predict itself accepts any positive beta_sigma
     assert Trust(n_beta=321).bounds(game)["beta_sigma"][0] == pytest.approx(lo / 2)
     Trust().predict(game, {**Trust().default_params(game), "beta_sigma": lo / 10})
+
+
+@pytest.mark.parametrize(("beta_mu", "beta_sigma", "node"), [
+    (0.0, 1e-300, "nearest"), (0.3, 5e-324, "nearest"), (1e300, 1.0, "top"),
+    (-1e300, 1.0, "bottom"), (1.7e308, 1e-300, "top")])
+def test_extreme_lognormal_gives_finite_strategies(beta_mu, beta_sigma, node):
+    """Extreme but valid parameters used to give NaN strategies. A LogNormal much narrower
+    than the grid puts all its mass on the node nearest beta_mu; one far beyond the grid, on
+    the end node. Sender strategies then respond to that one lying cost."""
+    from cheaptalk.models.trust import lie_cost_matrix
+    from cheaptalk.numerics.quadrature import beta_log_nodes
+
+    game = crawford_sobel(bias=1.2)
+    model = Trust(n_alpha=16, n_beta=41)
+    params = {**model.default_params(game), "beta_mu": beta_mu, "beta_sigma": beta_sigma}
+    pred, pullback = model.predict_with_pullback(game, params)
+    cost = lie_cost_matrix(game)
+    u = beta_log_nodes(game, cost, 41)
+    j = {"nearest": int(np.argmin(np.abs(u - beta_mu))), "top": 40, "bottom": 0}[node]
+    values = np.einsum("ma,ta->tm", pred.receiver, game.sender_payoff)
+    expected = manual_logit(values - np.exp(u[j]) * cost, params["lambda_s"])
+    np.testing.assert_allclose(pred.sender, expected, rtol=1e-10, atol=1e-300)
+    from pullback_check import random_adjoints
+    grad = pullback(*random_adjoints(pred, 0))
+    assert np.isfinite(list(grad.values())).all()

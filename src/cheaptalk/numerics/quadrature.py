@@ -178,16 +178,18 @@ def lognormal_weights(beta_mu: float, beta_sigma: float, u: NDArray[np.float64]
         star = int(np.clip(np.nan_to_num(np.rint((beta_mu - u0) / h)), k_lo, k_hi)) - k_lo
         # log of the Gaussian terms relative to the nearest point, -(d^2 - d*^2) / 2, as a
         # product of differences so that it neither overflows nor cancels
-        gap = (grid - grid[star]) / beta_sigma                 # d - d*
-        span = (grid - beta_mu) / beta_sigma + (grid[star] - beta_mu) / beta_sigma  # d + d*
-        log_e = np.nan_to_num(-0.5 * gap * span, nan=0.0)
+        gap = (grid - grid[star]) / beta_sigma                           # d - d*
+        span = ((grid - beta_mu) + (grid[star] - beta_mu)) / beta_sigma  # d + d*, same sign
+        log_e = np.nan_to_num(-0.5 * gap * span, nan=0.0)  # nan: a tie with the nearest
         log_e[star] = 0.0
         q = np.exp(log_e)
         q /= q.sum()
         # derivatives of log e_k minus those at the nearest point (a constant shift leaves
-        # dw unchanged): gap / sigma for mu, -2 log e_k / sigma for sigma
-        da = np.where(q > 0, gap / beta_sigma, 0.0)
-        ds = np.where(q > 0, -2.0 * log_e / beta_sigma, 0.0)
+        # dw unchanged): gap / sigma for mu, -2 log e_k / sigma for sigma; none where the
+        # weights jump (a tie as sigma -> 0)
+        da, ds = gap / beta_sigma, -2.0 * log_e / beta_sigma
+        da = np.where((q > 0) & np.isfinite(da), da, 0.0)
+        ds = np.where((q > 0) & np.isfinite(ds), ds, 0.0)
     j = np.clip(k, 0, n - 1)  # node of each grid point
     w = np.bincount(j, q, minlength=n)
     dw_mu = np.bincount(j, q * da, minlength=n) - w * float(q @ da)
