@@ -358,3 +358,28 @@ def test_strategies_are_distributions(shares, lam_s, lam_r, tau, bias):
                     assert np.all(s >= 0)
                     np.testing.assert_allclose(s.sum(axis=1), 1.0, atol=1e-12)
             np.testing.assert_allclose(sum(t.weight for t in pred.types), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize(("options", "game_name", "inert"), [
+    ({}, "cs", set()),
+    ({"levels": 1, "l0_receiver": "uniform"}, "cs", {"lambda_s"}),
+    ({"l0_sender": "uniform", "l0_receiver": "uniform"}, "cs", {"lambda_s"}),
+    ({"l0_sender": "uniform", "l0_receiver": "uniform"}, "binary", {"lambda_s", "lambda_r"}),
+    ({"levels": 2, "l0_receiver": "uniform"}, "cs", set()),
+])
+def test_inert_precisions_do_not_move_the_prediction(options, game_name, inert):
+    """What is declared inert leaves every strategy unchanged (up to rounding); what is not
+    declared inert moves some strategy."""
+    from cheaptalk.games import binary_deception
+
+    game = {"cs": crawford_sobel(bias=1.2), "binary": binary_deception()}[game_name]
+    model = LevelK(**options)
+    assert model.inert_parameters(game) == inert
+    base = model.default_params(game)
+    for name in ("lambda_s", "lambda_r"):
+        a = model.predict(game, {**base, name: 0.05})
+        b = model.predict(game, {**base, name: 5.0})
+        same = all(np.allclose(getattr(x, r), getattr(y, r), atol=1e-12)
+                   for x, y in zip(a.types, b.types, strict=True)
+                   for r in ("sender", "receiver") if getattr(x, r) is not None)
+        assert same == (name in inert), name

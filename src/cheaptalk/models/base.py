@@ -175,7 +175,8 @@ class Model(ABC):
         The default follows the SPEC §3.5 naming convention: precisions, Beta parameters,
         ``beta_sigma`` and ``tau`` are positive; ``pi`` and point masses lie in (0, 1);
         ``beta_mu`` is unrestricted; level shares form simplex groups (see
-        :meth:`simplex_groups`). Models override where they differ.
+        :meth:`simplex_groups`). Models override where they differ; bounds may depend on the
+        game, and estimation intersects them over the data's games.
         """
         out: dict[str, tuple[float, float]] = {}
         for name in self.parameter_names():

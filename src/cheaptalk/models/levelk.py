@@ -413,6 +413,31 @@ class LevelK(_HierarchyModel):
         shares = s if self.shares == "common" else s + r
         return (*shares, "lambda_s", "lambda_r")
 
+    def inert_parameters(self, game: Game) -> frozenset[str]:
+        """A precision whose every logit strategy responds to values that do not vary across
+        the choices (up to rounding): e.g. ``lambda_s`` with ``l0_receiver="uniform"`` and one
+        level, or with uniform level-0 senders and receivers. The noiseless hierarchy the
+        levels respond to does not depend on any parameter, so this is a fact of the game.
+
+        Examples
+        --------
+        >>> from cheaptalk.games import crawford_sobel
+        >>> g = crawford_sobel()
+        >>> LevelK().inert_parameters(g)
+        frozenset()
+        >>> LevelK(levels=1, l0_receiver="uniform").inert_parameters(g)
+        frozenset({'lambda_s'})
+        """
+        h = hierarchy(game, self.levels, 1.0, 1.0, self.l0_sender, self.l0_receiver)
+
+        def flat(values: tuple[NDArray[np.float64] | None, ...]) -> bool:
+            return all(np.ptp(v, axis=-1).max() <= 1e-9 * (1.0 + np.abs(v).max())
+                       for v in values if v is not None)
+
+        return frozenset(name for name, values in (("lambda_s", h.sender_values),
+                                                   ("lambda_r", h.receiver_values))
+                         if flat(values))
+
     def default_params(self, game: Game) -> dict[str, float]:
         """Shares: Poisson(1.5) truncated at K; ``lambda_s = 0.5``, ``lambda_r = 0.2``."""
         shares = poisson_shares(DEFAULT_TAU, self.levels)
