@@ -15,7 +15,8 @@ from cheaptalk.games import forecast_sharing
 from cheaptalk.models.base import Prediction, Type
 from cheaptalk.models.combination import Combination
 from cheaptalk.models.levelk import CognitiveHierarchy, LevelK
-from cheaptalk.models.trust import Trust, alpha_quadrature, trust_strategies
+from cheaptalk.models.trust import Trust, trust_strategies
+from cheaptalk.numerics.quadrature import alpha_quadrature
 from cheaptalk.report.predictions import mean_action_by_message, mean_report_by_state
 
 POINTS = [50, 100, 150, 200, 250]

@@ -54,8 +54,8 @@ def assert_pullback_matches(model, game, params, seed=0, rtol=1e-6, atol=1e-8,
     assert_same_types(pred.types, model.predict(game, params).types)
     adj = random_adjoints(pred, seed)
     grad = pullback(*adj)
-    assert list(grad) == list(model.parameter_names(game))
-    for name in model.parameter_names(game):
+    assert list(grad) == list(model.parameter_names())
+    for name in model.parameter_names():
         h = step(name, params[name])
         up, down = dict(params), dict(params)
         up[name] += h

@@ -15,15 +15,15 @@ class Toy(Model):
     name = ""  # not registered
     description = "two-type test model"
 
-    def parameter_names(self, game):
+    def parameter_names(self):
         return ("q", "lambda_s", "lambda_r")
 
     def default_params(self, game):
         return {"q": 0.5, "lambda_s": 0.5, "lambda_r": 0.5}
 
     def _parts(self, game, params):
-        p = self.check_params(game, params)
-        v_sender = -game.lie_size
+        p = self.check_params(params)
+        v_sender = -np.abs(game.messages[None, :] - game.states[:, None])  # lie size
         v_honest = game.receiver_values(game.literal)
         v_babble = np.broadcast_to(game.prior_values(), v_honest.shape)
         s_h = logit(v_sender, p["lambda_s"])
@@ -54,7 +54,7 @@ class Toy(Model):
 class Honest(Toy):
     """Toy restricted to q = 1 (nested; fewer parameters)."""
 
-    def parameter_names(self, game):
+    def parameter_names(self):
         return ("lambda_s", "lambda_r")
 
     def default_params(self, game):
@@ -63,7 +63,7 @@ class Honest(Toy):
     def _parts(self, game, params):
         return Toy._parts(self, game, {**params, "q": 1.0 - 1e-12})
 
-    def check_params(self, game, params):
+    def check_params(self, params):
         return dict(params)
 
     def predict_with_pullback(self, game, params):

@@ -157,11 +157,10 @@ def _params_for(model: Model, design: Design, params: ParameterFile | None
                 ) -> dict[str, Any]:
     """The parameters of a parameter file (checked against the model), or the model's
     defaults."""
-    game = design.game(design.treatments[0])
-    if params is None:
-        return model.default_params(game)
+    if params is None:  # parameter names do not depend on the game (SPEC §3.5)
+        return model.default_params(design.game(design.treatments[0]))
     try:
-        model.check_params(game, params.params)
+        model.check_params(params.params)
     except ParameterError as e:
         raise InputError(str(e), file=params.path) from None
     return params.params

@@ -19,12 +19,6 @@ def test_literal_reading_nearest_state_ties_to_lower():
     np.testing.assert_array_equal(g.truthful_message, [0, 1, 2])  # 2 -> 1.5
 
 
-def test_lie_size():
-    g = small_game()
-    assert g.lie_size.shape == (3, 4)
-    assert g.lie_size[1, 3] == 3.0 and g.lie_size[0, 1] == 0.5
-
-
 def test_sender_and_receiver_values_by_hand():
     g = small_game()
     rho = np.array([[1, 0], [0.5, 0.5], [0, 1], [0.25, 0.75]])

@@ -8,8 +8,9 @@ import pytest
 from cheaptalk.choice import logit
 from cheaptalk.games import Game, binary_deception, crawford_sobel, forecast_sharing
 from cheaptalk.models import ParameterError, get_model
-from cheaptalk.models.aqre import AQRE, _Factor, _System, default_precision, solve_aqre
+from cheaptalk.models.aqre import AQRE, default_precision
 from cheaptalk.models.equilibrium import most_informative_equilibrium
+from cheaptalk.numerics.continuation import _Factor, _System, solve_aqre
 from gambit_tools import behavior_profile, gbt, needs_gambit, qre_vector, split, to_gambit
 
 
@@ -139,7 +140,7 @@ def test_literal_branch_hands_over_when_the_path_is_lost():
 def test_per_role_precisions():
     game = crawford_sobel(bias=1.2)
     model = AQRE(roles="per_role", branch="literal")
-    assert model.parameter_names(game) == ("lambda_s", "lambda_r")
+    assert model.parameter_names() == ("lambda_s", "lambda_r")
     pred = model.predict(game, {"lambda_s": 0.8, "lambda_r": 0.2})
     assert logit_residual(game, pred.sender, pred.receiver, 0.8, 0.2) < 1e-10
     common = AQRE(branch="literal").predict(game, {"lambda": 0.5})
@@ -196,7 +197,7 @@ def test_jacobian_and_structured_solve(branch, s):
 def test_registry_names_and_defaults():
     model = get_model("aqre", branch="literal")
     assert isinstance(model, AQRE) and model.name == "aqre" and model.description
-    assert model.parameter_names(crawford_sobel()) == ("lambda",)
+    assert model.parameter_names() == ("lambda",)
     assert default_precision(forecast_sharing()) == pytest.approx(0.11)
     assert 0.05 <= default_precision(crawford_sobel()) <= 1.0
     assert AQRE().default_params(binary_deception()) == {"lambda": 2.0}
@@ -225,3 +226,12 @@ def test_bad_options():
         AQRE(roles="both")
     with pytest.raises(ValueError, match="branch"):
         AQRE(branch="truthful")
+
+
+@pytest.mark.parametrize("params", [{"lambda": 1.7e308}, {"lambda": 1e308}])
+def test_overflowing_precision_is_a_parameter_error(params):
+    """Finite but so large that precision times payoff overflows: refused, not a solver
+    failure (it used to end in ConvergenceError)."""
+    with pytest.raises(ParameterError, match="too large"):
+        AQRE().predict(binary_deception(), params)
+    AQRE().predict(binary_deception(), {"lambda": 1e300})   # large, yet finite everywhere

@@ -32,16 +32,16 @@ def strategies_by_role(pred, role):
 
 def test_parameter_names(game):
     model = Combination()
-    assert model.parameter_names(game) == (
+    assert model.parameter_names() == (
         "pi", "alpha_a", "alpha_b", "beta_mu", "beta_sigma", "p0", "p1", "p2", "p3",
         "lambda_s", "lambda_r")
     assert Combination(point_masses=True, levels=1, shares="per_role").parameter_names(
-        game) == ("pi", "alpha_a", "alpha_b", "beta_mu", "beta_sigma", "alpha_p0",
+        ) == ("pi", "alpha_a", "alpha_b", "beta_mu", "beta_sigma", "alpha_p0",
                   "alpha_p1", "beta_p0", "p0_s", "p1_s", "p0_r", "p1_r", "lambda_s",
                   "lambda_r")
-    assert Combination(strategic="ch").parameter_names(game)[5] == "tau"
+    assert Combination(strategic="ch").parameter_names()[5] == "tau"
     params = model.default_params(game)
-    assert tuple(params) == model.parameter_names(game) and params["pi"] == 0.5
+    assert tuple(params) == model.parameter_names() and params["pi"] == 0.5
     assert isinstance(get_model("combination"), Combination)
 
 
@@ -119,3 +119,16 @@ def test_strategies_are_distributions(pi, shares, lam, a, b):
         s = getattr(pred, role)
         assert np.all(s >= 0)
         np.testing.assert_allclose(s.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_inert_parameters_need_every_component_that_has_them(game, monkeypatch):
+    """pi and a component's own parameter follow that component; a shared precision is
+    inert only if it is inert in both components."""
+    from cheaptalk.models.levelk import LevelK
+
+    monkeypatch.setattr(Trust, "inert_parameters",
+                        lambda self, g: frozenset({"alpha_a", "lambda_s"}))
+    monkeypatch.setattr(LevelK, "inert_parameters", lambda self, g: frozenset())
+    assert Combination().inert_parameters(game) == {"alpha_a"}
+    monkeypatch.setattr(LevelK, "inert_parameters", lambda self, g: frozenset({"lambda_s"}))
+    assert Combination().inert_parameters(game) == {"alpha_a", "lambda_s"}

@@ -136,8 +136,8 @@ def test_binary_deception_is_babbling():
 def test_forecast_game_is_babbling_at_the_newsvendor_capacity():
     game = forecast_sharing(step=1, noise=20, capacity_cost=0.25)
     model = Equilibrium()
-    assert model.parameter_names(game) == ("lambda_r",)
-    pred = model.predict(game, {"lambda_r": 0.3})
+    assert model.inert_parameters(game) == {"lambda_s"}
+    pred = model.predict(game, {"lambda_s": 5.0, "lambda_r": 0.3})
     np.testing.assert_allclose(pred.sender, 1.0 / game.n_messages)
     rho = pred.receiver
     np.testing.assert_allclose(rho, np.broadcast_to(rho[0], rho.shape))
@@ -203,11 +203,14 @@ def test_registry_and_parameters():
     assert isinstance(model, Equilibrium)
     assert model.name == "equilibrium" and model.description
     game = crawford_sobel(bias=1.2)
-    assert model.parameter_names(game) == ("lambda_s", "lambda_r")
+    assert model.parameter_names() == ("lambda_s", "lambda_r")
     assert set(model.default_params(game)) == {"lambda_s", "lambda_r"}
     babbling = crawford_sobel(bias=4.0)
-    assert model.parameter_names(babbling) == ("lambda_r",)
-    assert Equilibrium(selection="babbling").parameter_names(game) == ("lambda_r",)
+    # the names never depend on the game; lambda_s is inert where the equilibrium babbles
+    assert model.parameter_names() == ("lambda_s", "lambda_r")
+    assert model.inert_parameters(game) == frozenset()
+    assert model.inert_parameters(babbling) == {"lambda_s"}
+    assert Equilibrium(selection="babbling").inert_parameters(game) == {"lambda_s"}
 
 
 def test_noisy_strategies():
@@ -233,7 +236,7 @@ def test_noisy_strategies():
 
 def test_babbling_receiver_uses_the_prior():
     game = crawford_sobel(bias=1.2)
-    pred = Equilibrium(selection="babbling").predict(game, {"lambda_r": 0.3})
+    pred = Equilibrium(selection="babbling").predict(game, {"lambda_s": 2.0, "lambda_r": 0.3})
     np.testing.assert_allclose(pred.sender, 0.2)
     np.testing.assert_allclose(pred.receiver,
                                np.tile(logit(game.prior_values(), 0.3), (game.n_messages, 1)))
@@ -252,9 +255,20 @@ def test_parameter_errors(params, message):
         Equilibrium().predict(crawford_sobel(bias=1.2), params)
 
 
-def test_lambda_s_is_unknown_in_a_babbling_game():
-    with pytest.raises(ParameterError, match=r"unknown parameter.*lambda_s"):
-        Equilibrium().predict(crawford_sobel(bias=4.0), {"lambda_s": 1.0, "lambda_r": 1.0})
+def test_lambda_s_is_required_but_inert_in_a_babbling_game():
+    """SPEC §3.5: the same names in every game; in a babbling one lambda_s moves nothing."""
+    game = crawford_sobel(bias=4.0)
+    with pytest.raises(ParameterError, match=r"missing parameter.*lambda_s"):
+        Equilibrium().predict(game, {"lambda_r": 1.0})
+    low = Equilibrium().predict(game, {"lambda_s": 0.1, "lambda_r": 1.0})
+    high = Equilibrium().predict(game, {"lambda_s": 50.0, "lambda_r": 1.0})
+    np.testing.assert_array_equal(low.sender, high.sender)
+    np.testing.assert_array_equal(low.receiver, high.receiver)
+    # where it is not inert, it moves the sender
+    informative = crawford_sobel(bias=1.2)
+    assert not np.allclose(
+        Equilibrium().predict(informative, {"lambda_s": 0.1, "lambda_r": 1.0}).sender,
+        Equilibrium().predict(informative, {"lambda_s": 50.0, "lambda_r": 1.0}).sender)
 
 
 def test_bad_option():

@@ -276,7 +276,7 @@ def test_uniform_level0_options():
 def test_per_role_shares():
     game = crawford_sobel()
     model = LevelK(levels=2, shares="per_role")
-    names = model.parameter_names(game)
+    names = model.parameter_names()
     assert names == ("p0_s", "p1_s", "p2_s", "p0_r", "p1_r", "p2_r", "lambda_s", "lambda_r")
     params = {"p0_s": 0.2, "p1_s": 0.8, "p2_s": 0.0, "p0_r": 0.1, "p1_r": 0.1, "p2_r": 0.8,
               "lambda_s": 1.0, "lambda_r": 1.0}
@@ -299,10 +299,10 @@ def test_registry_and_defaults():
         model = get_model(name)
         assert isinstance(model, cls)
         params = model.default_params(game)
-        assert tuple(params) == model.parameter_names(game)
+        assert tuple(params) == model.parameter_names()
         model.predict(game, params)
-    assert LevelK().parameter_names(game) == ("p0", "p1", "p2", "p3", "lambda_s", "lambda_r")
-    assert CognitiveHierarchy().parameter_names(game) == ("tau", "lambda_s", "lambda_r")
+    assert LevelK().parameter_names() == ("p0", "p1", "p2", "p3", "lambda_s", "lambda_r")
+    assert CognitiveHierarchy().parameter_names() == ("tau", "lambda_s", "lambda_r")
     np.testing.assert_allclose(poisson_shares(2.0, 3), np.array([1, 2, 2, 4 / 3]) / (19 / 3))
 
 
@@ -358,3 +358,28 @@ def test_strategies_are_distributions(shares, lam_s, lam_r, tau, bias):
                     assert np.all(s >= 0)
                     np.testing.assert_allclose(s.sum(axis=1), 1.0, atol=1e-12)
             np.testing.assert_allclose(sum(t.weight for t in pred.types), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize(("options", "game_name", "inert"), [
+    ({}, "cs", set()),
+    ({"levels": 1, "l0_receiver": "uniform"}, "cs", {"lambda_s"}),
+    ({"l0_sender": "uniform", "l0_receiver": "uniform"}, "cs", {"lambda_s"}),
+    ({"l0_sender": "uniform", "l0_receiver": "uniform"}, "binary", {"lambda_s", "lambda_r"}),
+    ({"levels": 2, "l0_receiver": "uniform"}, "cs", set()),
+])
+def test_inert_precisions_do_not_move_the_prediction(options, game_name, inert):
+    """What is declared inert leaves every strategy unchanged (up to rounding); what is not
+    declared inert moves some strategy."""
+    from cheaptalk.games import binary_deception
+
+    game = {"cs": crawford_sobel(bias=1.2), "binary": binary_deception()}[game_name]
+    model = LevelK(**options)
+    assert model.inert_parameters(game) == inert
+    base = model.default_params(game)
+    for name in ("lambda_s", "lambda_r"):
+        a = model.predict(game, {**base, name: 0.05})
+        b = model.predict(game, {**base, name: 5.0})
+        same = all(np.allclose(getattr(x, r), getattr(y, r), atol=1e-12)
+                   for x, y in zip(a.types, b.types, strict=True)
+                   for r in ("sender", "receiver") if getattr(x, r) is not None)
+        assert same == (name in inert), name

@@ -132,7 +132,7 @@ def test_cognitive_hierarchy_uniform_level0():
 def test_trust(game_name, lie_cost, point_masses):
     model = Trust(lie_cost=lie_cost, point_masses=point_masses, n_alpha=10, n_beta=15)
     params = {**TRUST, **(MASSES if point_masses else {}), **LAMBDAS}
-    params = {n: params[n] for n in model.parameter_names(GAMES[game_name])}
+    params = {n: params[n] for n in model.parameter_names()}
     assert_pullback_matches(model, GAMES[game_name], params, seed=6)
 
 
@@ -176,7 +176,7 @@ def test_combination(options, strategic_params, game_name):
     model = Combination(n_alpha=8, n_beta=11, **options)
     game = GAMES[game_name]
     params = {"pi": 0.4, **TRUST, **MASSES, **strategic_params, **LAMBDAS}
-    params = {n: params[n] for n in model.parameter_names(game)}
+    params = {n: params[n] for n in model.parameter_names()}
     if "tau" in params:
         assert_no_switch(model.levelk, game, {"tau": params["tau"], **LAMBDAS})
     assert_pullback_matches(model, game, params, seed=9)

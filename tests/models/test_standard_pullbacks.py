@@ -16,8 +16,9 @@ from cheaptalk.data import load_design, validate_table
 from cheaptalk.estimation import MaximumLikelihood
 from cheaptalk.games import binary_deception, crawford_sobel, forecast_sharing
 from cheaptalk.models import get_model
-from cheaptalk.models.aqre import AQRE, _Factor, _solve, aqre_vjp
+from cheaptalk.models.aqre import AQRE
 from cheaptalk.models.equilibrium import Equilibrium
+from cheaptalk.numerics.continuation import _Factor, aqre_vjp, solve_aqre_state
 from cheaptalk.simulation import Simulation
 from pullback_check import assert_pullback_matches as check_pullback
 from pullback_check import random_adjoints
@@ -42,17 +43,18 @@ def assert_pullback_matches(model, game, params, seed=0):
 def test_equilibrium(game_name, seed):
     model, game = Equilibrium(), GAMES[game_name]
     values = {"lambda_s": 0.35, "lambda_r": 0.25}
-    params = {n: values[n] for n in model.parameter_names(game)}
+    params = {n: values[n] for n in model.parameter_names()}
     grad = assert_pullback_matches(model, game, params, seed=seed)
     if game_name in ("cs05", "cs12"):
         assert set(grad) == {"lambda_s", "lambda_r"} and grad["lambda_s"] != 0.0
-    else:
-        assert set(grad) == {"lambda_r"}    # babbling: the sender is uniform
+    else:  # babbling: the sender is uniform, lambda_s inert
+        assert set(grad) == {"lambda_s", "lambda_r"} and grad["lambda_s"] == 0.0
+        assert model.inert_parameters(game) == {"lambda_s"}
 
 
 def test_equilibrium_babbling_selection():
     model = Equilibrium(selection="babbling")
-    assert_pullback_matches(model, GAMES["cs05"], {"lambda_r": 0.4}, seed=2)
+    assert_pullback_matches(model, GAMES["cs05"], {"lambda_s": 0.7, "lambda_r": 0.4}, seed=2)
 
 
 def test_equilibrium_missing_adjoints():
@@ -97,7 +99,7 @@ def test_aqre_principal_forecast(roles):
                                                      ("forecast25", (0.11, 0.11), "principal")])
 def test_aqre_babbling_shortcut_agrees_with_adjoint(game_name, lam, branch):
     """At babbling the general adjoint (transposed solve) gives the shortcut's values."""
-    sol, system, y, point = _solve(GAMES[game_name], *lam, branch)
+    sol, system, y, point = solve_aqre_state(GAMES[game_name], *lam, branch)
     assert np.max(np.abs(y)) < 1e-9
     rng = np.random.default_rng(6)
     s_bar, r_bar = rng.normal(size=sol.sender.shape), rng.normal(size=sol.receiver.shape)
@@ -109,7 +111,7 @@ def test_aqre_babbling_shortcut_agrees_with_adjoint(game_name, lam, branch):
 @pytest.mark.parametrize("game_name, lam", [("cs05", (0.8, 0.6)), ("cs12", (0.6, 0.5))])
 def test_aqre_transposed_solve(game_name, lam):
     """The structured transposed solve equals a dense solve with J^T."""
-    _, system, _, point = _solve(GAMES[game_name], *lam, "literal")
+    _, system, _, point = solve_aqre_state(GAMES[game_name], *lam, "literal")
     jac = system.jacobian(point)
     r = np.random.default_rng(7).normal(size=system.size)
     np.testing.assert_allclose(_Factor(system, point).solve_transpose(r),

@@ -15,7 +15,8 @@ from scipy.special import logsumexp
 
 from cheaptalk.games import crawford_sobel, expected_sales, forecast_sharing
 from cheaptalk.models import ParameterError, get_model
-from cheaptalk.models.trust import Trust, alpha_quadrature, beta_quadrature
+from cheaptalk.models.trust import Trust
+from cheaptalk.numerics.quadrature import alpha_quadrature, beta_quadrature
 
 INF = math.inf
 NOISE, COST = 20.0, 0.25
@@ -283,7 +284,7 @@ def test_type_structure(game):
     for role in ("sender", "receiver"):
         assert sum(t.weight for t in pred.types if getattr(t, role) is not None) \
             == pytest.approx(1.0)
-    assert model.parameter_names(game) == ("alpha_a", "alpha_b", "beta_mu", "beta_sigma",
+    assert model.parameter_names() == ("alpha_a", "alpha_b", "beta_mu", "beta_sigma",
                                            "alpha_p0", "alpha_p1", "beta_p0",
                                            "lambda_s", "lambda_r")
 
@@ -387,13 +388,39 @@ def test_default_quadrature_is_accurate_on_demo_data(model_name, params):
 def test_estimator_floor_on_beta_sigma():
     """Two log-beta grid steps (bounds used by the estimator); Combination shares it."""
     from cheaptalk.models.combination import Combination
-    from cheaptalk.models.trust import beta_log_nodes
+    from cheaptalk.models.trust import lie_cost_matrix
+    from cheaptalk.numerics.quadrature import beta_log_nodes
 
     game = forecast_sharing(step=10)
-    u = beta_log_nodes(game, Trust.n_beta)
+    u = beta_log_nodes(game, lie_cost_matrix(game), Trust.n_beta)
     lo, hi = Trust().bounds(game)["beta_sigma"]
     assert lo == pytest.approx(2 * (u[1] - u[0])) and hi == np.inf
     assert Combination().bounds(game)["beta_sigma"] == (lo, hi)
     # more nodes, finer floor; predict itself accepts any positive beta_sigma
     assert Trust(n_beta=321).bounds(game)["beta_sigma"][0] == pytest.approx(lo / 2)
     Trust().predict(game, {**Trust().default_params(game), "beta_sigma": lo / 10})
+
+
+@pytest.mark.parametrize(("beta_mu", "beta_sigma", "node"), [
+    (0.0, 1e-300, "nearest"), (0.3, 5e-324, "nearest"), (1e300, 1.0, "top"),
+    (-1e300, 1.0, "bottom"), (1.7e308, 1e-300, "top")])
+def test_extreme_lognormal_gives_finite_strategies(beta_mu, beta_sigma, node):
+    """Extreme but valid parameters used to give NaN strategies. A LogNormal much narrower
+    than the grid puts all its mass on the node nearest beta_mu; one far beyond the grid, on
+    the end node. Sender strategies then respond to that one lying cost."""
+    from cheaptalk.models.trust import lie_cost_matrix
+    from cheaptalk.numerics.quadrature import beta_log_nodes
+
+    game = crawford_sobel(bias=1.2)
+    model = Trust(n_alpha=16, n_beta=41)
+    params = {**model.default_params(game), "beta_mu": beta_mu, "beta_sigma": beta_sigma}
+    pred, pullback = model.predict_with_pullback(game, params)
+    cost = lie_cost_matrix(game)
+    u = beta_log_nodes(game, cost, 41)
+    j = {"nearest": int(np.argmin(np.abs(u - beta_mu))), "top": 40, "bottom": 0}[node]
+    values = np.einsum("ma,ta->tm", pred.receiver, game.sender_payoff)
+    expected = manual_logit(values - np.exp(u[j]) * cost, params["lambda_s"])
+    np.testing.assert_allclose(pred.sender, expected, rtol=1e-10, atol=1e-300)
+    from pullback_check import random_adjoints
+    grad = pullback(*random_adjoints(pred, 0))
+    assert np.isfinite(list(grad.values())).all()

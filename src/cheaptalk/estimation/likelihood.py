@@ -215,7 +215,8 @@ class Likelihood:
         """Log-likelihood at ``params``; with ``gradient=True`` also its exact gradient.
 
         Raises ``ValueError`` if the model has no analytic pullback and a gradient is asked
-        for (use :meth:`numerical_gradient`).
+        for (:class:`~cheaptalk.estimation.mle.MaximumLikelihood` then differences the
+        log-likelihood instead).
         """
         eps = self.epsilon
         estimated = TREMBLE in params  # an estimated tremble: not one of the model's

@@ -11,6 +11,18 @@ types, a convergence report and ``summary()``.
 Conventions: ``nobs`` is the number of decisions (a row holds a sender and a receiver
 decision); ``aic = 2k - 2 llf`` and ``bic = k log(nobs) - 2 llf`` with ``k`` the number of
 estimated free parameters (a simplex of K + 1 shares counts K).
+
+Identification (SPEC §3.5). One parameter vector serves every treatment of the data. A
+parameter that the model declares inert in every treatment of the data
+(:meth:`~cheaptalk.models.base.Model.inert_parameters`: e.g. ``lambda_s`` of
+``equilibrium`` when every treatment babbles) does not move the likelihood: it is held at
+its start value, reported in :attr:`FitResults.not_identified` with NaN standard errors,
+and not counted in ``k``. Bounds that depend on the game are intersected over the data's
+games (the tightest floor wins).
+
+Clustered standard errors need at least two clusters (subjects) whose decisions depend on
+the parameter: with one, the scores sum to zero at the optimum and the sandwich collapses to
+zero. Such standard errors are reported as NaN, with a warning.
 """
 
 from __future__ import annotations
@@ -51,7 +63,8 @@ class FitResults:
         Estimates (fixed parameters included, at their fixed values).
     bse, bse_sandwich : Series
         Standard errors from the inverse Hessian and the subject-clustered sandwich (NaN
-        for fixed parameters).
+        for fixed and not identified parameters; sandwich NaN where fewer than two subjects
+        inform the parameter).
     cov, cov_sandwich : DataFrame
     llf : float
     nobs, n_subjects, n_units, df_model : int
@@ -88,6 +101,7 @@ class FitResults:
     derived_se: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     epsilon: float = DEFAULT_TREMBLE
     bse_bootstrap: pd.Series | None = None
+    not_identified: list[str] = field(default_factory=list)
 
     @property
     def aic(self) -> float:
@@ -158,6 +172,7 @@ class FitResults:
             "epsilon": self.epsilon,
             "converged": self.converged,
             "convergence": self.convergence,
+            "not_identified": list(self.not_identified),
         }
 
     def summary(self) -> str:
@@ -188,9 +203,13 @@ class FitResults:
         at_bound = self.at_bound
         for name, value in self.params.items():
             se, seh = self.bse_sandwich[name], self.bse[name]
-            if np.isnan(se) or name in at_bound:
-                lines.append(f"{name:<14}{value:>12.4g}"
-                             f"{'at bound' if name in at_bound else 'fixed':>12}")
+            if name in self.not_identified or name in at_bound or np.isnan(seh):
+                status = ("not identified" if name in self.not_identified else
+                          "at bound" if name in at_bound else "fixed")
+                lines.append(f"{name:<14}{value:>12.4g}  {status}")
+                continue
+            if np.isnan(se):  # too few clusters for the sandwich
+                lines.append(f"{name:<14}{value:>12.4g}{'n/a':>12}{seh:>12.3g}")
                 continue
             lo, hi = ci.loc[name]
             lines.append(f"{name:<14}{value:>12.4g}{se:>12.3g}{seh:>12.3g}"
@@ -203,6 +222,10 @@ class FitResults:
             f"{k} {v:.2f}" for k, v in self.llf_by_role.items()))
         lines.append("Log-likelihood by treatment: " + ", ".join(
             f"{k} {v:.2f}" for k, v in self.llf_by_treatment.items()))
+        if self.not_identified:
+            lines.append("Not identified (no treatment of the data depends on them; held at "
+                         "their start values, not counted as free parameters): "
+                         + ", ".join(self.not_identified))
         if "warning" in self.convergence:
             lines.append(f"WARNING: {self.convergence['warning']}")
         return "\n".join(lines)
@@ -243,30 +266,32 @@ class MaximumLikelihood:
         self.likelihood = Likelihood(model, dataset, rows=rows, epsilon=epsilon,
                                      subjects=subjects)
         self._selection = {"rows": rows, "subjects": subjects}
-        game = self.likelihood.games[self.likelihood.treatments[0]]
-        self.game = game
-        names = list(model.parameter_names(game))
-        bounds = dict(model.bounds(game))
+        games = [self.likelihood.games[g] for g in self.likelihood.treatments]
+        self.game = games[0]
+        names = list(model.parameter_names())
+        bounds = _common_bounds([model.bounds(g) for g in games])
         if self.estimate_epsilon:
             names.append(TREMBLE)
             bounds[TREMBLE] = (0.0, 1.0)
-        self.space = ParameterSpace(names, bounds, model.simplex_groups(game),
-                                    dict(fixed or {}))
-        self._analytic = model.predict_with_pullback(game, model.default_params(game))[1] \
-            is not None
+        groups = model.simplex_groups()
+        #: Parameters inert in every treatment of the data: held fixed, reported as such.
+        self.not_identified = _not_identified(model, games, groups)
+        self._user_fixed = dict(fixed or {})
+        held = dict(self._user_fixed)
+        defaults = model.default_params(self.game)
+        for n in self.not_identified:
+            held.setdefault(n, float(defaults[n]))
+        self.space = ParameterSpace(names, bounds, groups, held)
+        self._analytic = model.predict_with_pullback(self.game, defaults)[1] is not None
         self.n_evaluations = 0
         self._ftol = 1e-10
-        nonsmooth = set(model.nonsmooth_parameters(game)) - set(self.space.fixed)
+        nonsmooth = set(model.nonsmooth_parameters()) - set(self.space.fixed)
         self._profiled = [i for i, n in enumerate(self.space.free_names)
                           if n.split(" ")[-1] in nonsmooth]
         if len(self._profiled) > 1:
             raise ValueError("at most one non-smooth parameter can be profiled")
 
     # ------------------------------------------------------------ objective
-    def loglike(self, params: Mapping[str, float]) -> float:
-        """Log-likelihood at natural parameters."""
-        return self.likelihood.evaluate(params).loglik
-
     def _objective(self, x: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         self.n_evaluations += 1
         theta = self.space.to_natural(x)
@@ -319,6 +344,9 @@ class MaximumLikelihood:
             base[TREMBLE] = self.epsilon
         if start is not None:
             base.update(start)
+            for n in self.not_identified:  # held at the given start value
+                if n in start and n not in self._user_fixed:
+                    self.space.fixed[n] = float(start[n])  # type: ignore[index]
         base.update(self.space.fixed)
         x0 = self.space.to_free(base)
         rng = np.random.default_rng(seed)
@@ -466,17 +494,23 @@ class MaximumLikelihood:
             h[j, j] = (fp - 2 * f0 + fm) / e[j] ** 2
         return 0.5 * (h + h.T)
 
-    def _subject_scores(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Per-subject score vectors in the free space (central differences)."""
+    def _subject_scores(self, x: NDArray[np.float64]
+                        ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        """Per-subject score vectors in the free space (central differences), and for each
+        free coordinate the number of subjects whose log-likelihood depends on it at all."""
         lik = self.likelihood
+        center = lik.subject_loglik(lik.evaluate(self.space.to_natural(x)))
         scores = np.zeros((lik.n_subjects, x.size))
+        informed = np.zeros(x.size, dtype=np.intp)
         for i in range(x.size):
             e = np.zeros(x.size)
             e[i] = self._step(i)
             up = lik.subject_loglik(lik.evaluate(self.space.to_natural(x + e)))
             down = lik.subject_loglik(lik.evaluate(self.space.to_natural(x - e)))
             scores[:, i] = (up - down) / (2 * e[i])
-        return scores
+            # a subject the coordinate does not reach has bit-identical log-likelihoods
+            informed[i] = int(np.sum((up != center) | (down != center)))
+        return scores, informed
 
     def _results(self, x: NDArray[np.float64], ev: Evaluation, converged: bool,
                  convergence: dict[str, Any], standard_errors: bool) -> FitResults:
@@ -499,7 +533,7 @@ class MaximumLikelihood:
             if cond >= 1e12:
                 _warn(convergence, "Hessian nearly singular: some parameters are not "
                       "identified or lie at a boundary")
-            scores = self._subject_scores(x)
+            scores, informed = self._subject_scores(x)
             meat = scores.T @ scores
             free_cov = inv
             free_cov_s = inv @ meat @ inv
@@ -508,6 +542,19 @@ class MaximumLikelihood:
             est = [i for i, n in enumerate(names) if n not in self.space.fixed]
             cov[np.ix_(est, est)] = cov_full[np.ix_(est, est)]
             cov_s[np.ix_(est, est)] = cov_s_full[np.ix_(est, est)]
+            # One cluster cannot estimate a clustered variance: its score is the total
+            # score, zero at the optimum, so the sandwich would report a spurious ~0.
+            few = informed < 2
+            lonely = [n for j, n in enumerate(names)
+                      if n not in self.space.fixed and np.any(jac[j, few] != 0)]
+            if lonely:
+                rows = [names.index(n) for n in lonely]
+                cov_s[rows, :] = np.nan
+                cov_s[:, rows] = np.nan
+                convergence["sandwich_unavailable"] = lonely
+                _warn(convergence, "clustered (sandwich) standard errors need at least two "
+                      "subjects whose decisions depend on the parameter; fewer do for "
+                      f"{', '.join(lonely)}: reported as NaN (see the Hessian ones)")
         at_bound = self.space.at_bounds(theta)
         if at_bound:
             convergence["at_bound"] = at_bound
@@ -516,7 +563,8 @@ class MaximumLikelihood:
                 "standard error and Wald interval are not meaningful)")
         bse = pd.Series(np.sqrt(np.clip(np.diag(cov), 0, None)), index=names)
         bse_s = pd.Series(np.sqrt(np.clip(np.diag(cov_s), 0, None)), index=names)
-        derived, derived_se = self._derived(theta, cov_s)
+        derived, derived_se = self._derived(
+            theta, cov_s, convergence.get("sandwich_unavailable", []))
         finer = self.model.refined() if standard_errors else None
         if finer is not None:
             fine_ll = Likelihood(finer, self.dataset, epsilon=self.epsilon,
@@ -539,10 +587,13 @@ class MaximumLikelihood:
             posterior=posterior_table(lik, ev), subject_llf=lik.subject_loglik(ev),
             derived=derived, derived_se=derived_se,
             epsilon=float(theta[TREMBLE]) if TREMBLE in theta else self.epsilon,
+            not_identified=list(self.not_identified),
         )
 
-    def _derived(self, theta: dict[str, float],
-                 cov: NDArray[np.float64]) -> tuple[pd.Series, pd.Series]:
+    def _derived(self, theta: dict[str, float], cov: NDArray[np.float64],
+                 unavailable: list[str]) -> tuple[pd.Series, pd.Series]:
+        """Derived quantities and their delta-method standard errors (fixed parameters count
+        as known; a quantity that depends on a parameter in ``unavailable`` gets NaN)."""
         values = self.model.derived(theta)
         if not values:
             return pd.Series(dtype=float), pd.Series(dtype=float)
@@ -557,7 +608,37 @@ class MaximumLikelihood:
             grads[:, j] = [(vu[key] - vd[key]) / (2 * h) for key in values]
         c = np.nan_to_num(cov)
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", grads, c, grads), 0, None))
+        missing = [names.index(n) for n in unavailable]
+        se[np.any(grads[:, missing] != 0, axis=1)] = np.nan
         return pd.Series(values, dtype=float), pd.Series(se, index=list(values))
+
+
+def _common_bounds(per_game: list[dict[str, tuple[float, float]]]
+                   ) -> dict[str, tuple[float, float]]:
+    """The intersection of each parameter's bounds over several games.
+
+    Examples
+    --------
+    >>> _common_bounds([{"s": (0.2, np.inf)}, {"s": (0.3, 9.0)}])
+    {'s': (0.3, 9.0)}
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for bounds in per_game:
+        for n, (lo, hi) in bounds.items():
+            lo0, hi0 = out.get(n, (-np.inf, np.inf))
+            out[n] = (max(lo0, lo), min(hi0, hi))
+    return out
+
+
+def _not_identified(model: Model, games: list[Any], groups: list[tuple[str, ...]]
+                    ) -> list[str]:
+    """Parameters inert in every game, in the model's order (a simplex group only as a
+    whole: its shares are estimated or held together)."""
+    inert = set.intersection(*(set(model.inert_parameters(g)) for g in games))
+    for group in groups:
+        if not inert.issuperset(group):
+            inert -= set(group)
+    return [n for n in model.parameter_names() if n in inert]
 
 
 def _warn(convergence: dict[str, Any], message: str) -> None:

@@ -216,7 +216,7 @@ def _rebuild_fit(chk: _Checker, entry: dict[str, Any], path: str, dataset: Datas
         raise chk.fail(f"{path}.options", e.message) from None
     epsilon = float(entry.get("epsilon", DEFAULT_TREMBLE))
     lik = Likelihood(model, dataset, epsilon=epsilon)
-    names = list(model.parameter_names(lik.games[lik.treatments[0]]))
+    names = list(model.parameter_names())
     params = entry["params"]
     if TREMBLE in params:  # the tremble was estimated with the model
         names.append(TREMBLE)
@@ -232,6 +232,11 @@ def _rebuild_fit(chk: _Checker, entry: dict[str, Any], path: str, dataset: Datas
             raise chk.fail(f"{path}.params.{n}", f"model {model.name} has no parameter "
                            f"{n!r} (it has: {', '.join(names)})")
     theta = {n: float(params[n]) for n in names}
+    not_identified = entry.get("not_identified", [])
+    if not (isinstance(not_identified, list)
+            and all(isinstance(n, str) and n in names for n in not_identified)):
+        raise chk.fail(f"{path}.not_identified", "must be a list of the model's parameter "
+                       "names")
     try:
         with single_blas_thread():
             ev = lik.evaluate(theta)
@@ -260,6 +265,7 @@ def _rebuild_fit(chk: _Checker, entry: dict[str, Any], path: str, dataset: Datas
                           dtype=float),
         derived_se=_series(entry.get("derived_se", {}), list(derived)),
         epsilon=epsilon, bse_bootstrap=None if boot is None else _series(boot, names),
+        not_identified=[n for n in names if n in not_identified],
     )
 
 

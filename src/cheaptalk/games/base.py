@@ -179,13 +179,6 @@ class Game:
         dist = np.abs(self.states[:, None] - self.messages[None, :])
         return np.argmin(dist, axis=1)
 
-    @cached_property
-    def lie_size(self) -> NDArray[np.float64]:
-        """``D[t, m] = |v(m) - t|``."""
-        out = np.abs(self.messages[None, :] - self.states[:, None])
-        out.setflags(write=False)
-        return out
-
     # ------------------------------------------------------------- values
     def sender_values(self, rho: ArrayLike) -> NDArray[np.float64]:
         """``US[t, m] = sum_a rho[m, a] uS[t, a]`` for receiver strategy ``rho[m, a]``.

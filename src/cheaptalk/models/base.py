@@ -169,6 +169,9 @@ class Model(ABC):
     (number of levels, L0 behaviour, lie-cost form, …) are constructor arguments with
     defaults, whose types are the options' types (see :mod:`cheaptalk.models.spec`);
     *parameters* (estimated quantities, names as SPEC §3.5) are a mapping.
+    The names depend on the model and its options only, never on the game: one parameter
+    vector serves every treatment of a design. A parameter that does not move the
+    prediction in a game is declared by :meth:`inert_parameters`.
     """
 
     name: ClassVar[str] = ""
@@ -184,8 +187,17 @@ class Model(ABC):
         return ()
 
     @abstractmethod
-    def parameter_names(self, game: Game) -> tuple[str, ...]:
-        """Names of the free parameters for ``game`` (SPEC §3.5)."""
+    def parameter_names(self) -> tuple[str, ...]:
+        """Names of the model's parameters (SPEC §3.5), the same in every game."""
+
+    def inert_parameters(self, game: Game) -> frozenset[str]:
+        """Parameters that do not change the prediction in ``game`` (default none).
+
+        Example: ``lambda_s`` of ``equilibrium`` where the equilibrium babbles (the sender
+        is uniform whatever her precision). Estimation holds a parameter that is inert in
+        every treatment of the data fixed and reports it as not identified.
+        """
+        return frozenset()
 
     @abstractmethod
     def default_params(self, game: Game) -> dict[str, float]:
@@ -211,10 +223,11 @@ class Model(ABC):
         The default follows the SPEC §3.5 naming convention: precisions, Beta parameters,
         ``beta_sigma`` and ``tau`` are positive; ``pi`` and point masses lie in (0, 1);
         ``beta_mu`` is unrestricted; level shares form simplex groups (see
-        :meth:`simplex_groups`). Models override where they differ.
+        :meth:`simplex_groups`). Models override where they differ; bounds may depend on the
+        game, and estimation intersects them over the data's games.
         """
         out: dict[str, tuple[float, float]] = {}
-        for name in self.parameter_names(game):
+        for name in self.parameter_names():
             if name == "beta_mu":
                 out[name] = (-np.inf, np.inf)
             elif name == "pi" or re.fullmatch(r"(alpha|beta)_p\d", name):
@@ -225,19 +238,19 @@ class Model(ABC):
                 out[name] = (0.0, np.inf)
         return out
 
-    def simplex_groups(self, game: Game) -> list[tuple[str, ...]]:
+    def simplex_groups(self) -> list[tuple[str, ...]]:
         """Groups of parameters that must be non-negative and sum to one.
 
         Default: level shares ``p0, p1, …`` (and ``p0_s, …`` / ``p0_r, …`` per role).
         """
         groups: dict[str, list[str]] = {}
-        for name in self.parameter_names(game):
+        for name in self.parameter_names():
             found = re.fullmatch(r"p\d+(_[sr])?", name)
             if found:
                 groups.setdefault(found.group(1) or "", []).append(name)
         return [tuple(g) for g in groups.values()]
 
-    def nonsmooth_parameters(self, game: Game) -> tuple[str, ...]:
+    def nonsmooth_parameters(self) -> tuple[str, ...]:
         """Parameters the likelihood is not smooth in (estimation profiles them).
 
         Default none. Cognitive hierarchy's ``tau`` is one: the levels' best responses to the
@@ -296,15 +309,15 @@ class Model(ABC):
         return f"{self.name}[{','.join(changed)}]" if changed else self.name
 
     # ---------------------------------------------------------------- helpers
-    def check_params(self, game: Game, params: Mapping[str, float]) -> dict[str, float]:
-        """Check names and finiteness; return the parameters as floats.
+    def check_params(self, params: Mapping[str, float]) -> dict[str, float]:
+        """Check names and that values are numbers; return the parameters as floats.
 
         Raises
         ------
         ParameterError
             On an unknown or missing name or a non-numeric value.
         """
-        names = self.parameter_names(game)
+        names = self.parameter_names()
         unknown = sorted(set(params) - set(names))
         if unknown:
             raise ParameterError(
@@ -325,12 +338,6 @@ class Model(ABC):
                 raise ParameterError(f"{self.name}: parameter {n} is NaN")
             out[n] = value
         return out
-
-    @staticmethod
-    def require(condition: bool, message: str) -> None:
-        """Raise :class:`ParameterError` with ``message`` unless ``condition``."""
-        if not condition:
-            raise ParameterError(message)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

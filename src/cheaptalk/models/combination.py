@@ -66,7 +66,7 @@ class Combination(Model):
     --------
     >>> from cheaptalk.games import forecast_sharing
     >>> model, game = Combination(), forecast_sharing(step=10)
-    >>> model.parameter_names(game)   # doctest: +NORMALIZE_WHITESPACE
+    >>> model.parameter_names()   # doctest: +NORMALIZE_WHITESPACE
     ('pi', 'alpha_a', 'alpha_b', 'beta_mu', 'beta_sigma', 'p0', 'p1', 'p2', 'p3',
      'lambda_s', 'lambda_r')
     >>> pred = model.predict(game, model.default_params(game))
@@ -104,12 +104,21 @@ class Combination(Model):
         self.lie_cost, self.point_masses = lie_cost, bool(point_masses)
         self.n_alpha, self.n_beta = int(n_alpha), int(n_beta)
 
-    def _own(self, model: Model, game: Game) -> tuple[str, ...]:
-        return tuple(n for n in model.parameter_names(game) if n not in _LAMBDAS)
+    @staticmethod
+    def _own(model: Model) -> tuple[str, ...]:
+        return tuple(n for n in model.parameter_names() if n not in _LAMBDAS)
 
-    def nonsmooth_parameters(self, game: Game) -> tuple[str, ...]:
+    def nonsmooth_parameters(self) -> tuple[str, ...]:
         """Those of the strategic component (``tau`` with ``strategic="ch"``)."""
-        return self.levelk.nonsmooth_parameters(game)
+        return self.levelk.nonsmooth_parameters()
+
+    def inert_parameters(self, game: Game) -> frozenset[str]:
+        """A parameter inert in every component that has it (π is never inert)."""
+        parts = (self.trust, self.levelk)
+        return frozenset(
+            n for n in self.parameter_names()
+            if any(n in m.parameter_names() for m in parts)
+            and all(n in m.inert_parameters(game) for m in parts if n in m.parameter_names()))
 
     def families(self) -> tuple[Family, ...]:
         """The strategic component's families, then the trust component's."""
@@ -127,8 +136,8 @@ class Combination(Model):
                            lie_cost=self.lie_cost, point_masses=self.point_masses,
                            n_alpha=finer.n_alpha, n_beta=finer.n_beta, strategic=self.strategic)
 
-    def parameter_names(self, game: Game) -> tuple[str, ...]:
-        return ("pi", *self._own(self.trust, game), *self._own(self.levelk, game), *_LAMBDAS)
+    def parameter_names(self) -> tuple[str, ...]:
+        return ("pi", *self._own(self.trust), *self._own(self.levelk), *_LAMBDAS)
 
     def bounds(self, game: Game) -> dict[str, tuple[float, float]]:
         """As for every model, with the trust component's floor on ``beta_sigma``."""
@@ -141,7 +150,7 @@ class Combination(Model):
         out = {"pi": 0.5}
         out.update(self.trust.default_params(game))
         out.update(self.levelk.default_params(game))
-        return {n: out[n] for n in self.parameter_names(game)}
+        return {n: out[n] for n in self.parameter_names()}
 
     def derived(self, params: Mapping[str, float]) -> dict[str, float]:
         """The trust component's ``mean_trust`` and ``median_lying_cost``."""
@@ -150,10 +159,10 @@ class Combination(Model):
     def split(self, game: Game, params: Mapping[str, float]
               ) -> tuple[float, dict[str, float], dict[str, float]]:
         """Validated π, trust parameters and strategic-model parameters."""
-        p = self.check_params(game, params)
+        p = self.check_params(params)
         pi = check_interval(self.name, "pi", p["pi"])
-        trust = {n: p[n] for n in self.trust.parameter_names(game)}
-        strategic = {n: p[n] for n in self.levelk.parameter_names(game)}
+        trust = {n: p[n] for n in self.trust.parameter_names()}
+        strategic = {n: p[n] for n in self.levelk.parameter_names()}
         return pi, trust, strategic
 
     def _assemble(self, game: Game, pi: float, trust: Prediction, strategic: Prediction,
@@ -164,7 +173,7 @@ class Combination(Model):
                for t in strategic.types])
         p = {"pi": pi, **trust_p, **strategic_p}
         return Prediction(game, types, model=self.name,
-                          params={n: p[n] for n in self.parameter_names(game)})
+                          params={n: p[n] for n in self.parameter_names()})
 
     def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
         pi, trust_p, strategic_p = self.split(game, params)
@@ -177,14 +186,7 @@ class Combination(Model):
 
     def predict_with_pullback(self, game: Game, params: Mapping[str, float]
                               ) -> tuple[Prediction, Pullback]:
-        r"""The prediction and its exact vector–Jacobian product.
-
-        The components' pullbacks get the weight adjoints scaled by :math:`\pi` (trust
-        types) and :math:`1 - \pi` (strategic types); strategy adjoints pass unchanged.
-        :math:`\bar\pi = \sum_{\text{trust}} \bar w_k w_k - \sum_{\text{strategic}}
-        \bar w_k w_k` (component weights), and the shared precisions collect both
-        components' contributions.
-        """
+        """The prediction and its exact vector–Jacobian product (module docstring)."""
         pi, trust_p, strategic_p = self.split(game, params)
         try:
             trust, trust_pb = self.trust.predict_with_pullback(game, trust_p)
@@ -195,7 +197,7 @@ class Combination(Model):
         n_trust = len(trust.types)
         w_trust = np.array([t.weight for t in trust.types])
         w_strategic = np.array([t.weight for t in strategic.types])
-        names = self.parameter_names(game)
+        names = self.parameter_names()
 
         def pullback(w_bar: NDArray[np.float64], sender_bars: list[NDArray[np.float64] | None],
                      receiver_bars: list[NDArray[np.float64] | None]) -> dict[str, float]:

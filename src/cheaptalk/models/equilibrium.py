@@ -45,8 +45,11 @@ same :math:`\rho^*`, so the sender mixes evenly among them, and across intervals
 weight on the intervals whose action she likes more. As :math:`\lambda_S, \lambda_R \to
 \infty` the strategies converge to :math:`(\sigma^*, \rho^*)`; at :math:`\lambda = 0` they are
 uniform. In a babbling equilibrium every message induces the same action, so
-:math:`\sigma` is uniform for every :math:`\lambda_S`: the parameter is then absent (SPEC
-§3.5), and :math:`\rho[m] = \operatorname{logit}(U_R(p), \lambda_R)` for every message.
+:math:`\sigma` is uniform for every :math:`\lambda_S`, and :math:`\rho[m] =
+\operatorname{logit}(U_R(p), \lambda_R)` for every message: the parameter ``lambda_s`` is
+still part of the model (SPEC §3.5) but *inert* in that game
+(:meth:`Equilibrium.inert_parameters`), and a fit on babbling treatments only reports it as
+not identified.
 """
 
 from __future__ import annotations
@@ -280,16 +283,17 @@ class Equilibrium(FinitePrecisions, Model):
     Notes
     -----
     Parameters (SPEC §3.5): ``lambda_s`` and ``lambda_r`` (logit precisions per currency
-    unit, ≥ 0); in a babbling equilibrium only ``lambda_r``.
+    unit, ≥ 0, finite); ``lambda_s`` is inert where the equilibrium babbles.
 
     Examples
     --------
     >>> from cheaptalk.games import crawford_sobel, forecast_sharing
     >>> model = Equilibrium()
-    >>> model.parameter_names(crawford_sobel(bias=0.5))
+    >>> model.parameter_names()
     ('lambda_s', 'lambda_r')
-    >>> model.parameter_names(forecast_sharing(step=10))
-    ('lambda_r',)
+    >>> model.inert_parameters(crawford_sobel(bias=0.5)), model.inert_parameters(
+    ...     forecast_sharing(step=10))
+    (frozenset(), frozenset({'lambda_s'}))
     >>> pred = model.predict(crawford_sobel(bias=1.2), {"lambda_s": 1.0, "lambda_r": 1.0})
     >>> pred.types[0].name
     'equilibrium (2 intervals)'
@@ -316,10 +320,12 @@ class Equilibrium(FinitePrecisions, Model):
             return _babbling(game)
         return most_informative_equilibrium(game)
 
-    def parameter_names(self, game: Game) -> tuple[str, ...]:
-        if self.equilibrium(game).is_babbling:
-            return ("lambda_r",)
+    def parameter_names(self) -> tuple[str, ...]:
         return ("lambda_s", "lambda_r")
+
+    def inert_parameters(self, game: Game) -> frozenset[str]:
+        """``{"lambda_s"}`` where the equilibrium babbles (the sender is uniform)."""
+        return frozenset({"lambda_s"}) if self.equilibrium(game).is_babbling else frozenset()
 
     def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
         return self._compute(game, params)[0]
@@ -327,7 +333,7 @@ class Equilibrium(FinitePrecisions, Model):
     def _compute(self, game: Game, params: Mapping[str, float]
                  ) -> tuple[Prediction, NDArray[np.float64], NDArray[np.float64] | None]:
         """The prediction and the values the logit choices were taken over."""
-        theta = self.check_params(game, params)
+        theta = self.check_params(params)
         eq = self.equilibrium(game)
         ur = game.receiver_values(eq.belief)
         receiver = logit(ur, theta["lambda_r"])
@@ -357,11 +363,9 @@ class Equilibrium(FinitePrecisions, Model):
 
         def pullback(w_bar: NDArray[np.float64], sender_bars: list[NDArray[np.float64] | None],
                      receiver_bars: list[NDArray[np.float64] | None]) -> dict[str, float]:
-            out: dict[str, float] = {}
-            if us is not None:
-                sb = sender_bars[0]
-                out["lambda_s"] = (0.0 if sb is None else
-                                   logit_vjp(ty.sender, us, sb, theta["lambda_s"])[0])
+            sb = sender_bars[0]
+            out = {"lambda_s": 0.0 if us is None or sb is None else
+                   logit_vjp(ty.sender, us, sb, theta["lambda_s"])[0]}
             rb = receiver_bars[0]
             out["lambda_r"] = (0.0 if rb is None else
                                logit_vjp(ty.receiver, ur, rb, theta["lambda_r"])[0])

@@ -248,10 +248,8 @@ def hierarchy_vjp(
 ) -> tuple[float, float, float]:
     r"""Vector–Jacobian product of :func:`hierarchy` with respect to its parameters.
 
-    The noiseless strategies are treated as constants: they are exact best responses,
-    piecewise constant in every parameter (their derivative is zero except on the
-    measure-zero set of parameter values where a best response changes between tied
-    choices, where it does not exist).
+    The noiseless strategies are treated as constants (module docstring, "Exact
+    derivatives").
 
     Parameters
     ----------
@@ -275,12 +273,7 @@ def hierarchy_vjp(
 
     Notes
     -----
-    With :math:`g = P \odot (\bar P - \sum \bar P P)` for a logit strategy
-    :math:`P = \operatorname{logit}(U, \lambda)`, :math:`\bar\lambda = \langle g, U\rangle`
-    and :math:`\bar U = \lambda g`. Through the belief weights (cognitive hierarchy) the
-    values move as :math:`\dot U_S = U_S(\sum_j \dot g_{kj}\tilde\rho_j)` and
-    :math:`\dot U_R = U_R(\dot q)` with :math:`\dot q` the derivative of the Bayes
-    posterior along :math:`\dot\sigma = \sum_j \dot g_{kj}\tilde\sigma_j`.
+    The derivation is in the module docstring ("Exact derivatives").
     """
     lam_s_bar = lam_r_bar = tau_bar = 0.0
     prior = game.prior
@@ -409,12 +402,12 @@ class LevelK(_HierarchyModel):
     >>> from cheaptalk.games import crawford_sobel
     >>> model = LevelK()
     >>> game = crawford_sobel(bias=1.2)
-    >>> model.parameter_names(game)
+    >>> model.parameter_names()
     ('p0', 'p1', 'p2', 'p3', 'lambda_s', 'lambda_r')
     >>> pred = model.predict(game, model.default_params(game))
     >>> [ty.name for ty in pred.types]
     ['L0', 'L1', 'L2', 'L3']
-    >>> LevelK(levels=1, shares="per_role").parameter_names(game)
+    >>> LevelK(levels=1, shares="per_role").parameter_names()
     ('p0_s', 'p1_s', 'p0_r', 'p1_r', 'lambda_s', 'lambda_r')
     """
 
@@ -439,10 +432,35 @@ class LevelK(_HierarchyModel):
             return names, names
         return tuple(f"p{k}_s" for k in ks), tuple(f"p{k}_r" for k in ks)
 
-    def parameter_names(self, game: Game) -> tuple[str, ...]:
+    def parameter_names(self) -> tuple[str, ...]:
         s, r = self.share_names()
         shares = s if self.shares == "common" else s + r
         return (*shares, "lambda_s", "lambda_r")
+
+    def inert_parameters(self, game: Game) -> frozenset[str]:
+        """A precision whose every logit strategy responds to values that do not vary across
+        the choices (up to rounding): e.g. ``lambda_s`` with ``l0_receiver="uniform"`` and one
+        level, or with uniform level-0 senders and receivers. The noiseless hierarchy the
+        levels respond to does not depend on any parameter, so this is a fact of the game.
+
+        Examples
+        --------
+        >>> from cheaptalk.games import crawford_sobel
+        >>> g = crawford_sobel()
+        >>> LevelK().inert_parameters(g)
+        frozenset()
+        >>> LevelK(levels=1, l0_receiver="uniform").inert_parameters(g)
+        frozenset({'lambda_s'})
+        """
+        h = hierarchy(game, self.levels, 1.0, 1.0, self.l0_sender, self.l0_receiver)
+
+        def flat(values: tuple[NDArray[np.float64] | None, ...]) -> bool:
+            return all(np.ptp(v, axis=-1).max() <= 1e-9 * (1.0 + np.abs(v).max())
+                       for v in values if v is not None)
+
+        return frozenset(name for name, values in (("lambda_s", h.sender_values),
+                                                   ("lambda_r", h.receiver_values))
+                         if flat(values))
 
     def default_params(self, game: Game) -> dict[str, float]:
         """Shares: Poisson(1.5) truncated at K; ``lambda_s = 0.5``, ``lambda_r = 0.2``."""
@@ -453,10 +471,10 @@ class LevelK(_HierarchyModel):
         out.update(lambda_s=DEFAULT_LAMBDA_S, lambda_r=DEFAULT_LAMBDA_R)
         return out
 
-    def check(self, game: Game, params: Mapping[str, float]
+    def check(self, params: Mapping[str, float]
               ) -> tuple[dict[str, float], NDArray[np.float64], NDArray[np.float64]]:
         """Validated parameters, sender shares and receiver shares."""
-        p = self.check_params(game, params)
+        p = self.check_params(params)
         s, r = self.share_names()
         shares_s = check_shares(self.name, s, [p[n] for n in s])
         shares_r = shares_s if r == s else check_shares(self.name, r, [p[n] for n in r])
@@ -465,7 +483,7 @@ class LevelK(_HierarchyModel):
 
     def _compute(self, game: Game, params: Mapping[str, float]
                  ) -> tuple[Prediction, Hierarchy, float, float]:
-        p, shares_s, shares_r = self.check(game, params)
+        p, shares_s, shares_r = self.check(params)
         lam_s, lam_r = self._precisions(p)
         h = hierarchy(game, self.levels, lam_s, lam_r, self.l0_sender, self.l0_receiver)
         types = self._types(h, self.level_names, shares_s, shares_r, self.shares == "common")
@@ -473,15 +491,8 @@ class LevelK(_HierarchyModel):
 
     def predict_with_pullback(self, game: Game, params: Mapping[str, float]
                               ) -> tuple[Prediction, Pullback]:
-        r"""The prediction and its exact vector–Jacobian product.
-
-        Shares enter only the type weights, so :math:`\bar p_k = \bar w_k` (natural
-        parameters; the estimator applies its own simplex transform). The strategies of
-        levels :math:`k \ge 1` respond with logit noise to values that do not depend on any
-        parameter (noiseless lower levels), and so does the credulous L0 receiver: only
-        :math:`\lambda_S, \lambda_R` move them (see :func:`hierarchy_vjp`). With
-        ``shares="per_role"`` the sender types come first, then the receiver types.
-        """
+        """The prediction and its exact vector–Jacobian product (module docstring); with
+        ``shares="per_role"`` the sender types come first, then the receiver types."""
         pred, h, lam_s, lam_r = self._compute(game, params)
         n = self.levels + 1
         s_names, r_names = self.share_names()
@@ -533,11 +544,11 @@ class CognitiveHierarchy(_HierarchyModel):
     description = ("Cognitive hierarchy: level k best-responds to the Poisson(tau) mixture of "
                    "levels 0..k-1")
 
-    def nonsmooth_parameters(self, game: Game) -> tuple[str, ...]:
+    def nonsmooth_parameters(self) -> tuple[str, ...]:
         """``tau``: best responses to the Poisson(τ) mixture switch as τ moves."""
         return ("tau",)
 
-    def parameter_names(self, game: Game) -> tuple[str, ...]:
+    def parameter_names(self) -> tuple[str, ...]:
         return ("tau", "lambda_s", "lambda_r")
 
     def default_params(self, game: Game) -> dict[str, float]:
@@ -552,26 +563,22 @@ class CognitiveHierarchy(_HierarchyModel):
         total = g.sum(axis=1, keepdims=True)
         return np.divide(g, total, out=np.zeros_like(g), where=total > 0)
 
-    def check(self, game: Game, params: Mapping[str, float]) -> dict[str, float]:
+    def check(self, params: Mapping[str, float]) -> dict[str, float]:
         """Validated parameters."""
-        p = self.check_params(game, params)
+        p = self.check_params(params)
         check_positive(self.name, "tau", p["tau"])
         self._precisions(p)
         return p
 
     def beliefs_derivative(self, tau: float) -> NDArray[np.float64]:
-        r"""Derivative of :meth:`beliefs` with respect to τ.
-
-        :math:`\dot g_{kj} = g_{kj}\,(j - \sum_{i<k} g_{ki}\, i) / \tau`, because
-        :math:`g_{kj} \propto \tau^j / j!` over :math:`j < k`.
-        """
+        """Derivative of :meth:`beliefs` with respect to τ (module docstring)."""
         g = self.beliefs(tau)
         j = np.arange(self.levels + 1, dtype=float)
         return g * (j[None, :] - (g @ j)[:, None]) / tau
 
     def _compute(self, game: Game, params: Mapping[str, float]
                  ) -> tuple[Prediction, Hierarchy, NDArray[np.float64], dict[str, float]]:
-        p = self.check(game, params)
+        p = self.check(params)
         lam_s, lam_r = self._precisions(p)
         beliefs = self.beliefs(p["tau"])
         h = hierarchy(game, self.levels, lam_s, lam_r, self.l0_sender, self.l0_receiver,
@@ -582,17 +589,7 @@ class CognitiveHierarchy(_HierarchyModel):
 
     def predict_with_pullback(self, game: Game, params: Mapping[str, float]
                               ) -> tuple[Prediction, Pullback]:
-        r"""The prediction and its exact vector–Jacobian product.
-
-        τ moves (i) the population shares, :math:`\partial w_k / \partial\tau =
-        w_k (k - \sum_j j\,w_j) / \tau`, and (ii) the belief weights :math:`g_{kj}` of
-        levels :math:`k \ge 2`, hence the *values* their logit strategies respond to (see
-        :func:`hierarchy_vjp`). The noiseless best responses that make up those mixtures
-        are piecewise constant in τ: their derivative is zero except on the measure-zero
-        set of τ where a best response switches between tied choices (there the likelihood
-        has a kink and the derivative returned is the one-sided value of the current
-        branch).
-        """
+        """The prediction and its exact vector–Jacobian product (module docstring)."""
         pred, h, beliefs, p = self._compute(game, params)
         lam_s, lam_r, tau = p["lambda_s"], p["lambda_r"], p["tau"]
         shares = np.array([ty.weight for ty in pred.types])

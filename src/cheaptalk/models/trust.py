@@ -30,39 +30,14 @@ independent. With ``point_masses=True`` the distributions gain atoms: mass ``alp
 ``1 - alpha_p0 - alpha_p1``) and mass ``beta_p0`` at β = 0 (the LogNormal part has weight
 ``1 - beta_p0``).
 
-**Quadrature.** Node *positions* do not depend on the parameters, so that derivatives of the
-weights are elementary:
-
-* α: tanh–sinh nodes :math:`x_i` on (0, 1) with rule weights :math:`\omega_i`, and type
-  weights :math:`w_i \propto \omega_i\,x_i^{a-1}(1-x_i)^{b-1}`, normalised to sum to one
-  (so :math:`\partial \log w_i / \partial a = \log x_i - \sum_j w_j \log x_j`, likewise for
-  b). The tanh–sinh rule crowds nodes doubly exponentially towards 0 and 1, so it stays
-  accurate when :math:`a < 1` or :math:`b < 1` (density infinite at an end), where
-  Gauss–Legendre fails; a very concentrated Beta (:math:`a + b \gtrsim 50`) needs more
-  nodes. Every fit reports the change in log-likelihood when the nodes are doubled.
-* β: fixed, equally spaced nodes :math:`u_j` in log β over a range set by the game only
-  (:func:`beta_log_range`: from :math:`\log(R/c_{\max}) - 12` to :math:`\log(R/c_{\min}) + 1`,
-  with R the range of the sender's payoffs and c the nonzero lie costs); outside it senders
-  are selfish resp. truthful, so their strategies are constant. Weights: the trapezoid rule
-  for :math:`N(\mu, s^2)` on the grid extended to all of :math:`u_0 + h\mathbb{Z}`, each
-  point beyond an end counted at that end node (the tails are lumped there), normalised.
-  Their derivatives in μ and s are elementary, and the nodes do not move. The spacing in
-  log β (h ≈ 0.11 for forecast sharing) does not grow with s: a z-grid
-  :math:`\beta_j = e^{\mu + s z_j}` (65 nodes on ±5 sd, the earlier rule) spaced its nodes
-  0.38 apart in log β at s = 2.45, too coarse for one sender's likelihood over log β, which
-  is peaked where the strategy is in transition (demo data at the trust estimate: 2.0
-  log-likelihood points off). Known limit: a narrow LogNormal (s ≲ 0.5) centred where
-  senders switch (μ ≈ 0.5 on the demo data) still moves by 0.01–0.03 on doubling (241 nodes
-  fix it); the doubling check of every fit flags it. A LogNormal narrower than the grid
-  spacing falls between nodes (its weights jump from node to node, and the likelihood
-  becomes a step function of μ), so the estimator keeps s at least two steps wide
-  (:func:`beta_sigma_floor`, via :meth:`Trust.bounds`) and flags a fit that stops there.
-
-Default node counts (:attr:`Trust.n_alpha` = 64, :attr:`Trust.n_beta` = 161) are chosen so
-that doubling them (128 and 321) moves the log-likelihood by less than 0.01: of the bundled
-demo data at the trust and combination estimates, at the defaults and at corners with
-s = 3 and a, b ∈ {0.5, 10} (measured ≤ 0.001), and of a simulated forecast-sharing data set
-(default parameters, 60 senders and 60 receivers × 30 rounds, tremble 1e-3); all tested.
+**Quadrature** (:mod:`cheaptalk.numerics.quadrature`). α is integrated with tanh–sinh
+nodes on (0, 1) and β with a fixed, equally spaced grid in log β over a range set by the
+game; only the weights depend on the parameters. Every fit reports the change in
+log-likelihood when the nodes are doubled (SPEC §3.3 asks for less than 0.01 at the
+defaults :attr:`Trust.n_alpha` = 64 and :attr:`Trust.n_beta` = 161; the evidence is in
+benchmarks/README.md). The estimator keeps ``beta_sigma`` at least two log-β grid steps
+wide (:func:`~cheaptalk.numerics.quadrature.beta_sigma_floor`, via :meth:`Trust.bounds`)
+and flags a fit that stops there.
 
 **Exact derivatives** (:meth:`Trust.predict_with_pullback`). With
 :math:`g = P \odot (\bar P - \sum \bar P P)` row by row for each logit strategy :math:`P`
@@ -71,10 +46,8 @@ and the adjoints coming in for each type, backwards through the model:
 * sender :math:`j`: :math:`\bar\lambda_S \mathrel{+}= \langle g_j, U_S(\bar\rho) - \beta_j
   C\rangle`, :math:`\bar\beta_j = -\lambda_S\langle g_j, C\rangle`, and
   :math:`\bar U_S = \lambda_S\sum_j g_j`; the β nodes are fixed, so μ and s act only
-  through the weights: :math:`\bar\mu = \sum_j \bar w_j\,\partial w_j/\partial\mu` with
-  :math:`\partial w_j/\partial\mu = \sum_{k \to j} q_k d_k/s - w_j\sum_k q_k d_k/s`
-  (:math:`q_k` the normalised grid terms, :math:`d_k = (u_k - \mu)/s`), likewise s with
-  :math:`d_k^2/s`;
+  through the weights: :math:`\bar\mu = \sum_j \bar w_j\,\partial w_j/\partial\mu`,
+  likewise s;
 * the population strategy: :math:`U_S[t, m] = \sum_a \bar\rho[m, a] u_S[t, a]` gives
   :math:`\bar{\bar\rho} = \bar U_S^{\top} u_S`, which adds :math:`w_i\bar{\bar\rho}` to
   receiver type :math:`i`'s adjoint and :math:`\langle\bar{\bar\rho}, \rho_i\rangle` to
@@ -82,9 +55,9 @@ and the adjoints coming in for each type, backwards through the model:
   the senders);
 * receiver :math:`i`: :math:`\bar\lambda_R \mathrel{+}= \langle g_i, \bar u_R +
   \alpha_i(U_R(L) - \bar u_R)\rangle` (fixed nodes, so nothing else);
-* weights: :math:`\partial w_i/\partial a = w_i(\log x_i - \sum_k w_k\log x_k)`, likewise
-  b with :math:`\log(1 - x_i)`; the point masses enter linearly (the continuous parts are
-  scaled by :math:`1 - p_0 - p_1` and :math:`1 - p^\beta_0`).
+* weights: the derivatives of the quadrature weights in a, b, μ and s are those of
+  :mod:`cheaptalk.numerics.quadrature`; the point masses enter linearly (the continuous
+  parts are scaled by :math:`1 - p_0 - p_1` and :math:`1 - p^\beta_0`).
 
 Derived quantities: ``mean_trust`` :math:`= a / (a + b)` and ``median_lying_cost``
 :math:`= e^{\mu}`.
@@ -94,168 +67,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cheaptalk.choice import logit
 from cheaptalk.games.base import Game
+from cheaptalk.numerics.quadrature import (
+    alpha_quadrature,
+    beta_log_nodes,
+    beta_quadrature,
+    beta_sigma_floor,
+    lognormal_weights,
+    tanh_sinh01,
+)
 
 from ._common import check_interval, check_positive, check_precision, unique_labels
 from .base import Family, Model, ParameterError, Prediction, Pullback, Type
 
-__all__ = ["BETA_SIGMA_MIN_STEPS", "Trust", "TrustStrategies", "alpha_quadrature",
-           "beta_log_nodes", "beta_log_range", "beta_quadrature", "beta_sigma_floor",
-           "derived_quantities", "lie_cost_matrix", "trust_strategies"]
+__all__ = ["Trust", "TrustStrategies", "derived_quantities", "lie_cost_matrix",
+           "trust_strategies"]
 
 _LIE_COSTS = ("linear", "quadratic", "inflation")
-#: The log-β grid reaches this far below log(R / c_max) and above log(R / c_min)
-#: (R: range of the sender's payoffs; c: nonzero lie costs), see :func:`beta_log_range`.
-U_BELOW, U_ABOVE = 12.0, 1.0
-#: At most this many grid steps beyond an end of the log-β grid are summed into its end node.
-_EXTEND = 4000
 
 DEFAULT_PARAMS = {
     "alpha_a": 2.0, "alpha_b": 2.0, "beta_mu": -2.0, "beta_sigma": 1.0,
     "lambda_s": 0.5, "lambda_r": 0.2,
 }
 DEFAULT_POINT_MASSES = {"alpha_p0": 0.1, "alpha_p1": 0.1, "beta_p0": 0.1}
-
-
-#: Half-width of the tanh–sinh grid for α (in the rule's own variable t).
-T_MAX = 3.0
-
-
-@lru_cache(maxsize=32)
-def _tanh_sinh01(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64],
-                                  NDArray[np.float64], NDArray[np.float64]]:
-    """Tanh–sinh rule on (0, 1): nodes x, log x, log(1 - x), log rule weights.
-
-    ``x = expit(pi sinh t)`` on an equally spaced t grid over [-T_MAX, T_MAX]; the rule
-    weight is ``dx/dt = pi cosh(t) x (1 - x)`` (the constant step cancels on normalising).
-    Nodes crowd doubly exponentially towards 0 and 1, so Beta densities with
-    ``a < 1`` or ``b < 1`` (infinite at an end) are integrated accurately; ``log(1 - x)`` is
-    computed directly, since ``1 - x`` underflows in floating point near 1.
-    """
-    from scipy.special import expit, log_expit
-
-    t = np.linspace(-T_MAX, T_MAX, n) if n > 1 else np.zeros(1)
-    u = np.pi * np.sinh(t)
-    log_x, log_1mx = log_expit(u), log_expit(-u)
-    return expit(u), log_x, log_1mx, np.log(np.cosh(t)) + log_x + log_1mx
-
-
-def beta_log_range(game: Game, lie_cost: str = "linear") -> tuple[float, float]:
-    """Fixed range ``[u_lo, u_hi]`` of the log-β grid for a game (no estimated parameter).
-
-    β matters only relative to the sender's payoff differences: with payoff range ``R``
-    (of ``u_S``) and nonzero lie costs between ``c_min`` and ``c_max``, senders are selfish
-    to within about 1e-6 for ``β ≤ e^-12 R / c_max`` (``λ_S R`` up to ~100) and truthful
-    for ``β ≥ e R / c_min`` (``λ_S R`` down to ~10; forecast sharing). Outside the range the
-    strategies are constant, so the LogNormal mass beyond it is lumped into the end nodes.
-
-    Examples
-    --------
-    >>> from cheaptalk.games import crawford_sobel
-    >>> [round(x, 3) for x in beta_log_range(crawford_sobel())]
-    [-8.675, 5.712]
-    """
-    cost = lie_cost_matrix(game, lie_cost)
-    positive = cost[cost > 0]
-    c_min, c_max = (float(positive.min()), float(positive.max())) if positive.size else (1, 1)
-    payoff_range = float(np.ptp(game.sender_payoff)) or 1.0
-    return (float(np.log(payoff_range / c_max)) - U_BELOW,
-            float(np.log(payoff_range / c_min)) + U_ABOVE)
-
-
-#: The estimator keeps ``beta_sigma`` at least this many log-β grid steps: a narrower
-#: LogNormal falls between nodes, its weights jump from node to node, and the likelihood
-#: becomes a step function of ``beta_mu`` (flat, with spurious zero standard errors).
-BETA_SIGMA_MIN_STEPS = 2.0
-
-
-def beta_sigma_floor(game: Game, n: int, lie_cost: str = "linear") -> float:
-    """Smallest ``beta_sigma`` the estimator considers: :data:`BETA_SIGMA_MIN_STEPS` steps of
-    the ``n``-node log-β grid (about 0.23 in forecast sharing and 0.18 in Crawford–Sobel
-    with the default 161 nodes). At two steps or more, doubling the nodes moves the demo
-    log-likelihood by less than 0.01; at half a step it moved it by up to 1.3.
-
-    Examples
-    --------
-    >>> from cheaptalk.games import crawford_sobel
-    >>> round(beta_sigma_floor(crawford_sobel(), 161), 4)
-    0.1798
-    """
-    lo, hi = beta_log_range(game, lie_cost)
-    return BETA_SIGMA_MIN_STEPS * (hi - lo) / max(n - 1, 1)
-
-
-def beta_log_nodes(game: Game, n: int, lie_cost: str = "linear") -> NDArray[np.float64]:
-    """``n`` equally spaced log-β nodes over :func:`beta_log_range` (midpoint if n = 1)."""
-    lo, hi = beta_log_range(game, lie_cost)
-    return np.linspace(lo, hi, n) if n > 1 else np.array([0.5 * (lo + hi)])
-
-
-def _beta_weights(beta_mu: float, beta_sigma: float, u: NDArray[np.float64]
-                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Weights of LogNormal(mu, sigma) on the fixed log-β nodes ``u`` and their derivatives.
-
-    Trapezoid rule on the infinite grid ``u_k = u_0 + k h`` (k ∈ Z), with every node beyond
-    an end of ``u`` mapped to that end node (strategies are constant there): the weight of
-    node j is the normalised sum of ``exp(-(u_k - mu)^2 / (2 sigma^2))`` over the grid
-    points mapped to it. Terms further than 12 sd from ``mu`` are dropped (< e^-72).
-    Returns ``w``, ``dw/dmu`` and ``dw/dsigma``.
-    """
-    n = u.size
-    if n == 1:
-        return np.ones(1), np.zeros(1), np.zeros(1)
-    u0, h = float(u[0]), float(u[1] - u[0])
-    reach = 12.0 * beta_sigma
-    k_lo = int(np.clip(np.floor((beta_mu - reach - u0) / h), -_EXTEND, 0))
-    k_hi = int(np.clip(np.ceil((beta_mu + reach - u0) / h), n - 1, n - 1 + _EXTEND))
-    k = np.arange(k_lo, k_hi + 1)
-    d = (u0 + k * h - beta_mu) / beta_sigma
-    log_e = -0.5 * d * d
-    q = np.exp(log_e - log_e.max())
-    q /= q.sum()
-    j = np.clip(k, 0, n - 1)  # node of each grid point
-    da, ds = d / beta_sigma, d * d / beta_sigma          # d log e / d mu, d / d sigma
-    w = np.bincount(j, q, minlength=n)
-    dw_mu = np.bincount(j, q * da, minlength=n) - w * float(q @ da)
-    dw_s = np.bincount(j, q * ds, minlength=n) - w * float(q @ ds)
-    return w, dw_mu, dw_s
-
-
-def alpha_quadrature(alpha_a: float, alpha_b: float, n: int
-                     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Fixed nodes and normalised weights for α ~ Beta(alpha_a, alpha_b).
-
-    Examples
-    --------
-    >>> x, w = alpha_quadrature(2.0, 3.0, 32)
-    >>> round(float(w @ x), 10)          # mean 2 / 5
-    0.4
-    """
-    x, log_x, log_1mx, log_omega = _tanh_sinh01(n)
-    log_w = log_omega + (alpha_a - 1.0) * log_x + (alpha_b - 1.0) * log_1mx
-    w = np.exp(log_w - log_w.max())
-    return x, w / w.sum()
-
-
-def beta_quadrature(beta_mu: float, beta_sigma: float, log_nodes: NDArray[np.float64]
-                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Nodes ``exp(log_nodes)`` (fixed, equally spaced) and weights for
-    β ~ LogNormal(mu, sigma); the mass beyond the ends is lumped into the end nodes.
-
-    Examples
-    --------
-    >>> b, w = beta_quadrature(0.0, 1.0, np.linspace(-8.0, 8.0, 81))
-    >>> round(float(w @ np.log(b)), 10) + 0.0, round(float(w @ np.log(b) ** 2), 6)
-    (0.0, 1.0)
-    """
-    u = np.asarray(log_nodes, dtype=float)
-    return np.exp(u), _beta_weights(beta_mu, beta_sigma, u)[0]
 
 
 def lie_cost_matrix(game: Game, kind: str = "linear") -> NDArray[np.float64]:
@@ -399,7 +238,7 @@ class Trust(Model):
     --------
     >>> from cheaptalk.games import forecast_sharing
     >>> model, game = Trust(), forecast_sharing(step=10)
-    >>> model.parameter_names(game)
+    >>> model.parameter_names()
     ('alpha_a', 'alpha_b', 'beta_mu', 'beta_sigma', 'lambda_s', 'lambda_r')
     >>> pred = model.predict(game, model.default_params(game))
     >>> len(pred.types) == Trust.n_alpha + Trust.n_beta
@@ -446,17 +285,19 @@ class Trust(Model):
         return Trust(lie_cost=self.lie_cost, point_masses=self.point_masses,
                      n_alpha=2 * self.n_alpha, n_beta=2 * self.n_beta - 1)
 
-    def parameter_names(self, game: Game) -> tuple[str, ...]:
+    def parameter_names(self) -> tuple[str, ...]:
         masses = ("alpha_p0", "alpha_p1", "beta_p0") if self.point_masses else ()
         return ("alpha_a", "alpha_b", "beta_mu", "beta_sigma", *masses,
                 "lambda_s", "lambda_r")
 
     def bounds(self, game: Game) -> dict[str, tuple[float, float]]:
-        """As for every model, except ``beta_sigma >=`` :func:`beta_sigma_floor` (two grid
-        steps): the estimator does not go where the β quadrature cannot resolve the
-        LogNormal. ``predict`` accepts any ``beta_sigma > 0``."""
+        """As for every model, except ``beta_sigma >=``
+        :func:`~cheaptalk.numerics.quadrature.beta_sigma_floor` (two grid steps): the
+        estimator does not go where the β quadrature cannot resolve the LogNormal.
+        ``predict`` accepts any ``beta_sigma > 0``."""
         out = super().bounds(game)
-        out["beta_sigma"] = (beta_sigma_floor(game, self.n_beta, self.lie_cost), np.inf)
+        out["beta_sigma"] = (beta_sigma_floor(game, lie_cost_matrix(game, self.lie_cost),
+                                              self.n_beta), np.inf)
         return out
 
     def default_params(self, game: Game) -> dict[str, float]:
@@ -465,15 +306,15 @@ class Trust(Model):
         out = dict(DEFAULT_PARAMS)
         if self.point_masses:
             out.update(DEFAULT_POINT_MASSES)
-        return {n: out[n] for n in self.parameter_names(game)}
+        return {n: out[n] for n in self.parameter_names()}
 
     def derived(self, params: Mapping[str, float]) -> dict[str, float]:
         """``mean_trust`` and ``median_lying_cost`` (see :func:`derived_quantities`)."""
         return derived_quantities(params)
 
-    def check(self, game: Game, params: Mapping[str, float]) -> dict[str, float]:
+    def check(self, params: Mapping[str, float]) -> dict[str, float]:
         """Validated parameters (raises :class:`ParameterError`)."""
-        p = self.check_params(game, params)
+        p = self.check_params(params)
         return self._check_values(p)
 
     def _check_values(self, p: dict[str, float]) -> dict[str, float]:
@@ -492,6 +333,9 @@ class Trust(Model):
         check_precision(self.name, "lambda_r", p["lambda_r"])
         return p
 
+    def _log_nodes(self, game: Game) -> NDArray[np.float64]:
+        return beta_log_nodes(game, lie_cost_matrix(game, self.lie_cost), self.n_beta)
+
     def nodes(self, params: Mapping[str, float], game: Game) -> tuple[
             NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
             NDArray[np.float64], list[str], list[str]]:
@@ -501,7 +345,7 @@ class Trust(Model):
         """
         alpha, wa = alpha_quadrature(params["alpha_a"], params["alpha_b"], self.n_alpha)
         beta, wb = beta_quadrature(params["beta_mu"], params["beta_sigma"],
-                                   beta_log_nodes(game, self.n_beta, self.lie_cost))
+                                   self._log_nodes(game))
         r_names = unique_labels(alpha, "trust alpha=")
         s_names = unique_labels(beta, "trustworthy beta=")
         if self.point_masses:
@@ -516,7 +360,7 @@ class Trust(Model):
 
     def strategies(self, game: Game, params: Mapping[str, float]) -> TrustStrategies:
         """All type strategies on the quadrature nodes (parameters validated)."""
-        p = self.check(game, params)
+        p = self.check(params)
         alpha, wa, beta, wb, _, _ = self.nodes(p, game)
         return trust_strategies(game, alpha, wa, beta, wb, p["lambda_s"], p["lambda_r"],
                                 self.lie_cost)
@@ -524,7 +368,7 @@ class Trust(Model):
     def _compute(self, game: Game, params: Mapping[str, float]
                  ) -> tuple[Prediction, TrustStrategies, dict[str, NDArray[np.float64]],
                             dict[str, float]]:
-        p = self.check(game, params)
+        p = self.check(params)
         alpha, wa, beta, wb, r_names, s_names = self.nodes(p, game)
         s, parts = _trust_parts(game, alpha, wa, beta, wb, p["lambda_s"], p["lambda_r"],
                                 self.lie_cost)
@@ -539,33 +383,16 @@ class Trust(Model):
 
     def predict_with_pullback(self, game: Game, params: Mapping[str, float]
                               ) -> tuple[Prediction, Pullback]:
-        r"""The prediction and its exact vector–Jacobian product.
-
-        Backwards, with :math:`g = P \odot (\bar P - \sum \bar P P)` row by row for each
-        logit strategy :math:`P`:
-
-        * senders: :math:`\bar\lambda_S = \sum_j \langle g_j, U_S(\bar\rho) - \beta_j C
-          \rangle`; the log-β nodes are fixed, so μ and s enter only through the β weights
-          (:func:`_beta_weights` returns their derivatives);
-        * the receiver population: :math:`\bar U_S = \lambda_S \sum_j g_j` and
-          :math:`\bar{\bar\rho}[m, a] = \sum_t \bar U_S[t, m]\, u_S[t, a]`, which adds
-          :math:`w_i \bar{\bar\rho}` to each receiver type's adjoint and
-          :math:`\langle \bar{\bar\rho}, \rho_i\rangle` to its weight's;
-        * receivers: :math:`\bar\lambda_R = \sum_i \langle g_i, \bar u_R + \alpha_i
-          (U_R(L) - \bar u_R)\rangle` (nodes :math:`\alpha_i` are fixed);
-        * weights: :math:`\partial w_i / \partial a = w_i (\log x_i - \sum_k w_k \log
-          x_k)` and likewise for b with :math:`\log(1 - x_i)`; point masses enter linearly
-          (the continuous part is scaled by :math:`1 - p_0 - p_1`, resp.
-          :math:`1 - p^\beta_0`).
-        """
+        """The prediction and its exact vector–Jacobian product (module docstring,
+        "Exact derivatives")."""
         pred, s, parts, p = self._compute(game, params)
         lam_s, lam_r = p["lambda_s"], p["lambda_r"]
         masses = self.point_masses
         n_ra, n_sb = s.alpha.size, s.beta.size
         _, wa_c = alpha_quadrature(p["alpha_a"], p["alpha_b"], self.n_alpha)
-        wb_c, dwb_mu, dwb_s = _beta_weights(p["beta_mu"], p["beta_sigma"],
-                                            beta_log_nodes(game, self.n_beta, self.lie_cost))
-        _, log_x, log_1mx, _ = _tanh_sinh01(self.n_alpha)
+        wb_c, dwb_mu, dwb_s = lognormal_weights(p["beta_mu"], p["beta_sigma"],
+                                                self._log_nodes(game))
+        _, log_x, log_1mx, _ = tanh_sinh01(self.n_alpha)
         uS = game.sender_payoff
 
         def pullback(w_bar: NDArray[np.float64], sender_bars: list[NDArray[np.float64] | None],
@@ -635,7 +462,7 @@ class Trust(Model):
             out["alpha_a"] = float(weighted @ (log_x - wa_c @ log_x))
             out["alpha_b"] = float(weighted @ (log_1mx - wa_c @ log_1mx))
             out["lambda_s"], out["lambda_r"] = lam_s_bar, lam_r_bar
-            return {n: out[n] for n in self.parameter_names(game)}
+            return {n: out[n] for n in self.parameter_names()}
 
         return pred, pullback
 
