@@ -94,3 +94,40 @@ def test_subject_weights_scale_contributions(cs_data):
     assert sum(weighted.by_role.values()) == pytest.approx(weighted.loglik)
     assert sum(weighted.by_treatment.values()) == pytest.approx(weighted.loglik)
     assert weighted.by_role != ev.by_role
+
+
+def test_gradient_with_type_weights_that_differ_by_treatment():
+    """Trust's quadrature weights follow each game's payoff scale: in the Crawford–Sobel
+    design (three biases) every treatment has its own weights, and each unit's mixture uses
+    its own treatment's."""
+    from cheaptalk.models import get_model
+
+    design = load_design("crawford_sobel")
+    model = get_model("trust")
+    params = model.default_params(design.game(design.treatments[0]))
+    weights = {g: [ty.weight for ty in model.predict(design.game(g), params).types]
+               for g in design.treatments}
+    assert not np.allclose(weights[design.treatments[0]], weights[design.treatments[-1]])
+    df = Simulation(design, model, params, subjects_per_role=3, rounds=5).run(seed=2)
+    data = validate_table(df, design)
+    lik = Likelihood(model, data)
+    ev = lik.evaluate(params, gradient=True)
+    # the direct mixture of one unit, with its own treatment's weights
+    t = data.table
+    unit = t["sender"].iloc[-1]
+    rows = np.flatnonzero((t["sender"] == unit).to_numpy())
+    g = t["treatment"].iloc[rows[0]]
+    pred = model.predict(design.game(g), params)
+    senders = [ty for ty in pred.types if ty.sender is not None]
+    w = np.array([ty.weight for ty in senders])
+    per_type = [np.log(wk / w.sum()) + sum(np.log(tremble(ty.sender, lik.epsilon)[
+        data.state[r], data.message[r]]) for r in rows) for wk, ty in zip(w, senders, strict=True)]
+    i = lik.units["sender"].index(str(unit))
+    assert ev.unit_loglik["sender"][i] == pytest.approx(logsumexp(per_type), rel=1e-10)
+    for name in ("alpha_a", "beta_mu", "beta_sigma"):
+        h = 1e-5
+        up, down = dict(params), dict(params)
+        up[name] += h
+        down[name] -= h
+        numeric = (lik.evaluate(up).loglik - lik.evaluate(down).loglik) / (2 * h)
+        assert ev.gradient[name] == pytest.approx(numeric, rel=1e-5, abs=1e-6), name

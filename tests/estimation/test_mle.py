@@ -16,10 +16,7 @@ EPS = 0.05
 
 @pytest.fixture(scope="module", params=[
     "forecast_sharing",
-    pytest.param("crawford_sobel", marks=pytest.mark.xfail(strict=True, reason=(
-        "the likelihood weighs every treatment's types with the first treatment's weights, "
-        "but trust's beta nodes and weights depend on the game (crawford_sobel's biases "
-        "differ): a unit of a later treatment gets another treatment's mixture weights"))),
+    "crawford_sobel",  # trust's quadrature weights differ by treatment there
 ])
 def mixture(request):
     """Combination data: families with many types (trust, trustworthy) beside the levels."""

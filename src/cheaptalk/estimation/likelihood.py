@@ -10,9 +10,10 @@ A unit of type analysis is a (subject, role). For a unit :math:`i` with decision
     L_i(\theta) = \sum_k w_k \prod_{d \in D_i} P_k(d), \qquad
     P_k(d) = (1 - \varepsilon)\, s_k[x_d, y_d] + \varepsilon / n_y,
 
-where :math:`(x_d, y_d)` is the decision's (state, message) or (message, action) and
-:math:`\varepsilon` the tremble. The log-likelihood is :math:`\sum_i \log L_i`; it is also
-reported per role and per treatment (a unit whose decisions span treatments is reported
+where :math:`(x_d, y_d)` is the decision's (state, message) or (message, action),
+:math:`\varepsilon` the tremble, and the weights :math:`w_k` those of the unit's treatment
+(they may differ by game; a unit whose decisions span treatments takes the first one's).
+The log-likelihood is :math:`\sum_i \log L_i`; it is also reported per role and per treatment (a unit whose decisions span treatments is reported
 under the joined names, e.g. ``"LL+HH"``).
 
 Gradient. With posterior type weights :math:`r_{ik} = w_k \prod_d P_k(d) / L_i`,
@@ -22,7 +23,7 @@ Gradient. With posterior type weights :math:`r_{ik} = w_k \prod_d P_k(d) / L_i`,
     \frac{\partial \log L}{\partial s_k[x, y]} =
         \sum_i r_{ik} \sum_{d \in D_i: (x_d, y_d) = (x, y)} \frac{1 - \varepsilon}{P_k(d)},
     \qquad
-    \frac{\partial \log L}{\partial w_k} = \sum_i \frac{r_{ik}}{w_k},
+    \frac{\partial \log L}{\partial w^g_k} = \sum_{i \text{ in } g} \frac{r_{ik}}{w^g_k},
 
 and the model's pullback (:data:`cheaptalk.models.base.Pullback`) carries these to the
 parameters exactly. Models without a pullback get central differences, and the result says
@@ -176,6 +177,14 @@ class Likelihood:
             self.unit_treatment[role] = [
                 "+".join(g for g in self.treatments if g in s) for s in sets
             ]
+        # The treatment whose type weights a unit's mixture uses: its own, or the first of
+        # its treatments where it spans several (weights may differ by game, e.g. trust's
+        # quadrature nodes follow the game's payoff scale).
+        self.unit_home: dict[str, NDArray[np.intp]] = {
+            role: np.array([self.treatments.index(label.split("+")[0])
+                            for label in self.unit_treatment[role]], dtype=np.intp)
+            for role in ROLES
+        }
         # Subjects (clusters): a subject id in both roles is one cluster.
         subjects = sorted(set(self.units["sender"]) | set(self.units["receiver"]))
         pos = {s: i for i, s in enumerate(subjects)}
@@ -238,7 +247,7 @@ class Likelihood:
         families: dict[str, list[str]] = {}
         probs: dict[tuple[str, int], NDArray[np.float64]] = {}
         model_probs: dict[tuple[str, int], NDArray[np.float64]] = {}
-        log_w: dict[str, NDArray[np.float64]] = {}
+        log_w: dict[tuple[str, str], NDArray[np.float64]] = {}
         type_index: dict[tuple[str, str], list[int]] = {}
         for role in ROLES:
             n_units = len(self.units[role])
@@ -256,14 +265,16 @@ class Likelihood:
                 model_probs[(role, b_i)] = chosen_p
                 contrib = (block.to_units.T @ np.log(p).T).T  # (K, n_units)
                 total = contrib if total is None else total + contrib
-                if role not in log_w:
-                    w = np.array([pred.types[i].weight for i in chosen], dtype=float)
-                    with np.errstate(divide="ignore"):
-                        log_w[role] = np.log(w / w.sum())
+                w = np.array([pred.types[i].weight for i in chosen], dtype=float)
+                with np.errstate(divide="ignore"):
+                    log_w[(role, block.treatment)] = np.log(w / w.sum())
+                if role not in names:
                     names[role] = [pred.types[i].name for i in chosen]
                     families[role] = [pred.types[i].family for i in chosen]
             assert total is not None
-            joint = log_w[role][:, None] + total
+            unit_log_w = np.stack([log_w[(role, g)] for g in self.treatments],
+                                  axis=1)[:, self.unit_home[role]]  # (K, n_units)
+            joint = unit_log_w + total
             ll = logsumexp(joint, axis=0) if n_units else np.zeros(0)
             unit_ll[role] = ll
             posterior[role] = np.exp(joint - ll[None, :])
@@ -285,8 +296,7 @@ class Likelihood:
 
         grad: dict[str, float] = {}
         eps_bar = 0.0
-        first = True
-        for g in self.treatments:
+        for t_i, g in enumerate(self.treatments):
             pred = preds[g]
             n_types = len(pred.types)
             w_bar = np.zeros(n_types)
@@ -308,15 +318,14 @@ class Likelihood:
                          else (game.n_messages, game.n_actions))
                 for k, i in enumerate(chosen):
                     bars[role][i] = cell[k].reshape(shape)
-                if first:
-                    # d logL / d w_k = sum_i r_ik / w_k (weights shared by all treatments)
-                    w = np.exp(log_w[role])
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        wb = np.where(w > 0, r_w.sum(axis=1) / w, 0.0)
-                    w_bar[chosen] += wb
+                # d logL / d w_k^g = sum over the units at home in g of r_ik / w_k^g
+                w = np.exp(log_w[(role, g)])
+                home = self.unit_home[role] == t_i
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    wb = np.where(w > 0, r_w[:, home].sum(axis=1) / w, 0.0)
+                w_bar[chosen] += wb
             for name, value in pullbacks[g](w_bar, bars["sender"], bars["receiver"]).items():
                 grad[name] = grad.get(name, 0.0) + float(value)
-            first = False
         if estimated:
             grad[TREMBLE] = eps_bar
         ev.gradient = grad
