@@ -13,8 +13,9 @@ A unit of type analysis is a (subject, role). For a unit :math:`i` with decision
 where :math:`(x_d, y_d)` is the decision's (state, message) or (message, action),
 :math:`\varepsilon` the tremble, and the weights :math:`w_k` those of the unit's treatment
 (they may differ by game; a unit whose decisions span treatments takes the first one's).
-The log-likelihood is :math:`\sum_i \log L_i`; it is also reported per role and per treatment (a unit whose decisions span treatments is reported
-under the joined names, e.g. ``"LL+HH"``).
+The log-likelihood is :math:`\sum_i \log L_i`; it is also reported per role and per
+treatment (a unit whose decisions span treatments is reported under the joined names, e.g.
+``"LL+HH"``).
 
 Gradient. With posterior type weights :math:`r_{ik} = w_k \prod_d P_k(d) / L_i`,
 
