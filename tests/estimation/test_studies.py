@@ -80,3 +80,25 @@ def test_power_end_to_end(design):
         for candidate in ("toy", "honest"):
             assert shares.loc[truth, candidate] == pytest.approx((won == candidate).mean())
     assert list(shares.columns) == ["toy", "honest"]
+
+
+def test_a_parameter_the_data_do_not_identify_gets_no_score(tmp_path):
+    """Equilibrium in forecast sharing babbles: lambda_s moves nothing, so recovery must not
+    report it as perfectly recovered (it is held at the truth)."""
+    from cheaptalk.models import get_model
+
+    path = tmp_path / "fs.toml"
+    path.write_text('game = "forecast_sharing"\n[treatments.A]\nforecast_low = 50\n'
+                    'forecast_high = 150\nstep = 10\nnoise = 20\nmargin_sender = 1.0\n'
+                    'margin_receiver = 1.0\ncapacity_cost = 0.25\n')
+    design = load_design(str(path))
+    model = get_model("equilibrium")
+    truth = model.default_params(design.game("A"))
+    summary, draws = recover(design, model, truth, subjects=4, rounds=6, replications=2,
+                             backend=InProcess())
+    assert draws["est:lambda_s"].isna().all()
+    row = summary.loc["lambda_s"]
+    assert row["identified"] == 0.0
+    assert np.isnan(row["bias"]) and np.isnan(row["rmse"]) and np.isnan(row["coverage"])
+    assert summary.loc["lambda_r", "identified"] == 1.0
+    assert np.isfinite(summary.loc["lambda_r", "rmse"])

@@ -64,8 +64,10 @@ class RecoveryReplication:
                        self.seed, self.epsilon)
         fit = MaximumLikelihood(self.model, ds, epsilon=self.epsilon).fit(
             start=self.params, n_starts=self.n_starts, seed=self.seed)
+        # A parameter the data do not identify is held at its start (the truth): no estimate.
         return {"seed": self.seed, "converged": fit.converged,
-                **{f"est:{k}": v for k, v in fit.params.items()},
+                **{f"est:{k}": np.nan if k in fit.not_identified else v
+                   for k, v in fit.params.items()},
                 **{f"se:{k}": v for k, v in fit.bse_sandwich.items()}}
 
 
@@ -83,6 +85,9 @@ def summarise_recovery(draws: pd.DataFrame, truth: Mapping[str, float]) -> pd.Da
     :math:`\sqrt{\tfrac1R \sum_r (\hat\theta_r - \theta)^2}`, ``sd_estimate`` the standard
     deviation of the estimates (``ddof=1``), ``mean_se`` the mean of :math:`s_r`, coverage
     the share of replications with :math:`|\hat\theta_r - \theta| \le z_{0.975}\, s_r`.
+    Replications without an estimate (NaN: the data did not identify the parameter) are
+    left out of these and counted in ``identified``, the share of replications with one; a
+    parameter never identified has NaN statistics, never a perfect score.
 
     Parameters
     ----------
@@ -93,24 +98,30 @@ def summarise_recovery(draws: pd.DataFrame, truth: Mapping[str, float]) -> pd.Da
     Returns
     -------
     DataFrame
-        Index ``parameter``; columns ``truth, mean, bias, rmse, sd_estimate, mean_se,
-        coverage``.
+        Index ``parameter``; columns ``truth, identified, mean, bias, rmse, sd_estimate,
+        mean_se, coverage``.
 
     Examples
     --------
     >>> draws = pd.DataFrame({"est:a": [1.0, 3.0], "se:a": [0.2, 2.0]})
     >>> summarise_recovery(draws, {"a": 1.5}).loc["a", ["bias", "rmse", "coverage"]].tolist()
     [0.5, 1.118033988749895, 0.5]
+    >>> unidentified = pd.DataFrame({"est:a": [np.nan, np.nan], "se:a": [np.nan, np.nan]})
+    >>> summarise_recovery(unidentified, {"a": 1.5}).loc["a", ["identified", "bias", "coverage"]
+    ...                                                ].tolist()
+    [0.0, nan, nan]
     """
     rows = []
     for name, value in truth.items():
-        est, se = draws[f"est:{name}"], draws[f"se:{name}"]
+        found = draws[f"est:{name}"].notna()
+        est, se = draws.loc[found, f"est:{name}"], draws.loc[found, f"se:{name}"]
         covered = (est - Z_95 * se <= value) & (value <= est + Z_95 * se)
-        rows.append({"parameter": name, "truth": value, "mean": est.mean(),
-                     "bias": est.mean() - value,
-                     "rmse": float(np.sqrt(((est - value) ** 2).mean())),
+        rows.append({"parameter": name, "truth": value, "identified": float(found.mean()),
+                     "mean": est.mean(), "bias": est.mean() - value,
+                     "rmse": float(np.sqrt(((est - value) ** 2).mean())) if len(est)
+                     else np.nan,
                      "sd_estimate": est.std(ddof=1) if len(est) > 1 else np.nan,
-                     "mean_se": se.mean(), "coverage": covered.mean()})
+                     "mean_se": se.mean(), "coverage": covered.mean() if len(est) else np.nan})
     return pd.DataFrame(rows).set_index("parameter")
 
 
