@@ -28,6 +28,7 @@ import pandas as pd
 from cheaptalk.choice import tremble
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, is_synthetic
+from cheaptalk.estimation.diagnostics import bin_values
 from cheaptalk.models import Family, available_models
 
 from .tables import ReportTables
@@ -203,18 +204,13 @@ def _treatment_label(dataset: Dataset, g: str) -> str:
     return f"{g}" + (f": {', '.join(parts)}" if parts else "")
 
 
-def _binned_means(x: np.ndarray, y: np.ndarray, grid: np.ndarray, n_bins: int = 10
-                  ) -> pd.DataFrame:
-    """Mean of y by bin of x (each grid point if ≤ 12, else equal-width bins) with 95% CI."""
-    grid = np.sort(np.asarray(grid, dtype=float))
-    if grid.size <= 12:
-        idx = np.searchsorted(grid, x)
-    else:
-        edges = np.linspace(grid[0], grid[-1], n_bins + 1)
-        idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1)
+def _binned_means(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> pd.DataFrame:
+    """Mean of y by bin of x (grid values; the one binning rule of
+    :func:`cheaptalk.estimation.diagnostics.bin_values`) with a 95% interval."""
+    b = bin_values(x, grid)
     rows = []
-    for b in np.unique(idx):
-        inside = idx == b
+    for i in np.unique(b.index[b.index >= 0]):
+        inside = b.index == i
         yy = y[inside]
         n = int(inside.sum())
         sd = float(np.std(yy, ddof=1)) if n > 1 else np.nan
@@ -276,7 +272,9 @@ def _relation(c: Comparison, dataset: Dataset, measure: str) -> Figure:
             lo, hi = float(np.min(xgrid)), float(np.max(xgrid))
             (h,) = ax.plot([lo, hi], [lo, hi], ls=":", color="0.6", lw=1)
             handles.setdefault(f"truthful ({message} = {state})", h)
-        b = _binned_means(x, y, xgrid)
+        on_grid = (dataset.state if xcol == "state" else dataset.message)[
+            (t["treatment"].astype(str) == g).to_numpy()]
+        b = _binned_means(np.asarray(xgrid, dtype=float)[on_grid], y, xgrid)
         if len(b):
             h = ax.errorbar(b["x"], b["mean"], yerr=[b["mean"] - b["lower"],
                                                      b["upper"] - b["mean"]],

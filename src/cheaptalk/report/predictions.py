@@ -8,8 +8,9 @@ For a prediction with population strategies :math:`\sigma[t, m]` and :math:`\rho
 
 Binned versions average the rows that fall in each bin: states weighted by the prior,
 messages uniformly (``message_weights="uniform"``) or by how often the predicted population
-sends them (``"predicted"``: :math:`P(m) = \sum_t p[t]\,\sigma[t, m]`). Bins are half-open
-``[low, high)`` except the last, which is closed; values outside the edges are left out.
+sends them (``"predicted"``: :math:`P(m) = \sum_t p[t]\,\sigma[t, m]`). Bins follow
+:func:`cheaptalk.estimation.diagnostics.bin_values`: half-open ``[low, high)`` except the
+last, which is closed; values outside the edges are left out.
 """
 
 from __future__ import annotations
@@ -20,36 +21,23 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from cheaptalk.estimation.diagnostics import bin_values
 from cheaptalk.models.base import Prediction
 
 __all__ = ["mean_action_by_message", "mean_report_by_state"]
-
-
-def _edges(values: NDArray[np.float64], bins: int | Sequence[float]) -> NDArray[np.float64]:
-    if isinstance(bins, int | np.integer):
-        if bins < 1:
-            raise ValueError("bins must be >= 1")
-        return np.linspace(values.min(), values.max(), int(bins) + 1)
-    edges = np.asarray(bins, dtype=float)
-    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
-        raise ValueError("bin edges must be an increasing sequence of at least two numbers")
-    return edges
 
 
 def _table(key: str, values: NDArray[np.float64], means: dict[str, NDArray[np.float64]],
            weights: NDArray[np.float64], bins: int | Sequence[float] | None) -> pd.DataFrame:
     if bins is None:
         return pd.DataFrame({key: values, **means})
-    edges = _edges(values, bins)
-    index = np.searchsorted(edges, values, side="right") - 1
-    index[values == edges[-1]] = edges.size - 2  # last bin closed
-    inside = (index >= 0) & (index < edges.size - 1)
+    b = bin_values(values, values, bins)
     rows = []
-    for b in range(edges.size - 1):
-        sel = inside & (index == b)
+    for i in range(len(b.labels)):
+        sel = b.index == i
         w = weights[sel]
         total = w.sum()
-        row = {f"{key}_low": edges[b], f"{key}_high": edges[b + 1], "weight": total}
+        row = {f"{key}_low": b.low[i], f"{key}_high": b.high[i], "weight": total}
         for name, m in means.items():
             row[name] = float(w @ m[sel] / total) if total > 0 else np.nan
         rows.append(row)
