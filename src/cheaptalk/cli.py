@@ -8,7 +8,6 @@ read; outputs are never written over an existing file unless ``--force`` is give
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +40,7 @@ from cheaptalk.models.spec import (
     read_params,
     read_params_by_model,
 )
-from cheaptalk.outputs import check_output, write_atomic
+from cheaptalk.outputs import check_output, write_atomic, write_json
 
 
 class _OneLineErrors(TyperGroup):
@@ -166,21 +165,6 @@ def _params_for(model: Model, design: Design, params: ParameterFile | None
     return params.params
 
 
-def _json_default(x: Any) -> Any:
-    import numpy as np
-
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    raise TypeError(type(x).__name__)
-
-
-def _save_json(obj: Any, path: Path, force: bool) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (see :mod:`cheaptalk.outputs`)."""
-    write_atomic(path, json.dumps(obj, indent=1, default=_json_default) + "\n", force)
-
-
 ReportForceOpt = Annotated[bool, typer.Option(
     help="Replace an existing report folder (only a folder cheaptalk wrote as a report is "
     "ever replaced).")]
@@ -250,7 +234,7 @@ def validate(
     if "session" in ds.table.columns and (ds.table["session"] == "synthetic").any():
         console.print("[bold]These data are labelled synthetic (session = 'synthetic').[/]")
     if json_out is not None:
-        _save_json(s, json_out, force)
+        write_json(s, json_out, force)
     console.print("[green]OK[/]: the data are valid for this design.")
 
 
@@ -328,7 +312,7 @@ def predict(
     if json_out is not None:
         doc = pred.to_dict()
         doc["treatment"] = name
-        _save_json(doc, json_out, force)
+        write_json(doc, json_out, force)
         console.print(f"Wrote {m.name} strategies for treatment {name} to {json_out}.")
     state_name, message_name, action_name = d.kind.variables
     reports = mean_report_by_state(pred)
@@ -417,7 +401,7 @@ def fit(
     if not res.converged:
         err_console.print("warning: the optimiser did not converge; see the convergence line")
     if json_out is not None:
-        _save_json(res.to_dict(), json_out, force)
+        write_json(res.to_dict(), json_out, force)
         console.print(f"Wrote {json_out}.")
 
 
@@ -455,7 +439,7 @@ def compare(
     c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon)
     tables = ReportTables(c, ds)
     _print_comparison(tables)
-    _save_json(c.to_dict(), json_out, force)
+    write_json(c.to_dict(), json_out, force)
     console.print(f"Wrote {json_out}.")
     if report is not None:
         _write_report(c, ds, report, force, tables)
@@ -589,7 +573,7 @@ def recover(
     console.print(summary.to_string(float_format=lambda x: f"{x:.4g}"), markup=False,
                   highlight=False)
     if json_out is not None:
-        _save_json({"model": m.name, "summary": summary.reset_index().to_dict("records"),
+        write_json({"model": m.name, "summary": summary.reset_index().to_dict("records"),
                     "draws": draws.to_dict("records")}, json_out, force)
 
 
@@ -638,7 +622,7 @@ def power(
     console.print(shares.to_string(float_format=lambda x: f"{x:.2f}"), markup=False,
                   highlight=False)
     if json_out is not None:
-        _save_json({"shares": shares.to_dict("index"), "draws": draws.to_dict("records")},
+        write_json({"shares": shares.to_dict("index"), "draws": draws.to_dict("records")},
                    json_out, force)
 
 

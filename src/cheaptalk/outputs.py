@@ -10,6 +10,8 @@ holds in one place:
   Without ``force`` the move never replaces a file (a file that appeared while the work ran,
   or a second run writing the same output, is kept, and the write is refused); with ``force``
   it replaces the target in one step. An interrupted or failed write leaves no partial file.
+* :func:`write_json` writes a JSON output that way (:func:`json_text`: indent 1, numpy
+  values as plain numbers).
 * :func:`atomic_folder` does the same for a folder (the report): it is built beside the
   target and renamed into place when complete.
 
@@ -20,15 +22,20 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from cheaptalk.data.errors import InputError
 
-__all__ = ["REPORT_MARKER", "atomic_folder", "check_folder", "check_output", "write_atomic"]
+__all__ = ["REPORT_MARKER", "atomic_folder", "check_folder", "check_output", "json_text",
+           "write_atomic", "write_json"]
 
 #: File that marks a folder as a cheaptalk report (only such a folder is ever replaced).
 REPORT_MARKER = ".cheaptalk-report"
@@ -131,6 +138,28 @@ def write_atomic(path: str | Path, content: str | bytes | Callable[[Path], None]
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return target
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(type(x).__name__)
+
+
+def json_text(obj: Any) -> str:
+    """The text of a JSON file written by cheaptalk (indent 1, numpy values as numbers).
+
+    >>> json_text({"a": np.float64(0.5), "b": np.arange(2)})
+    '{\\n "a": 0.5,\\n "b": [\\n  0,\\n  1\\n ]\\n}\\n'
+    """
+    return json.dumps(obj, indent=1, default=_json_default) + "\n"
+
+
+def write_json(obj: Any, path: str | Path, force: bool = False) -> Path:
+    """Write :func:`json_text` of ``obj`` to ``path`` with :func:`write_atomic`."""
+    return write_atomic(path, json_text(obj), force)
 
 
 def _link_new(tmp: Path, target: Path) -> None:

@@ -12,10 +12,11 @@ from cheaptalk.data import InputError, load_design, validate_table
 from cheaptalk.estimation.compare import compare
 from cheaptalk.estimation.saved import read_comparison, rebuild_comparison
 from cheaptalk.models import get_model
+from cheaptalk.outputs import write_json
 from cheaptalk.report.folder import write_tables
 from cheaptalk.report.html import interpretation
 from cheaptalk.report.latex import write_latex_tables
-from cheaptalk.report.tables import ReportTables, write_json
+from cheaptalk.report.tables import ReportTables
 from cheaptalk.report.text import comparison_text
 from cheaptalk.simulation import Simulation
 from helpers import json_values, mutate_json

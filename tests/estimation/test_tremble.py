@@ -10,7 +10,7 @@ from cheaptalk.estimation import Likelihood, MaximumLikelihood
 from cheaptalk.estimation.compare import compare
 from cheaptalk.estimation.saved import read_comparison, rebuild_comparison
 from cheaptalk.models import get_model
-from cheaptalk.report.tables import write_json
+from cheaptalk.outputs import write_json
 from cheaptalk.simulation import Simulation
 
 LEVELK = {"p0": 0.2, "p1": 0.4, "p2": 0.3, "p3": 0.1, "lambda_s": 0.4, "lambda_r": 0.2}

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison
-from cheaptalk.outputs import atomic_folder
+from cheaptalk.outputs import atomic_folder, json_text
 
-from .tables import ReportTables, json_text
+from .tables import ReportTables
 from .text import comparison_text
 
 __all__ = ["write_report", "write_tables"]

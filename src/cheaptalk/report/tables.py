@@ -26,15 +26,11 @@ table                     rows and columns
 ``treatments``            one row per treatment in the data: rows, senders, receivers, rounds
 ========================  =================================================================
 
-:func:`write_json` writes the JSON files of the command line.
 """
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,14 +43,12 @@ __all__ = [
     "ReportTables",
     "comparison_table",
     "design_table",
-    "json_text",
     "loto_table",
     "out_of_sample_table",
     "parameter_table",
     "posterior_types_table",
     "treatment_table",
     "vuong_table",
-    "write_json",
 ]
 
 #: Two-sided 95% normal quantile (the intervals of every table and figure).
@@ -295,24 +289,3 @@ class ReportTables:
             "posterior_types.csv": (self.posterior_types, False),
             "diagnostics.csv": (self.diagnostics, False),
         }
-
-
-def _json_default(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    raise TypeError(type(x).__name__)
-
-
-def json_text(obj: Any) -> str:
-    """The text of a JSON file written by cheaptalk (indent 1, numpy values as numbers).
-
-    >>> json_text({"a": np.float64(0.5), "b": np.arange(2)})
-    '{\\n "a": 0.5,\\n "b": [\\n  0,\\n  1\\n ]\\n}\\n'
-    """
-    return json.dumps(obj, indent=1, default=_json_default) + "\n"
-
-
-def write_json(obj: Any, path: Path) -> None:
-    path.write_text(json_text(obj), encoding="utf-8")
