@@ -75,10 +75,11 @@ def test_posterior_table_sums_posteriors_by_declared_family():
     ev = Evaluation(
         loglik=0.0, unit_loglik={"sender": np.zeros(2), "receiver": np.zeros(1)},
         posterior={"sender": post, "receiver": np.ones((1, 1))},
-        type_names={"sender": ["x a", "x b", "y"], "receiver": ["r"]},
+        type_names={"sender": {"T": ["x a", "x b", "y"]}, "receiver": {"T": ["r"]}},
         type_families={"sender": ["F", "G", "G"], "receiver": ["R"]})
     lik = SimpleNamespace(units={"sender": ["s1", "s2"], "receiver": ["r1"]},
-                          unit_treatment={"sender": ["T", "T"], "receiver": ["T"]})
+                          unit_treatment={"sender": ["T", "T"], "receiver": ["T"]},
+                          treatments=["T"], unit_home={"sender": [0, 0], "receiver": [0]})
     table = posterior_table(lik, ev)
     senders = table[table["role"] == "sender"]
     assert senders["P(F)"].tolist() == [0.5, 0.1]

@@ -81,7 +81,8 @@ class Evaluation:
     loglik : float
     unit_loglik : dict role → ndarray (n_units,)
     posterior : dict role → ndarray (n_types, n_units), P(type | unit's decisions)
-    type_names : dict role → list of str
+    type_names : dict role → dict treatment → list of str
+        The types' names in each treatment (they may differ by game, e.g. trust's β nodes).
     type_families : dict role → list of str
         The family (:attr:`~cheaptalk.models.base.Type.family`) of each of those types.
     gradient : dict name → float, or None
@@ -92,7 +93,7 @@ class Evaluation:
     loglik: float
     unit_loglik: dict[str, NDArray[np.float64]]
     posterior: dict[str, NDArray[np.float64]]
-    type_names: dict[str, list[str]]
+    type_names: dict[str, dict[str, list[str]]]
     type_families: dict[str, list[str]] = field(default_factory=dict)
     gradient: dict[str, float] | None = None
     by_treatment: dict[str, float] = field(default_factory=dict)
@@ -244,7 +245,7 @@ class Likelihood:
 
         unit_ll: dict[str, NDArray[np.float64]] = {}
         posterior: dict[str, NDArray[np.float64]] = {}
-        names: dict[str, list[str]] = {}
+        names: dict[str, dict[str, list[str]]] = {r: {} for r in ROLES}
         families: dict[str, list[str]] = {}
         probs: dict[tuple[str, int], NDArray[np.float64]] = {}
         model_probs: dict[tuple[str, int], NDArray[np.float64]] = {}
@@ -269,8 +270,8 @@ class Likelihood:
                 w = np.array([pred.types[i].weight for i in chosen], dtype=float)
                 with np.errstate(divide="ignore"):
                     log_w[(role, block.treatment)] = np.log(w / w.sum())
-                if role not in names:
-                    names[role] = [pred.types[i].name for i in chosen]
+                names[role][block.treatment] = [pred.types[i].name for i in chosen]
+                if role not in families:
                     families[role] = [pred.types[i].family for i in chosen]
             assert total is not None
             unit_log_w = np.stack([log_w[(role, g)] for g in self.treatments],

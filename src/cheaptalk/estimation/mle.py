@@ -652,7 +652,6 @@ def posterior_table(lik: Likelihood, ev: Evaluation) -> pd.DataFrame:
     frames = []
     for role in ROLES:
         post = ev.posterior[role]
-        names = ev.type_names[role]
         families = ev.type_families[role]
         fam_names = list(dict.fromkeys(families))
         fam = np.zeros((len(fam_names), post.shape[1]))
@@ -663,7 +662,9 @@ def posterior_table(lik: Likelihood, ev: Evaluation) -> pd.DataFrame:
         df = pd.DataFrame({
             "subject": lik.units[role], "role": role,
             "treatment": lik.unit_treatment[role],
-            "type": [names[i] for i in best], "type_probability": post[best, np.arange(
+            "type": [ev.type_names[role][lik.treatments[home]][i]
+                     for i, home in zip(best, lik.unit_home[role], strict=True)],
+            "type_probability": post[best, np.arange(
                 post.shape[1])],
             "family": [fam_names[i] for i in best_fam],
             "family_probability": fam[best_fam, np.arange(fam.shape[1])],
