@@ -191,6 +191,7 @@ def test_unwritable_output_is_refused_before_the_work(run, small_data, tmp_path,
 @pytest.mark.parametrize("command", WRITERS)
 def test_every_output_goes_through_write_atomic(run, small_data, tmp_path, monkeypatch, command):
     import cheaptalk.cli as cli
+    import cheaptalk.outputs as outputs
 
     args, _, name = _writers(small_data)[command]
     written = []
@@ -199,8 +200,9 @@ def test_every_output_goes_through_write_atomic(run, small_data, tmp_path, monke
         written.append(path)
         return real(path, content, force)
 
-    real = cli.write_atomic
-    monkeypatch.setattr(cli, "write_atomic", spy)
+    real = outputs.write_atomic
+    for module in (cli, outputs):  # the CLI writes tables itself and JSON through outputs
+        monkeypatch.setattr(module, "write_atomic", spy)
     out = tmp_path / name
     r = run(*args, out)
     assert r.exit_code == 0, r.output
@@ -213,7 +215,8 @@ def test_every_output_goes_through_write_atomic(run, small_data, tmp_path, monke
         path.write_text("appeared meanwhile")
         return real(path, content, force)
 
-    monkeypatch.setattr(cli, "write_atomic", racing)
+    for module in (cli, outputs):
+        monkeypatch.setattr(module, "write_atomic", racing)
     again = tmp_path / f"again-{name}"
     r = run(*args, again)
     assert r.exit_code == 2 and "Traceback" not in r.output

@@ -20,7 +20,7 @@ class Fixed(Toy):
 
     name = "fixed"
 
-    def parameter_names(self, game=None):
+    def parameter_names(self):
         return ()
 
     def default_params(self, game=None):
@@ -29,7 +29,7 @@ class Fixed(Toy):
     def bounds(self, game=None):
         return {}
 
-    def check_params(self, game, params):
+    def check_params(self, params):
         return dict(TRUE)
 
     def predict_with_pullback(self, game, params):
