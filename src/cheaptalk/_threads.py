@@ -1,9 +1,8 @@
 """BLAS threading.
 
 cheaptalk's matrix products are small (hundreds × hundreds). For these, a multi-threaded BLAS
-only adds synchronisation cost, and on a busy machine it is many times slower (measured on a
-2-core machine: a 201×271 by 271×201 product took 0.8 ms on one thread, 2.5–23 ms on two
-threads under load). Estimation and the command line therefore run with one BLAS thread and
+only adds synchronisation cost and is many times slower on a busy machine (measurement in
+benchmarks/README.md). Estimation and the command line therefore run with one BLAS thread and
 get their parallelism from processes (:mod:`cheaptalk.runner`, whose workers also run BLAS on
 one thread).
 """
