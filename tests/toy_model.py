@@ -10,6 +10,9 @@ import numpy as np
 from cheaptalk.choice import logit, logit_vjp
 from cheaptalk.models.base import Model, Prediction, Type
 
+#: The toy parameters that generate the test data of tests/estimation (conftest.cs_data).
+TRUE = {"q": 0.6, "lambda_s": 0.8, "lambda_r": 0.3}
+
 
 class Toy(Model):
     name = ""  # not registered

@@ -1,6 +1,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 from cheaptalk.demo import DEMO_TRUTH, demo_data_path, make_demo_data
 from helpers import assert_bad_input
@@ -16,6 +17,7 @@ def test_bundled_demo_data_is_exactly_what_the_package_generates():
     assert (df["session"] == "synthetic").all() and len(df) * 2 == 3840
 
 
+@pytest.mark.slow
 def test_demo_runs_and_writes_the_report(run, tmp_path):
     report = tmp_path / "report"
     r = run("demo", "--models", "levelk,trust", "--folds", "2", "--starts", "1",

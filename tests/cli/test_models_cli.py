@@ -12,8 +12,18 @@ from helpers import assert_bad_input
 MODELS = sorted(available_models())
 
 
-@pytest.mark.parametrize("design", ["crawford_sobel", "forecast_sharing", "binary_deception"])
-@pytest.mark.parametrize("model", MODELS)
+def _predict_cases() -> list:
+    """Every model on every bundled design; the forecast game's trust-type models write a
+    JSON of some 250 MB (every type's 201 x 201 and 201 x 271 strategies): slow."""
+    cases = []
+    for design in ("crawford_sobel", "forecast_sharing", "binary_deception"):
+        for model in MODELS:
+            heavy = design == "forecast_sharing" and model in ("trust", "combination")
+            cases.append(pytest.param(model, design, marks=[pytest.mark.slow] if heavy else []))
+    return cases
+
+
+@pytest.mark.parametrize(("model", "design"), _predict_cases())
 def test_predict_every_model_on_bundled_designs(run, tmp_path, design, model):
     out = tmp_path / "p.json"
     r = run("predict", "--design", design, "--model", model, "--json", out)

@@ -6,21 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cheaptalk.data import load_design, validate_table
 from cheaptalk.estimation.bootstrap import BootstrapReplication, bootstrap, resample_counts
 from cheaptalk.estimation.likelihood import Likelihood
 from cheaptalk.estimation.mle import MaximumLikelihood
-from cheaptalk.simulation import Simulation
 from toy_model import Toy
-
-TRUE = {"q": 0.6, "lambda_s": 0.8, "lambda_r": 0.3}
-
-
-@pytest.fixture(scope="module")
-def cs_data():
-    design = load_design("crawford_sobel")
-    df = Simulation(design, Toy(), TRUE, subjects_per_role=12, rounds=20).run(seed=11)
-    return validate_table(df, design)
 
 
 @pytest.fixture(scope="module")

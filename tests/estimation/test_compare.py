@@ -5,13 +5,9 @@ comparison's tables and JSON."""
 import numpy as np
 import pytest
 
-from cheaptalk.data import load_design, validate_table
 from cheaptalk.estimation.compare import compare, held_out_score
 from cheaptalk.report.tables import comparison_table
-from cheaptalk.simulation import Simulation
-from toy_model import Honest, Toy
-
-TRUE = {"q": 0.6, "lambda_s": 0.8, "lambda_r": 0.3}
+from toy_model import TRUE, Honest, Toy
 
 
 class Fixed(Toy):
@@ -35,13 +31,6 @@ class Fixed(Toy):
     def predict_with_pullback(self, game, params):
         pred, _ = Toy.predict_with_pullback(self, game, TRUE)
         return pred, lambda *_: {}
-
-
-@pytest.fixture(scope="module")
-def cs_data():
-    design = load_design("crawford_sobel")
-    df = Simulation(design, Toy(), TRUE, subjects_per_role=12, rounds=20).run(seed=11)
-    return validate_table(df, design)
 
 
 def test_held_out_scores_are_per_decision_when_nothing_is_estimated(cs_data):

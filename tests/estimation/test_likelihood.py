@@ -7,16 +7,7 @@ from cheaptalk.data import load_design, validate_table
 from cheaptalk.estimation.likelihood import Likelihood
 from cheaptalk.estimation.mle import MaximumLikelihood
 from cheaptalk.simulation import Simulation
-from toy_model import Toy
-
-TRUE = {"q": 0.6, "lambda_s": 0.8, "lambda_r": 0.3}
-
-
-@pytest.fixture(scope="module")
-def cs_data():
-    design = load_design("crawford_sobel")
-    df = Simulation(design, Toy(), TRUE, subjects_per_role=12, rounds=20).run(seed=11)
-    return validate_table(df, design)
+from toy_model import TRUE, Toy
 
 
 def test_loglik_matches_a_direct_loop(cs_data):
