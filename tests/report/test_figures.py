@@ -143,7 +143,7 @@ def _stub_fit(llf, params, se, converged=True):
     return SimpleNamespace(
         llf=llf, df_model=len(params), aic=2 * len(params) - 2 * llf,
         bic=len(params) * np.log(1000) - 2 * llf, converged=converged, params=params,
-        bse_sandwich=se, bse=se, at_bound=[], derived=pd.Series(dtype=float),
+        bse_sandwich=se, bse=se, at_bound=[], not_identified=[], derived=pd.Series(dtype=float),
         derived_se=pd.Series(dtype=float))
 
 

@@ -22,14 +22,15 @@ from cheaptalk.simulation import Simulation
 Z = norm.ppf(0.975)
 
 
-def _fit(llf, params, se, at_bound=(), derived=None, converged=True, nobs=400):
+def _fit(llf, params, se, at_bound=(), derived=None, converged=True, nobs=400,
+         not_identified=()):
     params, se = pd.Series(params, dtype=float), pd.Series(se, dtype=float)
     derived = derived or {}
     k = int(se.notna().sum())
     return SimpleNamespace(
         llf=llf, df_model=k, aic=2 * k - 2 * llf, bic=k * np.log(nobs) - 2 * llf,
         converged=converged, params=params, bse=se * 1.5, bse_sandwich=se,
-        at_bound=list(at_bound),
+        at_bound=list(at_bound), not_identified=list(not_identified),
         derived=pd.Series({n: v for n, (v, _) in derived.items()}, dtype=float),
         derived_se=pd.Series({n: s for n, (_, s) in derived.items()}, dtype=float),
         posterior=pd.DataFrame({"subject": ["s1"], "role": ["sender"], "treatment": ["A"],
@@ -44,8 +45,9 @@ def comparison():
         "alpha": _fit(-200.0, {"a_1": 0.5, "b": -1.25, "c": 0.0},
                       {"a_1": 0.1, "b": 0.4, "c": 0.3}, at_bound=["c"],
                       derived={"mean_a": (0.7, 0.05)}),
-        "beta": _fit(-230.0, {"q": 2.0, "held": 1.0}, {"q": 0.25, "held": np.nan},
-                     converged=False),
+        "beta": _fit(-230.0, {"q": 2.0, "held": 1.0, "inert": 0.5},
+                     {"q": 0.25, "held": np.nan, "inert": np.nan}, converged=False,
+                     not_identified=["inert"]),
     }
     return Comparison(
         fits=fits,
@@ -71,7 +73,8 @@ def test_comparison_table_by_hand(comparison):
 def test_parameter_table_intervals_bounds_fixed_and_derived(comparison):
     p = ReportTables(comparison).parameters.set_index(["model", "parameter"])
     assert list(p.index) == [("alpha", "a_1"), ("alpha", "b"), ("alpha", "c"),
-                             ("alpha", "mean_a"), ("beta", "q"), ("beta", "held")]
+                             ("alpha", "mean_a"), ("beta", "q"), ("beta", "held"),
+                             ("beta", "inert")]
     row = p.loc[("alpha", "b")]
     assert row["ci_lower"] == pytest.approx(-1.25 - Z * 0.4)
     assert row["ci_upper"] == pytest.approx(-1.25 + Z * 0.4)
@@ -115,11 +118,12 @@ def test_text_renders_the_comparison_table(comparison):
 def test_latex_renders_the_parameter_table(comparison):
     tex = latex_tables(ReportTables(comparison))["parameters.tex"]
     lines = [line for line in tex.splitlines() if "\\texttt" in line]
-    assert len(lines) == 5  # estimates only, not the derived quantity
+    assert len(lines) == 6  # estimates only, not the derived quantity
     b = next(line for line in lines if "{b}" in line)
     assert f"[${-1.25 - Z * 0.4:.3f}$, ${-1.25 + Z * 0.4:.3f}$]" in b and "$-1.250$" in b
     assert "(0.400)" in b
     assert "at bound" in next(line for line in lines if "{c}" in line)
+    assert "not identified" in next(line for line in lines if "{inert}" in line)
     assert "fixed" in next(line for line in lines if "{held}" in line)
     assert lines[0].startswith("alpha & \\texttt{a\\_1}") and lines[1].startswith(" & ")
     comp = latex_tables(ReportTables(comparison))["comparison.tex"]
@@ -179,6 +183,10 @@ def test_html_shows_the_tables_numbers(comparison, dataset):
                          f"{-1.25 + Z * 0.4:.4f}", ""]   # the sandwich standard error
     assert rows["c"][3:] == ["–", "–", "–", "at bound"]
     assert rows["held"][3:] == ["–", "–", "–", "fixed"]
+    assert rows["inert"][3:] == ["–", "–", "–", "not identified"]
+    p = ReportTables(comparison).parameters.set_index("parameter")
+    assert p.loc["inert", "not_identified"] and not p.loc["inert", "fixed"]
+    assert p.loc["held", "fixed"] and not p.loc["held", "not_identified"]
     assert "-0.5100" in cells and "-0.4000" in cells  # CV, LOTO B of beta
     assert "moderate" in cells  # Vuong p = 0.0124
     assert "d05" in page and "Out of sample" in page

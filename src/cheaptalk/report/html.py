@@ -106,7 +106,7 @@ def interpretation(tables: ReportTables) -> list[Markup]:
     >>> from cheaptalk.estimation.compare import Comparison
     >>> fit = SimpleNamespace(llf=-10.0, df_model=2, aic=24.0, bic=26.0, converged=True,
     ...                       params=pd.Series(dtype=float), derived=pd.Series(dtype=float),
-    ...                       at_bound=[])
+    ...                       at_bound=[], not_identified=[])
     >>> c = Comparison(fits={"<m>": fit}, vuong=[], cv={}, loto={},
     ...                diagnostics=pd.DataFrame(), n_decisions=2000, n_subjects=40, folds=0)
     >>> interpretation(ReportTables(c))
@@ -218,8 +218,8 @@ def _parameters(tables: ReportTables) -> dict[str, Any]:
         "model": p["model"], "parameter": p["parameter"], "estimate": p["estimate"],
         "se": p["se_sandwich"].where(~p["at_bound"]), "lower": p["ci_lower"],
         "upper": p["ci_upper"],
-        "note": np.select([p["at_bound"], p["derived"], p["fixed"]],
-                          ["at bound", "derived", "fixed"], ""),
+        "note": np.select([p["at_bound"], p["derived"], p["not_identified"], p["fixed"]],
+                          ["at bound", "derived", "not identified", "fixed"], ""),
     })
     return _display(shown, ["model", "parameter", "estimate", "se (sandwich)",
                             "95% CI lower", "95% CI upper", "note"])

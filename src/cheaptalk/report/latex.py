@@ -62,11 +62,12 @@ def _parameters(tables: ReportTables, note: str) -> str:
     rows = []
     previous = None
     for r in p[~p["derived"]].itertuples(index=False):
-        no_interval = r.at_bound or r.fixed
+        no_interval = r.at_bound or r.fixed or r.not_identified
         rows.append([
             _tex(r.model) if r.model != previous else "", f"\\texttt{{{_tex(r.parameter)}}}",
             _tex_num(r.estimate, ".3f"),
-            ("at bound" if r.at_bound else "fixed") if no_interval
+            ("at bound" if r.at_bound else "not identified" if r.not_identified
+             else "fixed") if no_interval
             else f"({_tex_num(r.se_sandwich, '.3f')})",
             "" if no_interval
             else f"[{_tex_num(r.ci_lower, '.3f')}, {_tex_num(r.ci_upper, '.3f')}]"])
@@ -87,7 +88,7 @@ def latex_tables(tables: ReportTables) -> dict[str, str]:
     >>> from cheaptalk.estimation.compare import Comparison
     >>> fit = SimpleNamespace(llf=-10.0, df_model=1, aic=22.0, bic=23.0, converged=True,
     ...                       params=pd.Series({"a_b": -0.5}), bse=pd.Series({"a_b": 0.1}),
-    ...                       bse_sandwich=pd.Series({"a_b": 0.1}), at_bound=[],
+    ...                       bse_sandwich=pd.Series({"a_b": 0.1}), at_bound=[], not_identified=[],
     ...                       derived=pd.Series(dtype=float), derived_se=pd.Series(dtype=float))
     >>> c = Comparison(fits={"m": fit}, vuong=[], cv={}, loto={}, diagnostics=pd.DataFrame(),
     ...                n_decisions=20, n_subjects=4, folds=0)

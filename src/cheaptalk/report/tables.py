@@ -88,8 +88,9 @@ def parameter_table(c: Comparison) -> pd.DataFrame:
     """Every model's estimates with standard errors and 95% intervals, then its derived
     quantities (delta-method standard errors).
 
-    A parameter at the edge of its space (``at_bound``) and a fixed one (no standard error)
-    have no interval.
+    A parameter at the edge of its space (``at_bound``), one the data do not identify
+    (``not_identified``, held at its start) and a fixed one (no standard error) have no
+    interval.
 
     Examples
     --------
@@ -97,6 +98,7 @@ def parameter_table(c: Comparison) -> pd.DataFrame:
     >>> params = pd.Series({"q": 0.5, "k": 2.0})
     >>> fit = SimpleNamespace(params=params, bse=pd.Series({"q": 0.1, "k": np.nan}),
     ...                       bse_sandwich=pd.Series({"q": 0.2, "k": np.nan}), at_bound=[],
+    ...                       not_identified=[],
     ...                       derived=pd.Series({"q2": 0.25}), derived_se=pd.Series({"q2": 0.2}))
     >>> c = Comparison(fits={"m": fit}, vuong=[], cv={}, loto={},
     ...                diagnostics=pd.DataFrame(), n_decisions=20, n_subjects=4, folds=0)
@@ -111,6 +113,7 @@ def parameter_table(c: Comparison) -> pd.DataFrame:
     rows = []
     for name, f in c.fits.items():
         at_bound = set(f.at_bound)
+        unidentified = set(f.not_identified)
         for par in f.params.index:
             est = float(f.params[par])
             se = float(f.bse_sandwich.get(par, np.nan))
@@ -121,16 +124,18 @@ def parameter_table(c: Comparison) -> pd.DataFrame:
                          "at_bound": bound,
                          "ci_lower": est - Z95 * se if interval else np.nan,
                          "ci_upper": est + Z95 * se if interval else np.nan,
-                         "fixed": not bound and not np.isfinite(se), "derived": False})
+                         "not_identified": par in unidentified,
+                         "fixed": not bound and not np.isfinite(se) and par not in unidentified,
+                         "derived": False})
         for par in f.derived.index:
             est = float(f.derived[par])
             se = float(f.derived_se.get(par, np.nan))
             rows.append({"model": name, "parameter": par, "estimate": est,
                          "se_sandwich": se, "se_hessian": np.nan, "at_bound": False,
                          "ci_lower": est - Z95 * se, "ci_upper": est + Z95 * se,
-                         "fixed": False, "derived": True})
+                         "not_identified": False, "fixed": False, "derived": True})
     columns = ["model", "parameter", "estimate", "se_sandwich", "se_hessian", "at_bound",
-               "ci_lower", "ci_upper", "fixed", "derived"]
+               "ci_lower", "ci_upper", "fixed", "derived", "not_identified"]
     return pd.DataFrame(rows, columns=columns)
 
 
