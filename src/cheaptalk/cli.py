@@ -40,7 +40,7 @@ from cheaptalk.models.spec import (
     read_params,
     read_params_by_model,
 )
-from cheaptalk.outputs import check_output, write_atomic, write_json
+from cheaptalk.outputs import check_folder, check_output, write_atomic, write_json
 
 
 class _OneLineErrors(TyperGroup):
@@ -168,17 +168,6 @@ def _params_for(model: Model, design: Design, params: ParameterFile | None
 ReportForceOpt = Annotated[bool, typer.Option(
     help="Replace an existing report folder (only a folder cheaptalk wrote as a report is "
     "ever replaced).")]
-
-
-def _check_report(folder: Path, force: bool) -> None:
-    """Before any work: the report can be written at ``folder`` (an existing report only with
-    --force; any other folder never)."""
-    from cheaptalk.outputs import REPORT_MARKER, check_folder
-
-    if not force and (folder / REPORT_MARKER).is_file():
-        raise InputError("a report is already there; pass --force to replace it, or write "
-                         "it elsewhere with --report DIR", file=folder)
-    check_folder(folder, force)
 
 
 def _print_comparison(tables: Any) -> None:
@@ -435,7 +424,7 @@ def compare(
     specs = apply_options(parse_specs(models), option)
     check_output(json_out, force)
     if report is not None:
-        _check_report(report, force)
+        check_folder(report, force)
     c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon)
     tables = ReportTables(c, ds)
     _print_comparison(tables)
@@ -467,7 +456,7 @@ def demo(
     d = load_design(DEMO_TRUTH["design"])
     ds = load_data(demo_data_path(), d)
     specs = parse_specs(models)
-    _check_report(report, force)
+    check_folder(report, force)
     truth = DEMO_TRUTH["params"]
     console.print(f"[bold]cheaptalk demo[/]: design {d.source} ({d.description})")
     console.print(f"[bold yellow]DATA: SYNTHETIC[/] — {ds.summary()['rows']} interactions "
@@ -530,7 +519,7 @@ def report(
     raw = read_comparison(comparison)
     d = load_design(_recorded(design, raw, "design", comparison))
     ds = load_data(_recorded(data, raw, "data", comparison), d)
-    _check_report(report, force)
+    check_folder(report, force)
     with console.status("re-evaluating the saved fits…"):
         c = rebuild_comparison(raw, ds, source=str(comparison))
     tables = ReportTables(c, ds)

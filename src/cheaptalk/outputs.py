@@ -198,7 +198,8 @@ def check_folder(path: str | Path, force: bool = False) -> Path:
             raise InputError("folder exists and is not a cheaptalk report; choose another "
                              "folder", file=p)
         if not force:
-            raise InputError("report folder exists; pass --force to replace it", file=p)
+            raise InputError("a report is already there; pass --force to replace it, or write "
+                             "it elsewhere with --report DIR", file=p)
     return p
 
 
