@@ -85,3 +85,47 @@ def test_rejects_unequal_roles(cs):
     with pytest.raises(ValueError, match="equal numbers"):
         simulate_experiment(cs, {"d05": SubjectStrategies(s, r)}, rounds=1)
     assert game.n_states == 5
+
+
+PLAYED = """game = "forecast_sharing"
+[treatments.F]
+forecast_low = 50
+forecast_high = 250
+step = 25
+noise = 20
+capacity_cost = 0.25
+matching = "fixed"
+rounds = 6
+[treatments.G]
+forecast_low = 50
+forecast_high = 250
+step = 25
+noise = 50
+capacity_cost = 0.75
+group_size = 3
+rounds = 4
+"""
+
+
+def test_matching_groups_rounds_and_demand():
+    from cheaptalk.data.design import parse_design
+    from cheaptalk.data.interactions import validate_table
+
+    d = parse_design(PLAYED)
+    rng = np.random.default_rng(1)
+    strat = {t: strategies(d.game(t), 6, rng) for t in d.treatments}
+    df = simulate_experiment(d, strat, seed=5)
+    f, g = df[df.treatment == "F"], df[df.treatment == "G"]
+    assert f["round"].max() == 6 and g["round"].max() == 4   # rounds from the design
+    pairs = f.groupby("sender")["receiver"].nunique()
+    assert (pairs == 1).all()                                 # fixed partners
+    group = {f"G-S{i:02d}": (i - 1) // 3 for i in range(1, 7)}
+    same_group = [group[s] == (int(r[-2:]) - 1) // 3
+                  for s, r in zip(g.sender, g.receiver, strict=True)]
+    assert all(same_group)
+    assert g.groupby("sender")["receiver"].nunique().max() > 1  # re-matched
+    noise = df.treatment.map({"F": 20, "G": 50})
+    assert ((df.demand - df.state).abs() <= noise).all()
+    assert (df.demand == df.demand.round(2)).all()
+    ds = validate_table(df, d)
+    np.testing.assert_array_equal(ds.feedback, df.demand.to_numpy())

@@ -138,7 +138,8 @@ EstimateEpsOpt = Annotated[bool, typer.Option(
     "--estimate-epsilon", help="Estimate the tremble with each model's parameters.")]
 ForceOpt = Annotated[bool, typer.Option(help="Replace an existing --json file.")]
 SubjectsOpt = Annotated[int, typer.Option(min=1, help="Subjects per role per treatment.")]
-RoundsOpt = Annotated[int, typer.Option(min=1, help="Rounds.")]
+RoundsOpt = Annotated[int | None, typer.Option(
+    min=1, help="Rounds per treatment (default: the design's rounds, else 30).")]
 JobsOpt = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
                                              "cores).")]
 OptionOpt = Annotated[list[str] | None, typer.Option(
@@ -227,6 +228,13 @@ def validate(
     console.print("[green]OK[/]: the data are valid for this design.")
 
 
+def _rounds_text(design: Design, rounds: int | None) -> str:
+    from cheaptalk.simulation import rounds_by_treatment
+
+    counts = sorted(set(rounds_by_treatment(design, rounds).values()))
+    return f"{'/'.join(map(str, counts))} rounds"
+
+
 @app.command()
 @_bad_input
 def simulate(
@@ -238,8 +246,7 @@ def simulate(
                                       "the same table.")] = 0,
     subjects: Annotated[int, typer.Option(min=1, help="Subjects per role per "
                                           "treatment.")] = 16,
-    rounds: Annotated[int, typer.Option(min=1, help="Rounds (random re-matching each "
-                                        "round).")] = 30,
+    rounds: RoundsOpt = None,
     epsilon: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="Tremble weight (default: the tremble estimated in --params, "
         "else 0.001).")] = None,
@@ -534,7 +541,7 @@ def recover(
     model: ModelOpt,
     params: ParamsOpt = None,
     subjects: SubjectsOpt = 16,
-    rounds: RoundsOpt = 30,
+    rounds: RoundsOpt = None,
     replications: Annotated[int, typer.Option(min=2, help="Simulated datasets.")] = 20,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
@@ -557,7 +564,7 @@ def recover(
             seed=seed, jobs=jobs, progress=step,
             epsilon=DEFAULT_TREMBLE if estimated is None else estimated)
     console.print(f"Parameter recovery for {m.name}: {replications} synthetic datasets, "
-                  f"{subjects} subjects per role per treatment, {rounds} rounds "
+                  f"{subjects} subjects per role per treatment, {_rounds_text(d, rounds)} "
                   f"({int(draws['converged'].sum())} fits converged).")
     console.print(summary.to_string(float_format=lambda x: f"{x:.4g}"), markup=False,
                   highlight=False)
@@ -577,7 +584,7 @@ def power(
                                                 "parameters (default: each model's "
                                                 "defaults).")] = None,
     subjects: SubjectsOpt = 16,
-    rounds: RoundsOpt = 30,
+    rounds: RoundsOpt = None,
     replications: Annotated[int, typer.Option(min=1, help="Datasets per true model.")] = 20,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
@@ -607,7 +614,8 @@ def power(
                                   subjects=subjects, rounds=rounds, replications=replications,
                                   seed=seed, jobs=jobs, progress=step)
     console.print(f"Share of {replications} synthetic datasets won by each model (BIC); rows: "
-                  f"true model; {subjects} subjects per role per treatment, {rounds} rounds.")
+                  f"true model; {subjects} subjects per role per treatment, "
+                  f"{_rounds_text(d, rounds)}.")
     console.print(shares.to_string(float_format=lambda x: f"{x:.2f}"), markup=False,
                   highlight=False)
     if json_out is not None:

@@ -1,10 +1,16 @@
 """Simulated experiments: per-subject strategies → a table in the SPEC §4 schema.
 
-Protocol, for each treatment of a design: ``n`` senders and ``n`` receivers; in each round
-the receivers are randomly re-matched to the senders (a fresh random permutation), each
-sender's state is drawn from the prior, her message from her strategy ``sigma_i[t, :]`` and
-her receiver's action from his strategy ``rho_j[m, :]``, both mixed with the tremble ε.
-Subjects keep their type (strategy) for all rounds.
+Protocol, for each treatment of a design: ``n`` senders and ``n`` receivers, paired as the
+treatment's :class:`~cheaptalk.data.design.Play` says (SPEC §2.4): with ``matching =
+"random"`` a fresh random permutation every round (within matching groups of ``group_size``
+subjects per role when given), with ``"fixed"`` one random pairing for all rounds. In each
+round each sender's state is drawn from the prior, her message from her strategy
+``sigma_i[t, :]`` and her receiver's action from his strategy ``rho_j[m, :]``, both mixed
+with the tremble ε; then the feedback ``y = t + U[-e, e]`` is drawn
+(:meth:`~cheaptalk.games.base.Game.draw_feedback`) and, where the game has a feedback column
+other than ``state`` (forecast sharing: ``demand``), written with two decimals. Subjects keep
+their type for all rounds. The feedback comes from its own random stream, so that the other
+columns do not depend on whether a game has one.
 
 The output carries ``session = "synthetic"`` (and ``sender_type``/``receiver_type``, the true
 types) so that simulated data can never pass for experiment data. The same seed gives the
@@ -24,10 +30,13 @@ from numpy.typing import NDArray
 from cheaptalk.choice import DEFAULT_TREMBLE, tremble
 from cheaptalk.data.design import Design
 from cheaptalk.data.errors import InputError
+from cheaptalk.games.base import Game
 from cheaptalk.models.base import Model, Prediction
+from cheaptalk.models.history import build_history
 
-__all__ = ["MAX_SIMULATED_ROWS", "SYNTHETIC_LABEL", "Simulation", "SubjectStrategies",
-           "check_size", "simulate_experiment"]
+__all__ = ["DEFAULT_ROUNDS", "MAX_SIMULATED_ROWS", "SYNTHETIC_LABEL", "Simulation",
+           "SubjectStrategies", "check_size", "pair", "rounds_by_treatment",
+           "simulate_experiment"]
 
 #: Value of the ``session`` column in every simulated table.
 SYNTHETIC_LABEL = "synthetic"
@@ -36,8 +45,41 @@ SYNTHETIC_LABEL = "synthetic"
 #: The most rows one simulated dataset may have (about 110 bytes each in memory).
 MAX_SIMULATED_ROWS = 10_000_000
 
+#: Rounds simulated where neither the caller nor the design says.
+DEFAULT_ROUNDS = 30
 
-def check_size(design: Design, subjects_per_role: int, rounds: int) -> None:
+
+def rounds_by_treatment(design: Design, rounds: int | None = None) -> dict[str, int]:
+    """Rounds per treatment: ``rounds`` if given, else the design's, else
+    :data:`DEFAULT_ROUNDS`."""
+    if rounds is not None and rounds < 1:
+        raise ValueError("rounds must be >= 1")
+    return {name: rounds or design.play_of(name).rounds or DEFAULT_ROUNDS
+            for name in design.treatments}
+
+
+def pair(rng: np.random.Generator, n: int, group_size: int | None = None) -> NDArray[np.intp]:
+    """A random pairing: ``partner[i]`` is the receiver matched with sender ``i``.
+
+    Within consecutive matching groups of ``group_size`` subjects per role when given (the
+    last group may be smaller).
+
+    Examples
+    --------
+    >>> p = pair(np.random.default_rng(0), 6, group_size=3)
+    >>> sorted(p[:3].tolist()), sorted(p[3:].tolist())   # nobody leaves their group
+    ([0, 1, 2], [3, 4, 5])
+    """
+    if group_size is None or group_size >= n:
+        return rng.permutation(n)
+    out = np.empty(n, dtype=np.intp)
+    for start in range(0, n, group_size):
+        stop = min(start + group_size, n)
+        out[start:stop] = start + rng.permutation(stop - start)
+    return out
+
+
+def check_size(design: Design, subjects_per_role: int, rounds: int | None) -> None:
     """Refuse a simulation larger than :data:`MAX_SIMULATED_ROWS`, before allocating it.
 
     Raises
@@ -52,10 +94,14 @@ def check_size(design: Design, subjects_per_role: int, rounds: int) -> None:
     Traceback (most recent call last):
     cheaptalk.data.errors.InputError: 10000000 subjects per role x 30 rounds x 3 treatments = ...
     """
-    rows = subjects_per_role * rounds * len(design.treatments)
+    per_treatment = rounds_by_treatment(design, rounds)
+    rows = subjects_per_role * sum(per_treatment.values())
     if rows > MAX_SIMULATED_ROWS:
-        raise InputError(f"{subjects_per_role} subjects per role x {rounds} rounds x "
-                         f"{len(design.treatments)} treatments = {rows:.3g} rows (about "
+        shown = (f"{rounds} rounds x {len(design.treatments)} treatments" if rounds else
+                 f"{sum(per_treatment.values())} rounds over {len(design.treatments)} "
+                 "treatments")
+        raise InputError(f"{subjects_per_role} subjects per role x {shown} = {rows:.3g} rows "
+                         "(about "
                          f"{rows * 110 / 1e9:.3g} GB); the limit is {MAX_SIMULATED_ROWS:.0e} "
                          "rows: use fewer subjects or rounds")
 
@@ -70,12 +116,18 @@ class SubjectStrategies:
     receiver : ndarray, shape (n_receivers, n_m, n_a)
     sender_types, receiver_types : sequence of str, optional
         Type labels written to the output (the truth, for recovery studies).
+    sender_index, receiver_index : ndarray of int, optional
+        Each subject's type, as an index into the prediction's types of that role; needed
+        for a role whose play depends on history (the model computes its choices round by
+        round from the type and what the subject saw).
     """
 
     sender: NDArray[np.float64]
     receiver: NDArray[np.float64]
     sender_types: Sequence[str] | None = None
     receiver_types: Sequence[str] | None = None
+    sender_index: NDArray[np.intp] | None = None
+    receiver_index: NDArray[np.intp] | None = None
 
 
 def _draw(rng: np.random.Generator, probabilities: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -85,27 +137,57 @@ def _draw(rng: np.random.Generator, probabilities: NDArray[np.float64]) -> NDArr
     return np.minimum((u[:, None] >= cdf).sum(axis=-1), probabilities.shape[-1] - 1)
 
 
+class _Record:
+    """The decisions of one role so far, for a model whose play depends on history."""
+
+    def __init__(self) -> None:
+        self.unit: list[NDArray[np.intp]] = []
+        self.credible: list[NDArray[np.float64]] = []
+
+    def rows(self, model: Model, game: Game, params: Mapping[str, float], role: str,
+             unit: NDArray[np.intp], seen: NDArray[np.intp],
+             type_index: NDArray[np.intp]) -> NDArray[np.float64]:
+        """Choice probabilities for this round's decisions (``unit`` in this round)."""
+        done = sum(u.size for u in self.unit)
+        units = np.concatenate([*self.unit, unit])
+        rounds = np.concatenate([np.full(u.size, r) for r, u in enumerate([*self.unit, unit])])
+        credible = np.concatenate([*self.credible, np.full(unit.size, np.nan)])
+        history = build_history(units, rounds, credible)
+        now = np.arange(done, done + unit.size)
+        return model.history_strategy_rows(game, params, role, history, now, seen, type_index)
+
+    def add(self, unit: NDArray[np.intp], credible: NDArray[np.float64]) -> None:
+        self.unit.append(unit)
+        self.credible.append(credible)
+
+
 def simulate_experiment(
-    design: Design, strategies: Mapping[str, SubjectStrategies], rounds: int,
+    design: Design, strategies: Mapping[str, SubjectStrategies], rounds: int | None = None,
     seed: int | None = None, epsilon: float = DEFAULT_TREMBLE,
+    model: Model | None = None, params: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Simulate an experiment from per-subject strategies.
 
     Parameters
     ----------
     design : Design
+        Its games, and how each treatment is played (matching, group size, rounds).
     strategies : mapping treatment → SubjectStrategies
         Equal numbers of senders and receivers per treatment.
-    rounds : int
+    rounds : int, optional
+        Rounds in every treatment (default: :func:`rounds_by_treatment`).
     seed : int, optional
     epsilon : float
         Tremble weight ε.
+    model, params : optional
+        A model whose play depends on history (:attr:`Model.history_roles`) and its
+        parameters: the choices of those roles are computed round by round.
 
     Returns
     -------
     DataFrame
-        Columns ``treatment, round, sender, receiver, state, message, action, session,
-        sender_type, receiver_type``.
+        Columns ``treatment, round, sender, receiver, state, message, action`` (and the
+        feedback column where it is not ``state``), ``session, sender_type, receiver_type``.
 
     Examples
     --------
@@ -117,14 +199,20 @@ def simulate_experiment(
     >>> bool((df.state == df.message).all() and (df.message == df.action).all())
     True
     """
-    if rounds < 1:
-        raise ValueError("rounds must be >= 1")
+    per_treatment = rounds_by_treatment(design, rounds)
+    history_roles = model.history_roles if model is not None else ()
+    if history_roles and params is None:
+        raise ValueError("a model whose play depends on history needs its parameters")
     rng = np.random.default_rng(seed)
+    # The feedback has its own stream: the other columns do not depend on it.
+    feedback_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    feedback_column = design.kind.feedback_column
     parts = []
     for name in design.treatments:
         if name not in strategies:
             continue
         game = design.game(name)
+        play = design.play_of(name)
         s = strategies[name]
         sender = np.asarray(game.check_sender(s.sender), dtype=float)
         receiver = np.asarray(game.check_receiver(s.receiver), dtype=float)
@@ -133,6 +221,12 @@ def simulate_experiment(
         n = sender.shape[0]
         sender = tremble(sender, epsilon)
         receiver = tremble(receiver, epsilon)
+        type_index = {"sender": s.sender_index, "receiver": s.receiver_index}
+        for role in history_roles:
+            if type_index[role] is None:
+                raise ValueError(f"the {role}s' type indices are needed: their play depends "
+                                 "on history")
+        record = {role: _Record() for role in history_roles}
         width = max(2, len(str(n)))
         s_ids = np.array([f"{name}-S{i + 1:0{width}d}" for i in range(n)], dtype=object)
         r_ids = np.array([f"{name}-R{i + 1:0{width}d}" for i in range(n)], dtype=object)
@@ -140,18 +234,39 @@ def simulate_experiment(
                              dtype=object)
         r_types = np.asarray(s.receiver_types if s.receiver_types is not None else [""] * n,
                              dtype=object)
-        for r in range(1, rounds + 1):
-            partner = rng.permutation(n)
+        fixed = pair(rng, n) if play.matching == "fixed" else None
+        senders = np.arange(n)
+        for r in range(1, per_treatment[name] + 1):
+            partner = fixed if fixed is not None else pair(rng, n, play.group_size)
             t = rng.choice(game.n_states, size=n, p=game.prior)
-            m = _draw(rng, sender[np.arange(n), t])
-            a = _draw(rng, receiver[partner, m])
-            parts.append(pd.DataFrame({
+            if "sender" in record:
+                rows = record["sender"].rows(model, game, params, "sender", senders, t,
+                                             type_index["sender"])
+                m = _draw(rng, tremble(rows, epsilon))
+            else:
+                m = _draw(rng, sender[senders, t])
+            if "receiver" in record:
+                rows = record["receiver"].rows(model, game, params, "receiver", partner, m,
+                                               type_index["receiver"][partner])
+                a = _draw(rng, tremble(rows, epsilon))
+            else:
+                a = _draw(rng, receiver[partner, m])
+            y = game.draw_feedback(feedback_rng, t)
+            credible = game.credible(m, y)
+            for role, units in (("sender", senders), ("receiver", partner)):
+                if role in record:
+                    record[role].add(units, credible)
+            columns = {
                 "treatment": name, "round": np.full(n, r, dtype=np.int64),
                 "sender": s_ids, "receiver": r_ids[partner],
                 "state": game.states[t], "message": game.messages[m],
-                "action": game.actions[a], "session": SYNTHETIC_LABEL,
-                "sender_type": s_types, "receiver_type": r_types[partner],
-            }))
+                "action": game.actions[a],
+            }
+            if feedback_column != "state":
+                columns[feedback_column] = y
+            columns.update(session=SYNTHETIC_LABEL, sender_type=s_types,
+                           receiver_type=r_types[partner])
+            parts.append(pd.DataFrame(columns))
     if not parts:
         raise ValueError("no strategies for any treatment of the design")
     return pd.concat(parts, ignore_index=True)
@@ -168,7 +283,8 @@ class Simulation:
         Model parameters (names as SPEC §3.5).
     subjects_per_role : int
         Senders (and receivers) per treatment.
-    rounds : int
+    rounds : int, optional
+        Rounds in every treatment (default: the design's, else :data:`DEFAULT_ROUNDS`).
     epsilon : float
         Tremble weight.
 
@@ -187,7 +303,8 @@ class Simulation:
 
     def __init__(
         self, design: Design, model: Model, params: Mapping[str, float],
-        subjects_per_role: int = 16, rounds: int = 30, epsilon: float = DEFAULT_TREMBLE,
+        subjects_per_role: int = 16, rounds: int | None = None,
+        epsilon: float = DEFAULT_TREMBLE,
     ) -> None:
         if subjects_per_role < 1:
             raise ValueError("subjects_per_role must be >= 1")
@@ -211,9 +328,10 @@ class Simulation:
             for role in ("sender", "receiver"):
                 weights, strategies, names = pred.role_types(role)
                 k = rng.choice(len(weights), size=n, p=weights)
-                drawn[role] = (strategies[k], [names[i] for i in k])
+                drawn[role] = (strategies[k], [names[i] for i in k], k)
             out[name] = SubjectStrategies(drawn["sender"][0], drawn["receiver"][0],
-                                          drawn["sender"][1], drawn["receiver"][1])
+                                          drawn["sender"][1], drawn["receiver"][1],
+                                          drawn["sender"][2], drawn["receiver"][2])
         return out
 
     def run(self, seed: int | None = None) -> pd.DataFrame:
@@ -221,4 +339,5 @@ class Simulation:
         rng = np.random.default_rng(seed)
         subjects = self.draw_subjects(rng)
         return simulate_experiment(self.design, subjects, self.rounds,
-                                   seed=int(rng.integers(2**63 - 1)), epsilon=self.epsilon)
+                                   seed=int(rng.integers(2**63 - 1)), epsilon=self.epsilon,
+                                   model=self.model, params=self.params)

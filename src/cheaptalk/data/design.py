@@ -8,8 +8,12 @@ A design is a TOML file::
     [treatments.LL]
     forecast_low = 50
     ...
+    matching = "fixed"                 # optional, every game (SPEC §2.4): or "random"
+    group_size = 8                     # optional: random re-matching within groups
+    rounds = 40                        # optional: rounds the simulator and the app run
 
-The same design drives simulation, the experiment and estimation. Unknown keys are an
+The same design drives simulation, the experiment and estimation. Besides its game's keys,
+every treatment may set how it is played (:class:`Play`). Unknown keys are an
 error (with a suggestion when a known key is close), never silently ignored. A treatment
 name is non-empty, printable and without leading or trailing spaces (the rule the data's
 ``treatment`` cells follow); a table of numbers (payoffs) has rows of equal length. A game
@@ -33,9 +37,37 @@ from cheaptalk.games.registry import GameKind, Key, game_kinds
 from .errors import InputError
 from .files import read_text
 
-__all__ = ["Design", "bundled_designs", "load_design", "parse_design"]
+__all__ = ["MATCHING", "PLAY_KEYS", "Design", "Play", "bundled_designs", "load_design",
+           "parse_design"]
 
 _TOP_LEVEL = ("game", "description", "treatments")
+
+#: How partners are paired from round to round (SPEC §2.4).
+MATCHING = ("random", "fixed")
+
+
+@dataclass(frozen=True)
+class Play:
+    """How a treatment is played over rounds (SPEC §2.4).
+
+    Attributes
+    ----------
+    matching : {"random", "fixed"}
+        ``"random"``: senders and receivers re-paired at random every round (within matching
+        groups of ``group_size`` subjects per role when given); ``"fixed"``: partners stay
+        together for all rounds.
+    group_size : int or None
+    rounds : int or None
+        Rounds the simulator and the experiment app run (``None``: the caller's default).
+    """
+
+    matching: str = "random"
+    group_size: int | None = None
+    rounds: int | None = None
+
+
+#: Treatment keys every game accepts, with their defaults (the :class:`Play` fields).
+PLAY_KEYS = {"matching": "random", "group_size": None, "rounds": None}
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +80,9 @@ class Design:
     games : dict[str, Game]
         Treatment name → game, in file order.
     settings : dict[str, dict]
-        Treatment name → the parameters as given (defaults filled in).
+        Treatment name → the game's parameters as given (defaults filled in).
+    play : dict[str, Play]
+        Treatment name → how it is played over rounds.
     source : str
         The file the design came from (or the bundled name).
     description : str
@@ -60,6 +94,12 @@ class Design:
     source: str = "<design>"
     description: str = ""
     text: str = field(default="", repr=False)
+    play: dict[str, Play] = field(default_factory=dict)
+
+    def play_of(self, treatment: str) -> Play:
+        """How one treatment is played (the defaults where the design says nothing)."""
+        self.game(treatment)  # unknown treatment: KeyError naming the known ones
+        return self.play.get(treatment, Play())
 
     @property
     def treatments(self) -> list[str]:
@@ -81,8 +121,9 @@ class Design:
         lines = [f'game = "{self.kind.name}"']
         for name, params in self.settings.items():
             lines.append(f"\n[treatments.{name}]")
-            for k, v in params.items():
-                if v is not None:
+            play = self.play_of(name)
+            for k, v in [*params.items(), *((k, getattr(play, k)) for k in PLAY_KEYS)]:
+                if v is not None and not (k in PLAY_KEYS and v == PLAY_KEYS[k]):
                     lines.append(f"{k} = {_toml_value(v)}")
         return "\n".join(lines) + "\n"
 
@@ -165,6 +206,7 @@ def parse_design(text: str, source: str = "<design>") -> Design:
 
     games: dict[str, Game] = {}
     settings: dict[str, dict[str, Any]] = {}
+    plays: dict[str, Play] = {}
     for name, table in treatments.items():
         where = f"treatments.{name}"
         if not name or name != name.strip() or not name.isprintable():
@@ -173,7 +215,9 @@ def parse_design(text: str, source: str = "<design>") -> Design:
                              "column)", file=source, key=where, line=_line_of(text, None, where))
         if not isinstance(table, dict):
             fail("must be a table: [treatments.NAME]", where, None, name)
-        params = _check_treatment(kind, table, where, text, source)
+        plays[name] = _check_play(table, where, text, source)
+        params = _check_treatment(kind, {k: v for k, v in table.items() if k not in PLAY_KEYS},
+                                  where, text, source)
         try:
             games[name] = kind.build(params, name)
         except (ValueError, TypeError) as e:
@@ -186,7 +230,33 @@ def parse_design(text: str, source: str = "<design>") -> Design:
                              line=_line_of(text, None, f"treatments.{name}")) from None
         settings[name] = params
     return Design(kind=kind, games=games, settings=settings, source=source,
-                  description=description, text=text)
+                  description=description, text=text, play=plays)
+
+
+def _check_play(table: dict[str, Any], where: str, text: str, source: str) -> Play:
+    """The treatment's :class:`Play` keys, checked."""
+
+    def bad(key: str, message: str) -> InputError:
+        return InputError(message, file=source, key=f"{where}.{key}",
+                          line=_line_of(text, where, key))
+
+    values: dict[str, Any] = {}
+    matching = table.get("matching", PLAY_KEYS["matching"])
+    if matching not in MATCHING:
+        raise bad("matching", f"must be one of {', '.join(map(repr, MATCHING))}, got "
+                  f"{matching!r}")
+    values["matching"] = matching
+    for key in ("group_size", "rounds"):
+        if key not in table:
+            continue
+        v = table[key]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise bad(key, f"must be a whole number >= 1, got {v!r}")
+        values[key] = v
+    if values.get("group_size") is not None and matching == "fixed":
+        raise bad("group_size", "applies to random matching only (fixed partners stay "
+                  "together whatever the group)")
+    return Play(**values)
 
 
 def _check_treatment(
@@ -195,9 +265,10 @@ def _check_treatment(
     keys = {k.name: k for k in kind.keys}
     for k in table:
         if k not in keys:
+            allowed = [*keys, *PLAY_KEYS]
             raise InputError(
-                f"unknown key for a {kind.name} treatment{_suggest(k, keys)}; "
-                f"allowed: {', '.join(keys)}",
+                f"unknown key for a {kind.name} treatment{_suggest(k, allowed)}; "
+                f"allowed: {', '.join(allowed)}",
                 file=source, key=f"{where}.{k}", line=_line_of(text, where, k),
             )
     params: dict[str, Any] = {}

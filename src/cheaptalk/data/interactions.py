@@ -1,8 +1,13 @@
 """Interaction data (SPEC §4): one row per (sender, receiver, round).
 
 Required columns: ``treatment`` (str), ``round`` (int), ``sender`` (str), ``receiver`` (str),
-``state``, ``message``, ``action`` (numbers). Other columns (``session``, ``demand``,
-payoffs, …) are kept and passed through.
+``state``, ``message``, ``action`` (numbers). Other columns (``session``, payoffs, …) are
+kept and passed through.
+
+The feedback seen after each round (SPEC §2.4) is read from the game's feedback column
+(:attr:`~cheaptalk.games.registry.GameKind.feedback_column`): ``demand`` in forecast sharing
+(optional; when present, every value must be a number within the noise band of the row's
+forecast), ``state`` in the other games.
 
 Values that fall between grid points map to the nearest grid point (ties: the lower one);
 the mapping is reported. A value outside the design's range is an error. Every problem is
@@ -73,6 +78,9 @@ class Dataset:
     source : str
     sha256 : str
         SHA-256 of the file's bytes (empty for a table built in memory).
+    feedback : ndarray of float, or None
+        Each row's feedback (module docstring); ``None`` when the data have no feedback
+        column.
     """
 
     table: pd.DataFrame
@@ -83,6 +91,20 @@ class Dataset:
     mappings: list[GridMapping] = field(default_factory=list)
     source: str = "<data>"
     sha256: str = ""
+    feedback: np.ndarray | None = None
+
+    @property
+    def feedback_column(self) -> str:
+        """The column the feedback comes from (SPEC §2.4)."""
+        return self.design.kind.feedback_column
+
+    def require_feedback(self, why: str) -> np.ndarray:
+        """The feedback, or an :class:`InputError` naming the missing column."""
+        if self.feedback is None:
+            raise InputError(f"{why} needs the feedback column {self.feedback_column!r} "
+                             "(what each side saw after the round, SPEC §2.4); the data have "
+                             "none", file=self.source, column=self.feedback_column)
+        return self.feedback
 
     @property
     def n_decisions(self) -> int:
@@ -316,13 +338,51 @@ def validate_table(
             index[c][rows] = idx
             moved[c][rows] = dist
 
+    feedback = _feedback(data, design, error)
+
     mappings = []
     for c in _VALUE_COLUMNS:
         is_moved = moved[c] > 1e-9
         mappings.append(GridMapping(c, n, int(is_moved.sum()),
                                     float(moved[c].max()) if n else 0.0))
     return Dataset(table=data, design=design, state=index["state"], message=index["message"],
-                   action=index["action"], mappings=mappings, source=source)
+                   action=index["action"], mappings=mappings, source=source, feedback=feedback)
+
+
+def _feedback(data: pd.DataFrame, design: Design, error: Any) -> np.ndarray | None:
+    """The feedback column's values, checked (module docstring); None when absent."""
+    column = design.kind.feedback_column
+    if column not in data.columns:
+        return None
+    if column == "state":
+        return data["state"].to_numpy(dtype=float)
+    col = data[column]
+    text = col.astype(str).str.strip()
+    missing = col.isna().to_numpy() | text.isin(["", "nan", "NaN", "NA", "None"]).to_numpy()
+    if missing.any():
+        raise error("missing value", row=int(np.argmax(missing)), column=column)
+    values = pd.to_numeric(text if col.dtype == object else col, errors="coerce")
+    values = values.astype(float).to_numpy()
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise error(f"not a finite number: {col.iloc[i]!r}", row=i, column=column)
+    state = data["state"].to_numpy(dtype=float)
+    treatments = data["treatment"].to_numpy()
+    for name in design.treatments:
+        rows = np.flatnonzero(treatments == name)
+        if rows.size == 0:
+            continue
+        game = design.game(name)
+        outside = ~game.feedback_in_band(state[rows], values[rows])
+        if outside.any():
+            i = int(rows[np.argmax(outside)])
+            e = game.feedback_noise
+            raise error(f"{column} {values[i]:g} is outside the noise band of its "
+                        f"{design.kind.variables[0]} {state[i]:g} (within {e:g} in treatment "
+                        f"{name!r})", row=i, column=column)
+    data[column] = values
+    return values
 
 
 def _nearest(grid: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

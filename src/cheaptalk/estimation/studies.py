@@ -35,7 +35,7 @@ __all__ = ["PowerReplication", "RecoveryReplication", "power", "recover",
 
 
 def _simulate(design: Design, model: Model, params: Mapping[str, float], subjects: int,
-              rounds: int, seed: int, epsilon: float) -> Any:
+              rounds: int | None, seed: int, epsilon: float) -> Any:
     df = Simulation(design, model, params, subjects_per_role=subjects, rounds=rounds,
                     epsilon=epsilon).run(seed)
     return validate_table(df, design, source=f"synthetic seed {seed}")
@@ -50,7 +50,7 @@ class RecoveryReplication:
     model: Model
     params: Mapping[str, float]
     subjects: int
-    rounds: int
+    rounds: int | None
     seed: int
     epsilon: float
     n_starts: int
@@ -127,7 +127,8 @@ def summarise_recovery(draws: pd.DataFrame, truth: Mapping[str, float]) -> pd.Da
 
 def recover(
     design: Design, model: Model, params: Mapping[str, float], subjects: int = 16,
-    rounds: int = 30, replications: int = 20, seed: int = 0, epsilon: float = DEFAULT_TREMBLE,
+    rounds: int | None = None, replications: int = 20, seed: int = 0,
+    epsilon: float = DEFAULT_TREMBLE,
     n_starts: int = 1, jobs: int | None = None, progress: Progress | None = None,
     backend: Backend | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -162,7 +163,7 @@ class PowerReplication:
     truth_params: Mapping[str, float]
     candidates: tuple[Model, ...]
     subjects: int
-    rounds: int
+    rounds: int | None
     seed: int
     epsilon: float
     n_starts: int
@@ -186,7 +187,7 @@ class PowerReplication:
 
 def power(
     design: Design, truths: Mapping[str, tuple[Model, Mapping[str, float]]],
-    candidates: Sequence[Model], subjects: int = 16, rounds: int = 30,
+    candidates: Sequence[Model], subjects: int = 16, rounds: int | None = None,
     replications: int = 20, seed: int = 0, epsilon: float = DEFAULT_TREMBLE,
     n_starts: int = 1, jobs: int | None = None, progress: Progress | None = None,
     backend: Backend | None = None,

@@ -18,6 +18,12 @@ Derived objects:
 * Bayes posterior :math:`q[m, t] \propto p[t]\,\sigma[t, m]`, the prior for a message that
   σ never sends.
 
+Feedback (SPEC §2.4). After each round both sides see :math:`y = t + \varepsilon`,
+:math:`\varepsilon \sim U[-e, e]` with ``e = feedback_noise`` (forecast sharing: realised
+demand; ``e = 0``: the state itself). A report is *credible* in the light of the feedback when
+the feedback could have followed a truthful report: :math:`|y - s_L(m)| \le e`, with
+:math:`s_L(m)` the state the message asserts.
+
 Messages do not enter payoffs: that is what makes the talk cheap.
 """
 
@@ -92,6 +98,9 @@ class Game:
         Human-readable name.
     parameters : dict
         The parameters the game was built from (for reports).
+    feedback_noise : float
+        Half-width ``e`` of the uniform noise on the feedback ``y = t + eps`` seen after each
+        round (0: the state itself is revealed).
 
     Examples
     --------
@@ -111,8 +120,11 @@ class Game:
     receiver_payoff: NDArray[np.float64]
     name: str = "game"
     parameters: dict[str, Any] = field(default_factory=dict)
+    feedback_noise: float = 0.0
 
     def __post_init__(self) -> None:
+        if not np.isfinite(self.feedback_noise) or self.feedback_noise < 0:
+            raise ValueError(f"feedback_noise must be >= 0, got {self.feedback_noise!r}")
         states = _as_vector(self.states, "states")
         messages = _as_vector(self.messages, "messages")
         actions = _as_vector(self.actions, "actions")
@@ -206,6 +218,69 @@ class Game:
     def prior_values(self) -> NDArray[np.float64]:
         """Receiver's expected payoff of each action under the prior, shape (n_a,)."""
         return self.prior @ self.receiver_payoff
+
+    # ------------------------------------------------------------- feedback
+    @cached_property
+    def literal_state(self) -> NDArray[np.float64]:
+        """``s_L(m)``: the value of the state each message asserts, shape (n_m,)."""
+        out = self.states[np.argmax(self.literal, axis=1)]
+        out.setflags(write=False)
+        return out
+
+    def _feedback_tolerance(self) -> float:
+        # Feedback is written with two decimals (SPEC §2.4); half a cent absorbs the rounding.
+        return 0.005 + 1e-9 * float(np.max(np.abs(self.states)))
+
+    def feedback_in_band(self, state: ArrayLike, feedback: ArrayLike) -> NDArray[np.bool_]:
+        """Whether each feedback value could follow its state: ``|y - t| <= e``.
+
+        Examples
+        --------
+        >>> g = Game(states=[0, 10], prior=[0.5, 0.5], messages=[0, 10], actions=[0, 1],
+        ...          sender_payoff=[[0, 1], [0, 1]], receiver_payoff=[[1, 0], [0, 1]],
+        ...          feedback_noise=2.0)
+        >>> g.feedback_in_band([0, 10, 10], [1.5, 7.0, 12.0]).tolist()
+        [True, False, True]
+        """
+        diff = np.abs(np.asarray(feedback, dtype=float) - np.asarray(state, dtype=float))
+        return diff <= self.feedback_noise + self._feedback_tolerance()
+
+    def credible(self, message: ArrayLike, feedback: ArrayLike) -> NDArray[np.float64]:
+        """Credibility ``c`` (1.0 or 0.0) of message indices ``message`` given feedback.
+
+        ``c = 1`` when the feedback is consistent with a truthful report,
+        ``|y - s_L(m)| <= e`` (module docstring).
+
+        Examples
+        --------
+        >>> g = Game(states=[0, 10], prior=[0.5, 0.5], messages=[0, 10], actions=[0, 1],
+        ...          sender_payoff=[[0, 1], [0, 1]], receiver_payoff=[[1, 0], [0, 1]],
+        ...          feedback_noise=2.0)
+        >>> g.credible([0, 1, 1], [1.5, 7.0, 12.0]).tolist()
+        [1.0, 0.0, 1.0]
+        """
+        claimed = self.literal_state[np.asarray(message, dtype=np.intp)]
+        return self.feedback_in_band(claimed, feedback).astype(float)
+
+    def feedback_density(self, feedback: ArrayLike) -> NDArray[np.float64]:
+        """``f(y | t)`` for each feedback value and state, shape (n, n_t).
+
+        Uniform density ``1 / (2e)`` on ``[t - e, t + e]``; with ``e = 0`` the indicator of
+        ``y = t``.
+        """
+        y = np.atleast_1d(np.asarray(feedback, dtype=float))
+        inside = self.feedback_in_band(self.states[None, :], y[:, None])
+        if self.feedback_noise == 0:
+            return inside.astype(float)
+        return inside / (2.0 * self.feedback_noise)
+
+    def draw_feedback(self, rng: np.random.Generator, state: ArrayLike) -> NDArray[np.float64]:
+        """Feedback for state indices ``state``: ``t + U[-e, e]``, two decimals."""
+        t = self.states[np.asarray(state, dtype=np.intp)]
+        if self.feedback_noise == 0:
+            return t.astype(float)
+        noise = rng.uniform(-self.feedback_noise, self.feedback_noise, size=t.shape)
+        return np.round(t + noise, 2)
 
     # ------------------------------------------------------------- checks
     def check_sender(self, sigma: ArrayLike) -> NDArray[np.float64]:

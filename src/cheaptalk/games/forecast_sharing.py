@@ -136,7 +136,7 @@ def forecast_sharing(
         states=states, prior=np.full(states.size, 1.0 / states.size), messages=states,
         actions=actions, sender_payoff=margin_sender * sales,
         receiver_payoff=margin_receiver * sales - capacity_cost * actions[None, :],
-        name=name, parameters=parameters,
+        name=name, parameters=parameters, feedback_noise=float(noise),
     )
 
 
@@ -156,4 +156,5 @@ KIND = GameKind(
     build=_build,
     roles=("manufacturer", "supplier"),
     variables=("forecast", "report", "capacity"),
+    feedback_column="demand",
 )

@@ -42,6 +42,9 @@ class GameKind:
     roles: tuple[str, str] = ("sender", "receiver")
     #: What the state, message and action are called in this game (for reports).
     variables: tuple[str, str, str] = ("state", "message", "action")
+    #: The data column that carries the feedback seen after each round (SPEC §2.4):
+    #: ``"state"`` where the state itself is revealed.
+    feedback_column: str = "state"
 
 
 def game_kinds() -> dict[str, GameKind]:

@@ -31,6 +31,8 @@ from numpy.typing import NDArray
 
 from cheaptalk.games.base import Game
 
+from .history import History
+
 __all__ = ["Family", "Model", "ParameterError", "Prediction", "Pullback", "Type"]
 
 #: Vector–Jacobian product of a prediction: given the adjoints (derivatives of a scalar such
@@ -180,6 +182,10 @@ class Model(ABC):
     order: ClassVar[int] = 1000
     #: Hex colour of the model in figures and the HTML report.
     colour: ClassVar[str] = ""
+    #: Roles whose choices depend on what the unit saw in earlier rounds (SPEC §3.6); such
+    #: a model implements :meth:`history_probabilities` and :meth:`history_strategy_rows`.
+    #: A static model's types play one strategy in every round.
+    history_roles: ClassVar[tuple[str, ...]] = ()
 
     def families(self) -> tuple[Family, ...]:
         """The type families of this model, in display order (every :attr:`Type.family`
@@ -216,6 +222,44 @@ class Model(ABC):
         pullback, and estimation then falls back to numerical derivatives and says so.
         """
         return self.predict(game, params), None
+
+    def history_probabilities(
+        self, game: Game, params: Mapping[str, float], role: str, history: History,
+        rows: NDArray[np.intp], seen: NDArray[np.intp], chosen: NDArray[np.intp],
+    ) -> tuple[NDArray[np.float64], Callable[[NDArray[np.float64]], dict[str, float]]]:
+        """Probability of the observed choices of a role whose play depends on history.
+
+        Parameters
+        ----------
+        game, params
+        role : {"sender", "receiver"}, one of :attr:`history_roles`
+        history : History
+            All decisions of the role (:mod:`cheaptalk.models.history`).
+        rows : ndarray of int
+            The decisions wanted (indices into ``history``), all in ``game``.
+        seen, chosen : ndarray of int
+            What each of them saw (state or message index) and chose (message or action).
+
+        Returns
+        -------
+        probabilities : ndarray, shape (n_types, rows.size)
+            For each type of the role (the prediction's types that carry a strategy for it,
+            in order) the probability of each choice, without tremble.
+        pullback : callable
+            Given the adjoint of ``probabilities`` (same shape), the derivative with respect
+            to each parameter through these probabilities (the prediction's own pullback
+            carries the rest, with ``None`` adjoints for this role's strategies).
+        """
+        raise NotImplementedError(f"{self.name} has no history-dependent play")
+
+    def history_strategy_rows(
+        self, game: Game, params: Mapping[str, float], role: str, history: History,
+        rows: NDArray[np.intp], seen: NDArray[np.intp], type_index: NDArray[np.intp],
+    ) -> NDArray[np.float64]:
+        """Choice probabilities (without tremble) of decisions ``rows`` of units of the
+        given types (indices into the role's types), shape (rows.size, n_choices): what a
+        simulation draws from."""
+        raise NotImplementedError(f"{self.name} has no history-dependent play")
 
     def bounds(self, game: Game) -> dict[str, tuple[float, float]]:
         """Open interval of each parameter, used for unconstrained transforms.
