@@ -41,6 +41,7 @@ from cheaptalk.models.spec import (
     read_params_by_model,
 )
 from cheaptalk.outputs import check_folder, check_output, write_atomic, write_json
+from cheaptalk.simulation import rounds_by_treatment
 
 
 class _OneLineErrors(TyperGroup):
@@ -228,9 +229,15 @@ def validate(
     console.print("[green]OK[/]: the data are valid for this design.")
 
 
-def _rounds_text(design: Design, rounds: int | None) -> str:
-    from cheaptalk.simulation import rounds_by_treatment
+def _models_for(ds: Any, static_only: bool = False) -> list[ModelSpec]:
+    """Every model, less those whose play depends on history where the data cannot inform
+    them (no feedback column, or one round) or where ``static_only``."""
+    can_learn = ds.feedback is not None and ds.table["round"].nunique() > 1
+    return [ModelSpec(name) for name, cls in available_models().items()
+            if not cls.history_roles or (can_learn and not static_only)]
 
+
+def _rounds_text(design: Design, rounds: int | None) -> str:
     counts = sorted(set(rounds_by_treatment(design, rounds).values()))
     return f"{'/'.join(map(str, counts))} rounds"
 
@@ -305,9 +312,13 @@ def predict(
         check_output(json_out, force)
     with console.status(f"computing {m.name} strategies…"):
         pred = m.predict(game, values)
+        rounds = rounds_by_treatment(d)[name]
+        path = m.dynamics(game, values, rounds)
     if json_out is not None:
         doc = pred.to_dict()
         doc["treatment"] = name
+        if path is not None:
+            doc["rounds"] = path
         write_json(doc, json_out, force)
         console.print(f"Wrote {m.name} strategies for treatment {name} to {json_out}.")
     state_name, message_name, action_name = d.kind.variables
@@ -327,6 +338,16 @@ def predict(
         r, a = reports.iloc[i], actions.iloc[min(i, len(actions) - 1)]
         table.add_row(f"{r.iloc[0]:g}", f"{r.iloc[1]:.2f}", f"{a.iloc[0]:g}", f"{a.iloc[1]:.2f}")
     console.print(table)
+    if path is not None:
+        shown_rounds = sorted({1, 2, 5, 10, rounds // 2, rounds} & set(path["round"]))
+        by_round = Table(title=f"round by round, rounds 1–{rounds} (population; the types "
+                         "above are round 1)")
+        for col in path:
+            by_round.add_column(col.replace("_", " "), justify="right")
+        for r in shown_rounds:
+            by_round.add_row(*(f"{path[c][r - 1]:g}" if c == "round" else
+                               f"{path[c][r - 1]:.3f}" for c in path))
+        console.print(by_round)
 
 
 @contextmanager
@@ -409,8 +430,9 @@ def compare(
     json_out: Annotated[Path, typer.Option("--json", help="Write the comparison as JSON "
                                            "here.")],
     models: Annotated[str | None, typer.Option(
-        help=f"Comma-separated models (default: all: {_MODELS}); a variant takes its options "
-        "in brackets, e.g. trust,trust[lie_cost=quadratic].")] = None,
+        help=f"Comma-separated models (default: all: {_MODELS}; those whose play depends on "
+        "history only for data with feedback and several rounds); a variant takes its "
+        "options in brackets, e.g. trust,trust[lie_cost=quadratic].")] = None,
     folds: Annotated[int, typer.Option(min=0, help="Folds of cross-validation by subject "
                                        "(0: none).")] = 5,
     report: Annotated[Path | None, typer.Option(help="Write the report folder here.")] = None,
@@ -428,7 +450,7 @@ def compare(
 
     d = load_design(design)
     ds = load_data(data, d)
-    specs = apply_options(parse_specs(models), option)
+    specs = apply_options(parse_specs(models) if models else _models_for(ds), option)
     check_output(json_out, force)
     if report is not None:
         check_folder(report, force)
@@ -447,8 +469,9 @@ def demo(
     report: Annotated[Path, typer.Option(help="Report folder to write (a new folder; an "
                                          "earlier report only with --force).")] = Path(
         "cheaptalk-report"),
-    models: Annotated[str | None, typer.Option(help="Comma-separated models (default: all: "
-                                               f"{_MODELS}).")] = None,
+    models: Annotated[str | None, typer.Option(help="Comma-separated models (default: the "
+                                               "static models of the study: those whose play "
+                                               "does not depend on history).")] = None,
     folds: Annotated[int, typer.Option(min=0, help="Folds of cross-validation.")] = 5,
     starts: StartsOpt = 1,
     seed: SeedOpt = 0,
@@ -462,7 +485,7 @@ def demo(
 
     d = load_design(DEMO_TRUTH["design"])
     ds = load_data(demo_data_path(), d)
-    specs = parse_specs(models)
+    specs = parse_specs(models) if models else _models_for(ds, static_only=True)
     check_folder(report, force)
     truth = DEMO_TRUTH["params"]
     console.print(f"[bold]cheaptalk demo[/]: design {d.source} ({d.description})")

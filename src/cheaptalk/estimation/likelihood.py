@@ -30,6 +30,15 @@ and the model's pullback (:data:`cheaptalk.models.base.Pullback`) carries these 
 parameters exactly. Models without a pullback get central differences, and the result says
 so.
 
+History. For a model whose play in a role depends on what the unit saw in earlier rounds
+(:attr:`~cheaptalk.models.base.Model.history_roles`, e.g. ``dynamic_trust``'s receivers),
+:math:`s_k[x_d, y_d]` above becomes the model's
+:meth:`~cheaptalk.models.base.Model.history_probabilities` of decision :math:`d` given the
+unit's earlier decisions of that role (its own rows in round order,
+:func:`~cheaptalk.models.history.build_history`) and their feedback; the adjoint
+:math:`\sum_i r_{ik} (1-\varepsilon)/P_k(d)` goes to the pullback that method returns,
+per decision instead of per cell. Static models take the path above unchanged.
+
 The tremble may be estimated (SPEC §1): pass it as the parameter ``"epsilon"`` (it overrides
 the fixed value), and the gradient has
 
@@ -41,7 +50,7 @@ the fixed value), and the gradient has
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,8 +60,10 @@ from scipy import sparse
 from scipy.special import logsumexp
 
 from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
+from cheaptalk.data.errors import InputError
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
+from cheaptalk.models.history import History, build_history
 
 __all__ = ["ROLES", "Evaluation", "Likelihood"]
 
@@ -70,6 +81,9 @@ class _Block:
     n_y: int
     to_units: sparse.csr_matrix  # (n_dec, n_units) one-hot
     to_cells: sparse.csr_matrix  # (n_dec, n_xy) one-hot
+    x: NDArray[np.intp]  # what each decision saw (state or message index)
+    y: NDArray[np.intp]  # what it chose (message or action index)
+    rows: NDArray[np.intp]  # its index among the role's decisions (the History's order)
 
 
 @dataclass
@@ -169,6 +183,7 @@ class Likelihood:
                     sparse.csr_matrix((ones, (np.arange(n_dec), unit)),
                                       shape=(n_dec, len(self.units[role]))),
                     sparse.csr_matrix((ones, (np.arange(n_dec), flat)), shape=(n_dec, n_xy)),
+                    xs[sel], ys[sel], np.flatnonzero(sel),
                 ))
         # Treatment label of each unit (joined when a unit spans treatments).
         self.unit_treatment: dict[str, list[str]] = {}
@@ -187,6 +202,9 @@ class Likelihood:
                             for label in self.unit_treatment[role]], dtype=np.intp)
             for role in ROLES
         }
+        #: Each history role's decisions in round order (:attr:`Model.history_roles`).
+        self.histories: dict[str, History] = {
+            role: self._history(role, unit_of_row[role]) for role in model.history_roles}
         # Subjects (clusters): a subject id in both roles is one cluster.
         subjects = sorted(set(self.units["sender"]) | set(self.units["receiver"]))
         pos = {s: i for i, s in enumerate(subjects)}
@@ -195,6 +213,24 @@ class Likelihood:
                         for r in ROLES}
         #: Optional weight of each subject (bootstrap counts); ``None`` means all 1.
         self.subject_weights: NDArray[np.float64] | None = None
+
+    def _history(self, role: str, unit: NDArray[np.intp]) -> History:
+        """The role's decisions with each unit's order of play and the feedback's verdict."""
+        ds, mask = self.dataset, self.masks[role]
+        feedback = ds.require_feedback(f"model {self.model.name} (play that depends on "
+                                       "history)")[mask]
+        rounds = ds.table["round"].to_numpy()[mask]
+        if np.unique(rounds).size < 2:
+            raise InputError(f"model {self.model.name} needs data with more than one round "
+                             "(play that depends on earlier rounds); these data have "
+                             f"{np.unique(rounds).size}", file=ds.source, column="round")
+        credible = np.zeros(mask.sum())
+        treatments = ds.table["treatment"].to_numpy()[mask]
+        message = ds.message[mask]
+        for g in self.treatments:
+            sel = treatments == g
+            credible[sel] = self.games[g].credible(message[sel], feedback[sel])
+        return build_history(unit, rounds, credible)
 
     def _unit_weights(self, role: str) -> NDArray[np.float64]:
         if self.subject_weights is None:
@@ -235,6 +271,8 @@ class Likelihood:
             params = dict(params)
             eps = float(params.pop(TREMBLE))
         preds, pullbacks = {}, {}
+        history_pullbacks: dict[tuple[str, int], Callable[[NDArray[np.float64]],
+                                                          dict[str, float]]] = {}
         for g in self.treatments:
             if gradient:
                 preds[g], pullbacks[g] = self.model.predict_with_pullback(self.games[g], params)
@@ -258,10 +296,16 @@ class Likelihood:
                 pred = preds[block.treatment]
                 chosen = [i for i, ty in enumerate(pred.types) if getattr(ty, role) is not None]
                 type_index[(role, block.treatment)] = chosen
-                # Only the observed cells are needed: gather them type by type (stacking the
-                # full strategies would copy every type's whole table).
-                chosen_p = np.stack([getattr(pred.types[i], role).reshape(-1)[block.flat]
-                                     for i in chosen])
+                if role in self.histories:
+                    chosen_p, history_pullbacks[(role, b_i)] = \
+                        self.model.history_probabilities(
+                            self.games[block.treatment], params, role, self.histories[role],
+                            block.rows, block.x, block.y)
+                else:
+                    # Only the observed cells are needed: gather them type by type (stacking
+                    # the full strategies would copy every type's whole table).
+                    chosen_p = np.stack([getattr(pred.types[i], role).reshape(-1)[block.flat]
+                                         for i in chosen])
                 p = (1.0 - eps) * chosen_p + eps / block.n_y
                 probs[(role, b_i)] = p
                 model_probs[(role, b_i)] = chosen_p
@@ -314,12 +358,16 @@ class Likelihood:
                 if estimated:
                     eps_bar += float(np.sum(
                         r_w[:, block.unit] * ((1.0 / block.n_y - model_probs[(role, b_i)]) / p)))
-                cell = (block.to_cells.T @ coef.T).T  # (K, n_xy)
+                if (role, b_i) in history_pullbacks:
+                    for name, value in history_pullbacks[(role, b_i)](coef).items():
+                        grad[name] = grad.get(name, 0.0) + float(value)
+                    coef = None
+                cell = None if coef is None else (block.to_cells.T @ coef.T).T  # (K, n_xy)
                 game = self.games[g]
                 shape = ((game.n_states, game.n_messages) if role == "sender"
                          else (game.n_messages, game.n_actions))
                 for k, i in enumerate(chosen):
-                    bars[role][i] = cell[k].reshape(shape)
+                    bars[role][i] = None if cell is None else cell[k].reshape(shape)
                 # d logL / d w_k^g = sum over the units at home in g of r_ik / w_k^g
                 w = np.exp(log_w[(role, g)])
                 home = self.unit_home[role] == t_i

@@ -261,6 +261,12 @@ class Model(ABC):
         simulation draws from."""
         raise NotImplementedError(f"{self.name} has no history-dependent play")
 
+    def dynamics(self, game: Game, params: Mapping[str, float], rounds: int
+                 ) -> dict[str, list[float]] | None:
+        """Population quantities round by round under the model (``None`` for a static
+        model): columns of equal length, the first ``"round"`` (1..``rounds``)."""
+        return None
+
     def bounds(self, game: Game) -> dict[str, tuple[float, float]]:
         """Open interval of each parameter, used for unconstrained transforms.
 

@@ -306,7 +306,7 @@ class Trust(Model):
         out = dict(DEFAULT_PARAMS)
         if self.point_masses:
             out.update(DEFAULT_POINT_MASSES)
-        return {n: out[n] for n in self.parameter_names()}
+        return {n: out[n] for n in self.parameter_names() if n in out}
 
     def derived(self, params: Mapping[str, float]) -> dict[str, float]:
         """``mean_trust`` and ``median_lying_cost`` (see :func:`derived_quantities`)."""
@@ -462,7 +462,7 @@ class Trust(Model):
             out["alpha_a"] = float(weighted @ (log_x - wa_c @ log_x))
             out["alpha_b"] = float(weighted @ (log_1mx - wa_c @ log_1mx))
             out["lambda_s"], out["lambda_r"] = lam_s_bar, lam_r_bar
-            return {n: out[n] for n in self.parameter_names()}
+            return {n: out[n] for n in self.parameter_names() if n in out}
 
         return pred, pullback
 
