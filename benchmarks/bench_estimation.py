@@ -80,7 +80,7 @@ def main() -> None:
     df = Simulation(design, get_model("trust"), TRUTH["trust"], subjects_per_role=16,
                     rounds=30).run(1)
     ds = validate_table(df, design)
-    names = list(available_models())
+    names = [n for n, cls in available_models().items() if not cls.history_roles]
     t = time.perf_counter()
     c = compare([get_model(n) for n in names], ds, folds=5, n_starts=1)
     t_cmp = time.perf_counter() - t

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.stats import chi2, norm
 
 from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.interactions import Dataset
@@ -75,6 +75,33 @@ def vuong_test(a: FitResults, b: FitResults) -> dict[str, Any]:
             "favours": la if z > 0 else lb if z < 0 else "neither"}
 
 
+def likelihood_ratio_tests(fits: Mapping[str, Any]) -> list[dict[str, Any]]:
+    r"""Likelihood-ratio tests of every fitted model against each fitted model it nests
+    (:meth:`~cheaptalk.models.base.Model.restrictions`).
+
+    :math:`LR = 2(\ell_a - \ell_b)` with ``df`` the difference in free parameters. Where the
+    restriction lies on the boundary (``eta = 0``), :math:`LR` follows the 50:50 mixture of
+    :math:`\chi^2_{df}` and :math:`\chi^2_{df-1}` (Self & Liang 1987), so
+    :math:`p = \tfrac12 P(\chi^2_{df} > LR) + \tfrac12 P(\chi^2_{df-1} > LR)`.
+    """
+    out = []
+    for label, a in fits.items():
+        model = getattr(a, "model", None)
+        for r in (model.restrictions() if model is not None else ()):
+            b = fits.get(r.nested)
+            if b is None:
+                continue
+            lr = max(2.0 * (a.llf - b.llf), 0.0)
+            df = max(int(a.df_model - b.df_model), 1)
+            p = float(chi2.sf(lr, df))
+            if r.boundary:
+                below = float(chi2.sf(lr, df - 1)) if df > 1 else float(lr <= 0)
+                p = 0.5 * p + 0.5 * below
+            out.append({"model": label, "nested": r.nested, "restriction": r.text,
+                        "lr": lr, "df": df, "p": p, "boundary": r.boundary})
+    return out
+
+
 @dataclass
 class Comparison:
     """The outcome of :func:`compare`: numbers only (its tables are built by
@@ -114,6 +141,7 @@ class Comparison:
         return {
             "models": models,
             "vuong": self.vuong,
+            "likelihood_ratio": likelihood_ratio_tests(self.fits),
             "best_bic": self.best_bic,
             "best_cv": self.best_cv,
             "n_decisions": self.n_decisions,

@@ -15,6 +15,11 @@ in the bin, like its observed mean :math:`\bar y`.
 The one binning rule (:func:`bin_values`): a grid of at most :data:`MAX_POINTS` values gets a
 bin per value; a larger grid gets :data:`N_BINS` equal-width bins over its range, each
 closed on the left, the last also on the right. Explicit bin counts or edges may be given.
+
+For a model whose play in a role depends on history (``dynamic_trust``'s receivers),
+:math:`\hat y` of a decision is the population's mean choice *given the unit's record up to
+that round* (:func:`expected_choices`): the type-weighted mean over the role's types of the
+model's :meth:`~cheaptalk.models.base.Model.history_strategy_rows`, with the tremble.
 """
 
 from __future__ import annotations
@@ -32,9 +37,12 @@ from cheaptalk.choice import tremble
 from cheaptalk.data.interactions import Dataset
 
 if TYPE_CHECKING:
+    from cheaptalk.models.base import Model
+
     from .mle import FitResults
 
-__all__ = ["MAX_POINTS", "N_BINS", "Bins", "bin_values", "diagnostics"]
+__all__ = ["MAX_POINTS", "N_BINS", "Bins", "bin_values", "diagnostics", "expected_choices",
+           "round_blocks", "slope_by_block"]
 
 #: A grid with at most this many values gets one bin per value.
 MAX_POINTS = 12
@@ -99,6 +107,37 @@ def bin_values(values: ArrayLike, grid: ArrayLike,
                 [f"{lo:g}–{hi:g}" for lo, hi in itertools.pairwise(edges)])
 
 
+def expected_choices(model: Model, params: Mapping[str, float], dataset: Dataset, role: str,
+                     epsilon: float) -> NDArray[np.float64]:
+    """Each row's expected choice value (message for ``"sender"``, action for
+    ``"receiver"``) under the model's population, given what the unit saw (module docstring).
+
+    Returns an array of one value per row of ``dataset.table``.
+    """
+    from cheaptalk.estimation.likelihood import Likelihood
+
+    lk = Likelihood(model, dataset, epsilon=epsilon)
+    out = np.full(len(dataset.table), np.nan)
+    table_rows = np.flatnonzero(lk.masks[role])
+    for block in lk.blocks[role]:
+        game = lk.games[block.treatment]
+        values = game.actions if role == "receiver" else game.messages
+        pred = model.predict(game, params)
+        weights, strategies, _ = pred.role_types(role)
+        if role in lk.histories:
+            expected = np.zeros(block.rows.size)
+            for k, w in enumerate(weights):
+                rows = model.history_strategy_rows(
+                    game, params, role, lk.histories[role], block.rows, block.x,
+                    np.full(block.rows.size, k, dtype=np.intp))
+                expected += w * (tremble(rows, epsilon) @ values)
+        else:
+            population = np.tensordot(weights, strategies, axes=1)
+            expected = (tremble(population, epsilon) @ values)[block.x]
+        out[table_rows[block.rows]] = expected
+    return out
+
+
 def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFrame:
     """Mean message by state bin and mean action by message bin: observed and per model
     (population strategy with the fit's tremble; see the module docstring).
@@ -108,6 +147,9 @@ def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFram
     """
     t = dataset.table
     rows = []
+    by_history = {(name, role): expected_choices(f.model, f.model_params, dataset, role,
+                                                 f.epsilon)
+                  for name, f in fits.items() for role in f.model.history_roles}
     for g in dataset.design.treatments:
         sel = np.flatnonzero((t["treatment"] == g).to_numpy())
         if sel.size == 0:
@@ -128,7 +170,9 @@ def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFram
              game.messages),
         ):
             b = bin_values(x_grid[x_idx], x_grid)
-            expected = {name: m[x_idx] for name, m in means[measure].items()}
+            role = "sender" if measure == "message by state" else "receiver"
+            expected = {name: by_history[(name, role)][sel] if (name, role) in by_history
+                        else m[x_idx] for name, m in means[measure].items()}
             for i, label in enumerate(b.labels):
                 inside = b.index == i
                 if not inside.any():
@@ -137,4 +181,60 @@ def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFram
                        "n": int(inside.sum()), "observed": float(y_vals[inside].mean())}
                 row.update({name: float(e[inside].mean()) for name, e in expected.items()})
                 rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def round_blocks(rounds: ArrayLike, n_blocks: int = 5) -> tuple[NDArray[np.intp], list[str]]:
+    """Split the distinct rounds into at most ``n_blocks`` consecutive blocks of nearly equal
+    numbers of rounds; returns each value's block (index) and the blocks' labels.
+
+    Examples
+    --------
+    >>> block, labels = round_blocks([1, 2, 3, 4, 5, 6, 7], n_blocks=3)
+    >>> block.tolist(), labels
+    ([0, 0, 0, 1, 1, 2, 2], ['1–3', '4–5', '6–7'])
+    """
+    r = np.asarray(rounds)
+    distinct = np.unique(r)
+    groups = [g for g in np.array_split(distinct, min(n_blocks, distinct.size)) if g.size]
+    block_of = {int(v): i for i, g in enumerate(groups) for v in g}
+    labels = [f"{g[0]}–{g[-1]}" if g.size > 1 else f"{g[0]}" for g in groups]
+    return np.array([block_of[int(v)] for v in r], dtype=np.intp), labels
+
+
+def slope_by_block(x: ArrayLike, y: ArrayLike, block: ArrayLike, cluster: ArrayLike,
+                   n_blocks: int) -> pd.DataFrame:
+    """OLS slope of ``y`` on ``x`` within each block, with a standard error clustered by
+    ``cluster`` (the CR1 sandwich, ``G/(G-1)``) and its 95% interval.
+
+    Examples
+    --------
+    >>> x = np.arange(8.0); y = 2 * x + 1
+    >>> slope_by_block(x, y, [0] * 4 + [1] * 4, np.arange(8), 2)["slope"].tolist()
+    [2.0, 2.0]
+    """
+    from scipy.stats import norm
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    block, cluster = np.asarray(block), np.asarray(cluster)
+    z = float(norm.ppf(0.975))
+    rows = []
+    for b in range(n_blocks):
+        sel = block == b
+        xs, ys = x[sel], y[sel]
+        dx = xs - xs.mean()
+        sxx = float(dx @ dx)
+        if xs.size < 3 or sxx == 0:
+            rows.append({"slope": np.nan, "se": np.nan, "lo": np.nan, "hi": np.nan,
+                         "n": int(sel.sum())})
+            continue
+        slope = float(dx @ (ys - ys.mean())) / sxx
+        resid = ys - ys.mean() - slope * dx
+        _, g = np.unique(cluster[sel], return_inverse=True)
+        scores = np.bincount(g, weights=dx * resid)
+        n_g = scores.size
+        var = float(scores @ scores) / sxx**2 * (n_g / (n_g - 1) if n_g > 1 else np.nan)
+        se = float(np.sqrt(var))
+        rows.append({"slope": slope, "se": se, "lo": slope - z * se, "hi": slope + z * se,
+                     "n": int(sel.sum())})
     return pd.DataFrame(rows)

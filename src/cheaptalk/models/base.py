@@ -33,7 +33,8 @@ from cheaptalk.games.base import Game
 
 from .history import History
 
-__all__ = ["Family", "Model", "ParameterError", "Prediction", "Pullback", "Type"]
+__all__ = ["Family", "Model", "ParameterError", "Prediction", "Pullback", "Restriction",
+           "Type"]
 
 #: Vector–Jacobian product of a prediction: given the adjoints (derivatives of a scalar such
 #: as the log-likelihood) with respect to each type's ``weight``, ``sender`` and ``receiver``
@@ -72,6 +73,37 @@ class Family:
     name: str
     colour: str
     text_colour: str = "black"
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A model that this one reduces to when some parameters are held at given values:
+    the comparison tests it by likelihood ratio where both were fitted.
+
+    Attributes
+    ----------
+    nested : str
+        :attr:`Model.label` of the nested model.
+    values : dict
+        The restriction, e.g. ``{"eta": 0.0}`` (``inf`` for a limit).
+    boundary : bool
+        Whether the restricted value lies on the boundary of the parameter space (the
+        statistic then follows a 50:50 mixture of chi-squares, not a chi-square).
+
+    Examples
+    --------
+    >>> Restriction("trust", {"eta": 0.0}, boundary=True).text
+    'eta = 0'
+    """
+
+    nested: str
+    values: dict[str, float]
+    boundary: bool = False
+
+    @property
+    def text(self) -> str:
+        return ", ".join(f"{k} = {'∞' if np.isinf(v) else f'{v:g}'}"
+                         for k, v in self.values.items())
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,6 +292,10 @@ class Model(ABC):
         given types (indices into the role's types), shape (rows.size, n_choices): what a
         simulation draws from."""
         raise NotImplementedError(f"{self.name} has no history-dependent play")
+
+    def restrictions(self) -> tuple[Restriction, ...]:
+        """The models this one nests (default none); see :class:`Restriction`."""
+        return ()
 
     def dynamics(self, game: Game, params: Mapping[str, float], rounds: int
                  ) -> dict[str, list[float]] | None:

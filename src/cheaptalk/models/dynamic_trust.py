@@ -61,7 +61,7 @@ from cheaptalk.choice import logit
 from cheaptalk.games.base import Game
 
 from ._common import check_interval, check_positive
-from .base import ParameterError, Prediction, Pullback
+from .base import ParameterError, Prediction, Pullback, Restriction
 from .history import History
 from .trust import Trust
 
@@ -147,7 +147,7 @@ class DynamicTrust(Trust):
 
     name = "dynamic_trust"
     order = 55
-    colour = "#CC79A7"  # Okabe–Ito reddish purple
+    colour = "#8C3A00"  # dark vermillion: trust (vermillion) that moves
     description = ("Trust that moves: trust-embedded receivers move their trust toward each "
                    "report's credibility after feedback (eta, or kappa when counting)")
     history_roles = ("receiver",)
@@ -179,6 +179,14 @@ class DynamicTrust(Trust):
         if self.update == "adaptive":
             out["eta"] = (0.0, 1.0)
         return out
+
+    def restrictions(self) -> tuple[Restriction, ...]:
+        """``trust`` with the same options: ``eta = 0`` (adaptive) or ``kappa → ∞``
+        (counting), both on the boundary."""
+        static = Trust(lie_cost=self.lie_cost, point_masses=self.point_masses,
+                       n_alpha=self.n_alpha, n_beta=self.n_beta)
+        value = 0.0 if self.update == "adaptive" else np.inf
+        return (Restriction(static.label, {self.rate_name: value}, boundary=True),)
 
     def refined(self) -> DynamicTrust:
         return DynamicTrust(update=self.update, lie_cost=self.lie_cost,

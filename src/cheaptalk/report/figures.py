@@ -465,8 +465,50 @@ def out_of_sample(tables: ReportTables) -> Figure:
     return fig
 
 
-#: Figure file stem → (builder(tables), caption), in report order.
-FIGURES: dict[str, tuple[Callable[[ReportTables], Figure], str]] = {
+def trust_over_rounds(tables: ReportTables) -> Figure | None:
+    """How trust moved: each model's mean trust by round (left) and the slope of action on
+    message by block of rounds, in the data with 95% intervals and under each model (right).
+    ``None`` where no fitted model's play depends on history."""
+    slopes, paths = tables.trust_over_rounds
+    if not len(slopes):
+        return None
+    _, _, action_name = _names(tables.require_dataset())
+    with _mpl().rc_context(_RC):
+        fig = _new_figure(9.0, 4.0)
+        ax_path, ax_slope = fig.subplots(1, 2)
+        for name, part in paths.groupby("model", sort=False):
+            ls, _ = model_dashes(name)
+            ax_path.plot(part["round"], part["mean_trust"], ls=ls, color=model_color(name),
+                         label=name, lw=1.5)
+        ax_path.set_xlabel("round")
+        ax_path.set_ylabel("mean trust α (population)")
+        ax_path.set_ylim(0, 1)
+        ax_path.set_title("Fitted mean trust by round")
+        data = slopes[slopes["source"] == "data"]
+        x = np.arange(len(data))
+        ax_slope.errorbar(x, data["slope"], yerr=[data["slope"] - data["lo"],
+                                                  data["hi"] - data["slope"]],
+                          fmt="o", color="black", capsize=3, label="data (95% CI)")
+        for name, part in slopes[slopes["source"] != "data"].groupby("source", sort=False):
+            ls, marker = model_dashes(name)
+            ax_slope.plot(x, part["slope"], ls=ls, marker=marker, color=model_color(name),
+                          label=name, ms=5, lw=1)
+        ax_slope.set_xticks(x, data["block"])
+        ax_slope.set_xlabel("rounds")
+        ax_slope.set_ylabel(f"slope of {action_name} on message")
+        ax_slope.set_title("Response to the message, by block of rounds")
+        handles, labels = ax_slope.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6),
+                   frameon=False)
+        ax_path.grid(color="0.9", lw=0.6)
+        ax_slope.grid(axis="y", color="0.9", lw=0.6)
+        _title(fig, "Trust over rounds", tables.result.synthetic)
+    return fig
+
+
+#: Figure file stem → (builder(tables), caption), in report order. A builder returns
+#: ``None`` where its figure does not apply (the file is then not written).
+FIGURES: dict[str, tuple[Callable[[ReportTables], Figure | None], str]] = {
     "report_vs_state": (
         lambda t: report_vs_state(t.result, t.require_dataset()),
         "Messages against states per treatment: each decision (jittered grey points), observed "
@@ -492,6 +534,12 @@ FIGURES: dict[str, tuple[Callable[[ReportTables], Figure], str]] = {
         lambda t: out_of_sample(t),
         "Out-of-sample log-likelihood per decision: cross-validation by subject and "
         "leave-one-treatment-out prediction (higher is better)."),
+    "trust_over_rounds": (
+        trust_over_rounds,
+        "Trust over rounds: each model's fitted mean trust by round (a static model's is "
+        "flat), and the slope of action on message by block of rounds — in the data with "
+        "95% intervals clustered by receiver, and under each model given each receiver's "
+        "record."),
 }
 
 
@@ -508,6 +556,8 @@ def write_figures(tables: ReportTables, folder: str | Path,
     for name in (list(FIGURES) if names is None else list(names)):
         build = FIGURES[name][0]
         fig = build(tables)
+        if fig is None:
+            continue
         with _mpl().rc_context(_RC):
             fig.savefig(p / f"{name}.png", dpi=150, metadata={"Software": None})
             fig.savefig(p / f"{name}.svg", metadata={"Date": None})

@@ -37,17 +37,20 @@ import pandas as pd
 from scipy.stats import norm
 
 from cheaptalk.data.interactions import Dataset
-from cheaptalk.estimation.compare import Comparison
+from cheaptalk.estimation.compare import Comparison, likelihood_ratio_tests
+from cheaptalk.estimation.diagnostics import expected_choices, round_blocks, slope_by_block
 
 __all__ = [
     "ReportTables",
     "comparison_table",
     "design_table",
+    "likelihood_ratio_table",
     "loto_table",
     "out_of_sample_table",
     "parameter_table",
     "posterior_types_table",
     "treatment_table",
+    "trust_over_rounds_tables",
     "vuong_table",
 ]
 
@@ -143,6 +146,65 @@ def vuong_table(c: Comparison) -> pd.DataFrame:
     """One row per pair of models: Vuong's z (z > 0 favours ``a``), two-sided p, the model
     favoured (``"neither"`` where the fits coincide)."""
     return pd.DataFrame(c.vuong, columns=_VUONG_COLUMNS)
+
+
+def likelihood_ratio_table(c: Comparison) -> pd.DataFrame:
+    """One row per fitted model and fitted model it nests: the restriction, LR, df and p
+    (:func:`~cheaptalk.estimation.compare.likelihood_ratio_tests`)."""
+    return pd.DataFrame(likelihood_ratio_tests(c.fits),
+                        columns=["model", "nested", "restriction", "lr", "df", "p", "boundary"])
+
+
+def trust_over_rounds_tables(c: Comparison, dataset: Dataset
+                             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How trust moved: the slope of action on message by block of rounds, in the data
+    (with a receiver-clustered 95% interval) and under each fitted model given each
+    receiver's record (:func:`~cheaptalk.estimation.diagnostics.expected_choices`); and each
+    model's mean trust by round (:meth:`~cheaptalk.models.base.Model.dynamics`, averaged
+    over the data's treatments; a static model's ``mean_trust`` is flat).
+
+    Both tables are empty unless some fitted model's play depends on history and the data
+    have several rounds.
+    """
+    slopes = pd.DataFrame(columns=["block", "first_round", "last_round", "n", "source",
+                                   "slope", "lo", "hi"])
+    paths = pd.DataFrame(columns=["model", "round", "mean_trust"])
+    t = dataset.table
+    if not any(f.model.history_roles for f in c.fits.values()) or t["round"].nunique() < 2:
+        return slopes, paths
+    block, labels = round_blocks(t["round"].to_numpy())
+    rounds = t["round"].to_numpy()
+    message = t["message"].to_numpy(dtype=float)
+    parts = []
+    sources = {"data": t["action"].to_numpy(dtype=float)}
+    for name, f in c.fits.items():
+        sources[name] = expected_choices(f.model, f.model_params, dataset, "receiver",
+                                         f.epsilon)
+    for source, y in sources.items():
+        s = slope_by_block(message, y, block, t["receiver"].to_numpy(), len(labels))
+        s.insert(0, "source", source)
+        s.insert(0, "last_round", [int(rounds[block == b].max()) for b in range(len(labels))])
+        s.insert(0, "first_round", [int(rounds[block == b].min()) for b in range(len(labels))])
+        s.insert(0, "block", labels)
+        if source != "data":
+            s[["lo", "hi"]] = np.nan
+        parts.append(s[slopes.columns])
+    slopes = pd.concat(parts, ignore_index=True)
+    n_rounds = int(rounds.max())
+    treatments = [g for g in dataset.design.treatments if (t["treatment"] == g).any()]
+    rows = []
+    for name, f in c.fits.items():
+        per_game = [f.model.dynamics(dataset.design.game(g), f.model_params, n_rounds)
+                    for g in treatments]
+        if all(p is not None for p in per_game):
+            mean = np.mean([p["mean_trust"] for p in per_game], axis=0)
+        elif "mean_trust" in f.model.derived(f.model_params):
+            mean = np.full(n_rounds, f.model.derived(f.model_params)["mean_trust"])
+        else:
+            continue
+        rows += [{"model": name, "round": r + 1, "mean_trust": float(v)}
+                 for r, v in enumerate(mean)]
+    return slopes, pd.DataFrame(rows, columns=paths.columns)
 
 
 def out_of_sample_table(c: Comparison) -> pd.DataFrame:
@@ -250,6 +312,15 @@ class ReportTables:
         return vuong_table(self.result)
 
     @cached_property
+    def trust_over_rounds(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``(slopes, paths)`` of :func:`trust_over_rounds_tables`."""
+        return trust_over_rounds_tables(self.result, self.require_dataset())
+
+    @cached_property
+    def likelihood_ratio(self) -> pd.DataFrame:
+        return likelihood_ratio_table(self.result)
+
+    @cached_property
     def out_of_sample(self) -> pd.DataFrame:
         return out_of_sample_table(self.result)
 
@@ -286,7 +357,7 @@ class ReportTables:
 
     def csv_tables(self) -> dict[str, tuple[pd.DataFrame, bool]]:
         """The report's CSV files: file name → (table, whether its index is written)."""
-        return {
+        out = {
             "comparison.csv": (self.comparison, True),
             "parameters.csv": (self.parameters, False),
             "vuong.csv": (self.vuong, False),
@@ -294,3 +365,11 @@ class ReportTables:
             "posterior_types.csv": (self.posterior_types, False),
             "diagnostics.csv": (self.diagnostics, False),
         }
+        if len(self.likelihood_ratio):
+            out["likelihood_ratio.csv"] = (self.likelihood_ratio, False)
+        if self.dataset is not None:
+            slopes, paths = self.trust_over_rounds
+            if len(slopes):
+                out["trust_over_rounds.csv"] = (slopes, False)
+                out["trust_paths.csv"] = (paths, False)
+        return out

@@ -63,5 +63,12 @@ def comparison_text(tables: ReportTables) -> str:
         for row in v.itertuples(index=False):
             lines.append(f"  {row.a:>{wa}} vs {row.b:<{wb}} z = {row.z:7.2f}  "
                          f"p = {row.p:.3g}")
+    lr = tables.likelihood_ratio
+    if len(lr):
+        lines.append("Likelihood-ratio tests of nested models (a restriction on the boundary "
+                     "takes p from the 50:50 chi-square mixture):")
+        for row in lr.itertuples(index=False):
+            lines.append(f"  {row.model} vs {row.nested} ({row.restriction}): LR = "
+                         f"{row.lr:.2f}, df {row.df}, p = {row.p:.3g}")
     lines += c.notes
     return "\n".join(lines)
