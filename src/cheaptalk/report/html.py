@@ -164,6 +164,11 @@ def interpretation(tables: ReportTables) -> list[Markup]:
                                      o=v.b if v.favours == v.a else v.a, z=v.z, p=v.p))
         out.append(Markup("Vuong tests on per-subject log-likelihoods (Schwarz-corrected): ")
                    + Markup("; ").join(parts) + ".")
+    for t in tables.likelihood_ratio.itertuples(index=False):
+        out.append(Markup("Likelihood-ratio test of {r} ({m} against {n}): LR = {lr:.2f}, "
+                          "p = {p:.2g}: {s}.").format(
+            r=t.restriction, m=t.model, n=t.nested, lr=t.lr, p=t.p,
+            s="the restriction is rejected" if t.p < 0.05 else "no evidence against it"))
     caveats = []
     p = tables.parameters
     pi = p[(p["model"] == "combination") & (p["parameter"] == "pi") & ~p["derived"]]
@@ -233,6 +238,14 @@ def _vuong(tables: ReportTables) -> dict[str, Any] | None:
     return _display(shown, list(shown.columns), digits=3)
 
 
+def _likelihood_ratio(tables: ReportTables) -> dict[str, Any] | None:
+    lr = tables.likelihood_ratio
+    if lr.empty:
+        return None
+    shown = lr.drop(columns="boundary").assign(strength=[_strength(p) for p in lr["p"]])
+    return _display(shown, list(shown.columns), digits=3)
+
+
 def _out_of_sample(tables: ReportTables) -> dict[str, Any] | None:
     o = tables.out_of_sample
     if o.empty:
@@ -281,6 +294,7 @@ def render_html(tables: ReportTables, figures: Iterable[str | Path]) -> str:
                     if not treatments.empty else None),
         comparison=_comparison(tables), best_bic=c.best_bic, best_cv=c.best_cv,
         parameters=_parameters(tables), vuong=_vuong(tables),
+        likelihood_ratio=_likelihood_ratio(tables),
         out_of_sample=_out_of_sample(tables), folds=c.folds,
         figures=_figures(figures), notes=c.notes,
     )
