@@ -148,7 +148,9 @@ def simulate_experiment(
             parts.append(pd.DataFrame({
                 "treatment": name, "round": np.full(n, r, dtype=np.int64),
                 "sender": s_ids, "receiver": r_ids[partner],
-                "state": game.states[t], "message": game.messages[m],
+                "state": game.states[t], "message": (
+                    game.messages[m] if game.message_labels is None
+                    else np.asarray(game.message_labels, dtype=object)[m]),
                 "action": game.actions[a], "session": SYNTHETIC_LABEL,
                 "sender_type": s_types, "receiver_type": r_types[partner],
             }))
