@@ -232,7 +232,7 @@ def test_from_functions_equals_the_crawford_sobel_builder():
     ({"prior": [0.5, 0.6]}, "prior must sum to 1"),
     ({"prior": [1.5, -0.5]}, "prior has a negative entry"),
     ({"messages": ["A", "B"], "literal": [0, 7]}, "literal: 7 is not a state"),
-    ({"messages": ["A", "B"]}, "literal is required"),
+    ({"messages": ["A", "B"]}, "messages are labels, so literal is required"),
     ({"messages": ["A", "A"], "literal": [0, 1]}, "messages must be distinct"),
     ({"states": [0, 0]}, "states: 0 appears more than once"),
     ({"actions": [1, 1]}, "actions: 1 appears more than once"),

@@ -324,7 +324,7 @@ class Game:
                 try:
                     values = np.array([float(x) for x in messages])
                 except (TypeError, ValueError):
-                    raise ValueError("literal is required when messages are labels: the "
+                    raise ValueError("messages are labels, so literal is required: the "
                                      "state each message asserts") from None
             else:
                 values = _numbers("literal", literal)
