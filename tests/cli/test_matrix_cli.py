@@ -161,6 +161,16 @@ def test_bad_column_map(run, export, columns, fragments):
     assert not (export / "c.json").exists()
 
 
+def test_predict_writes_the_message_labels(run, export):
+    r = run("predict", "--design", export / "design.toml", "--model", "trust", "--json",
+            export / "p.json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads((export / "p.json").read_text())
+    assert doc["message_labels"] == ["low", "mid", "high", "very high"]
+    assert doc["messages"] == [1.0, 2.0, 3.0, 3.0]  # the literal values
+    assert len(doc["population"]["sender"][0]) == 4
+
+
 def test_a_message_that_is_no_label_is_located(run, export):
     text = (export / "export.csv").read_text().splitlines()
     header = text[0].split(",")

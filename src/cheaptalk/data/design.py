@@ -2,7 +2,7 @@
 
 A design is a TOML file::
 
-    game = "forecast_sharing"          # or "crawford_sobel", "binary_deception"
+    game = "forecast_sharing"          # or "crawford_sobel", "binary_deception", "matrix"
     description = "optional free text"
 
     [treatments.LL]
