@@ -244,3 +244,25 @@ def test_from_tables_errors_start_with_the_argument(kwargs, start):
                 receiver_payoffs=[[1, 0], [0, 1]])
     with pytest.raises(ValueError, match="^" + start):
         Game.from_tables(**{**args, **kwargs})
+
+
+def test_a_message_that_is_no_label_lists_a_few_labels():
+    import pandas as pd
+
+    from cheaptalk.data import InputError
+
+    labels = [f"m{i}" for i in range(15)]
+    design = parse_design(
+        'game = "matrix"\n\n[treatments.G]\nstates = [0, 1]\nactions = [0, 1]\n'
+        f"messages = {labels!r}\nliteral = {[i % 2 for i in range(15)]}\n".replace("'", '"')
+        + "sender_payoffs = [[0, 1], [1, 0]]\nreceiver_payoffs = [[1, 0], [0, 1]]\n",
+        "many.toml")
+    rows = pd.DataFrame({"treatment": ["G", "G"], "round": [1, 1], "sender": ["a", "b"],
+                         "receiver": ["c", "d"], "state": [0, 1], "message": ["m14", "m15"],
+                         "action": [0, 1]})
+    with pytest.raises(InputError) as e:
+        validate_table(rows, design)
+    assert (e.value.row, e.value.column) == (2, "message")
+    assert "'m15' is not one of the messages" in str(e.value)
+    assert "m0, m1," in str(e.value) and "m11, … (15 in all)" in str(e.value)
+    assert "m12" not in str(e.value)

@@ -330,7 +330,7 @@ def validate_table(
                 game.message_labels, message_text[rows],
                 lambda text, i, name=name, game=game, rows=rows: error(
                     f"{v_name['message']} {text!r} is not one of the messages of treatment "
-                    f"{name!r} ({', '.join(game.message_labels)})", row=int(rows[i]),
+                    f"{name!r} ({_listed(game.message_labels)})", row=int(rows[i]),
                     column="message"))
             data.loc[data.index[rows], "message"] = game.messages[index["message"][rows]]
         for c, grid in grids.items():
@@ -364,6 +364,12 @@ def validate_table(
     return Dataset(table=data, design=design, state=index["state"], message=index["message"],
                    action=index["action"], mappings=mappings, source=source,
                    columns=column_map)
+
+
+def _listed(labels: tuple[str, ...], most: int = 12) -> str:
+    """Labels for a message: all of them, or the first ``most`` and how many more."""
+    more = f", … ({len(labels)} in all)" if len(labels) > most else ""
+    return ", ".join(labels[:most]) + more
 
 
 def _match_labels(labels: tuple[str, ...], cells: np.ndarray, error: Any) -> np.ndarray:
