@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover
 from cheaptalk import __version__
 from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data import InputError, bundled_designs, load_data, load_design
+from cheaptalk.data.columns import parse_column_map
 from cheaptalk.data.design import Design
 from cheaptalk.models import ParameterError, available_models
 from cheaptalk.models.base import Model
@@ -124,6 +125,10 @@ _DESIGNS = ", ".join(sorted(bundled_designs()))
 DesignOpt = Annotated[str, typer.Option("--design", "-d", help="Design TOML file, or the name "
                                         f"of a bundled design ({_DESIGNS}).")]
 DataOpt = Annotated[Path, typer.Option("--data", help="Interaction data (CSV or Parquet).")]
+ColumnsOpt = Annotated[str | None, typer.Option(
+    "--columns", help="Column map NAME=COLUMN,... for a data file whose columns have other "
+    "names, e.g. state=forecast,message=report,action=capacity (names: treatment, round, "
+    "sender, receiver, state, message, action, session, demand).")]
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help=f"Model ({_MODELS}), with "
                                        "options in brackets where wanted, e.g. "
                                        "trust[lie_cost=quadratic].")]
@@ -148,6 +153,13 @@ OptionOpt = Annotated[list[str] | None, typer.Option(
     "levelk.shares=per_role, aqre.roles=per_role); see docs/models.md.")]
 StudyJsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the study as JSON "
                                                    "here.")]
+
+
+def column_map(text: str | None) -> dict[str, str]:
+    """The ``--columns NAME=COLUMN,...`` option as a dict (``{}`` when not given); bad text is
+    an :class:`InputError`. Every command that reads data takes the option and passes the
+    dict to :func:`~cheaptalk.data.load_data`."""
+    return parse_column_map(text)
 
 
 def _load_params(path: Path | None) -> ParameterFile | None:
@@ -194,13 +206,15 @@ def validate(
     data: DataOpt,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the summary as "
                                                   "JSON here.")] = None,
+    columns: ColumnsOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Check interaction data against a design and print a summary."""
+    columns_map = column_map(columns)
     d = load_design(design)
     if json_out is not None:
         check_output(json_out, force)
-    ds = load_data(data, d)
+    ds = load_data(data, d, columns=columns_map)
     s = ds.summary()
     sender_role, receiver_role = d.kind.roles
     table = Table(title=f"{data} against {d.source} ({d.kind.name})")
@@ -220,6 +234,10 @@ def validate(
     unused = [t for t in d.treatments if t not in {r["treatment"] for r in s["treatments"]}]
     if unused:
         console.print(f"Treatments of the design without data: {', '.join(unused)}.")
+    if ds.columns:
+        console.print("Columns read through the map: " + ", ".join(
+            f"{name} = {column!r}" for name, column in ds.columns.items()) + ".",
+            markup=False, highlight=False)
     for line in s["mapped"]:
         console.print(f"Grid mapping: {line}.")
     if "session" in ds.table.columns and (ds.table["session"] == "synthetic").any():
@@ -396,13 +414,15 @@ def fit(
     option: OptionOpt = None,
     bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replications over "
                                            "subjects (0: none).")] = 0,
+    columns: ColumnsOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Fit one model by maximum likelihood and print its summary."""
     from cheaptalk.estimation.mle import MaximumLikelihood
 
+    columns_map = column_map(columns)
     d = load_design(design)
-    ds = load_data(data, d)
+    ds = load_data(data, d, columns=columns_map)
     m = model_from(model, None, option)
     if json_out is not None:
         check_output(json_out, force)
@@ -418,7 +438,10 @@ def fit(
     if not res.converged:
         err_console.print("warning: the optimiser did not converge; see the convergence line")
     if json_out is not None:
-        write_json(res.to_dict(), json_out, force)
+        doc = res.to_dict()
+        if ds.columns:
+            doc["columns"] = dict(ds.columns)
+        write_json(doc, json_out, force)
         console.print(f"Wrote {json_out}.")
 
 
@@ -441,6 +464,7 @@ def compare(
     epsilon: EpsOpt = 1e-3,
     estimate_epsilon: EstimateEpsOpt = False,
     option: OptionOpt = None,
+    columns: ColumnsOpt = None,
     force: Annotated[bool, typer.Option(help="Replace an existing --json file and --report "
                                         "folder (only a cheaptalk report is ever "
                                         "replaced).")] = False,
@@ -448,8 +472,9 @@ def compare(
     """Fit several models and compare them: AIC/BIC, Vuong, cross-validation, LOTO."""
     from cheaptalk.report.tables import ReportTables
 
+    columns_map = column_map(columns)
     d = load_design(design)
-    ds = load_data(data, d)
+    ds = load_data(data, d, columns=columns_map)
     specs = apply_options(parse_specs(models) if models else _models_for(ds), option)
     check_output(json_out, force)
     if report is not None:
@@ -535,6 +560,9 @@ def report(
         "--design", "-d", help="Design file (default: the one the JSON records).")] = None,
     data: Annotated[Path | None, typer.Option(
         help="Interaction data (default: the file the JSON records).")] = None,
+    columns: Annotated[str | None, typer.Option(
+        "--columns", help="Column map NAME=COLUMN,... for the data (default: the map the "
+        "JSON records).")] = None,
     force: ReportForceOpt = False,
 ) -> None:
     """Rebuild the report (tables, figures, HTML) from a saved comparison, without refitting.
@@ -546,9 +574,16 @@ def report(
     from cheaptalk.estimation.saved import read_comparison, rebuild_comparison
     from cheaptalk.report.tables import ReportTables
 
+    columns_map = column_map(columns)
     raw = read_comparison(comparison)
+    if columns is None:
+        try:
+            columns_map = parse_column_map(raw.get("columns"))
+        except InputError as e:
+            raise InputError(f"the recorded column map: {e.message}", file=comparison,
+                             key="columns") from None
     d = load_design(_recorded(design, raw, "design", comparison))
-    ds = load_data(_recorded(data, raw, "data", comparison), d)
+    ds = load_data(_recorded(data, raw, "data", comparison), d, columns=columns_map)
     check_folder(report, force)
     with console.status("re-evaluating the saved fits…"):
         c = rebuild_comparison(raw, ds, source=str(comparison))

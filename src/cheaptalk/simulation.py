@@ -259,7 +259,9 @@ def simulate_experiment(
             columns = {
                 "treatment": name, "round": np.full(n, r, dtype=np.int64),
                 "sender": s_ids, "receiver": r_ids[partner],
-                "state": game.states[t], "message": game.messages[m],
+                "state": game.states[t], "message": (
+                    game.messages[m] if game.message_labels is None
+                    else np.asarray(game.message_labels, dtype=object)[m]),
                 "action": game.actions[a],
             }
             if feedback_column != "state":

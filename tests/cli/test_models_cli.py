@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from cheaptalk.data import load_data, load_design
+from cheaptalk.data import bundled_designs, load_data, load_design
 from cheaptalk.models import available_models
 from helpers import assert_bad_input
 
@@ -16,7 +16,7 @@ def _predict_cases() -> list:
     """Every model on every bundled design; the forecast game's trust-type models write a
     JSON of some 250 MB (every type's 201 x 201 and 201 x 271 strategies): slow."""
     cases = []
-    for design in ("crawford_sobel", "forecast_sharing", "binary_deception"):
+    for design in sorted(bundled_designs()):
         for model in MODELS:
             heavy = design == "forecast_sharing" and model in ("trust", "combination")
             cases.append(pytest.param(model, design, marks=[pytest.mark.slow] if heavy else []))

@@ -2,7 +2,7 @@
 
 A design is a TOML file::
 
-    game = "forecast_sharing"          # or "crawford_sobel", "binary_deception"
+    game = "forecast_sharing"          # or "crawford_sobel", "binary_deception", "matrix"
     description = "optional free text"
 
     [treatments.LL]
@@ -18,7 +18,9 @@ error (with a suggestion when a known key is close), never silently ignored. A t
 name is non-empty, printable and without leading or trailing spaces (the rule the data's
 ``treatment`` cells follow); a table of numbers (payoffs) has rows of equal length. A game
 builder's ``ValueError`` whose message starts with one of its keys is reported at that key. Bundled
-designs can be named instead of a path: see :func:`bundled_designs`.
+designs can be named instead of a path: see :func:`bundled_designs`. A table key
+(:class:`~cheaptalk.games.registry.Table`) may name a CSV file instead, relative to the design
+file's folder; its cells are located by file, row and column.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cheaptalk.games.base import Game
-from cheaptalk.games.registry import GameKind, Key, game_kinds
+from cheaptalk.games.registry import GameKind, Key, Labels, Table, game_kinds
 
 from .errors import InputError
 from .files import read_text
@@ -166,11 +170,14 @@ def load_design(path: str | Path) -> Design:
         else:
             known = ", ".join(sorted(bundled))
             raise InputError(f"design file not found (bundled designs: {known})", file=path)
-    return parse_design(read_text(p, "design", shown=path), source=str(path))
+    return parse_design(read_text(p, "design", shown=path), source=str(path), folder=p.parent)
 
 
-def parse_design(text: str, source: str = "<design>") -> Design:
-    """Validate design TOML text (see :func:`load_design`)."""
+def parse_design(text: str, source: str = "<design>", folder: str | Path | None = None
+                 ) -> Design:
+    """Validate design TOML text (see :func:`load_design`); CSV tables it names are read
+    from ``folder`` (default: the folder of ``source``)."""
+    folder = Path(source).parent if folder is None else Path(folder)
     if not text.strip():
         raise InputError("design file is empty", file=source)
     try:
@@ -216,15 +223,17 @@ def parse_design(text: str, source: str = "<design>") -> Design:
         if not isinstance(table, dict):
             fail("must be a table: [treatments.NAME]", where, None, name)
         plays[name] = _check_play(table, where, text, source)
+        read_from: dict[str, Path] = {}
         params = _check_treatment(kind, {k: v for k, v in table.items() if k not in PLAY_KEYS},
-                                  where, text, source)
+                                  where, text, source, folder, read_from)
         try:
             games[name] = kind.build(params, name)
         except (ValueError, TypeError) as e:
             # A message that starts with a key ("step must be > 0") is located at that key.
-            first = str(e).split(" ", 1)[0]
+            first = str(e).split(" ", 1)[0].rstrip(":")
             if first in params:
-                raise InputError(str(e), file=source, key=f"{where}.{first}",
+                csv = f" (the table read from {read_from[first]})" if first in read_from else ""
+                raise InputError(f"{e}{csv}", file=source, key=f"{where}.{first}",
                                  line=_line_of(text, where, first)) from None
             raise InputError(f"invalid treatment: {e}", file=source, key=where,
                              line=_line_of(text, None, f"treatments.{name}")) from None
@@ -261,6 +270,7 @@ def _check_play(table: dict[str, Any], where: str, text: str, source: str) -> Pl
 
 def _check_treatment(
     kind: GameKind, table: dict[str, Any], where: str, text: str, source: str,
+    folder: Path | None = None, read_from: dict[str, Path] | None = None,
 ) -> dict[str, Any]:
     keys = {k.name: k for k in kind.keys}
     for k in table:
@@ -278,6 +288,10 @@ def _check_treatment(
                 raise InputError(f"missing required key {key.name!r}", file=source, key=where,
                                  line=_line_of(text, None, where))
             params[key.name] = key.default
+            continue
+        if key.type in (Table, Labels):
+            params[key.name] = _table_value(key, table[key.name], f"{where}.{key.name}", text,
+                                            source, where, folder or Path("."), read_from)
             continue
         params[key.name] = _coerce(key, table[key.name], f"{where}.{key.name}", text, source,
                                    where)
@@ -316,6 +330,66 @@ def _coerce(key: Key, value: Any, full: str, text: str, source: str, table: str)
                               "every row needs the same number")
         return value
     return value
+
+
+def _table_value(key: Key, value: Any, full: str, text: str, source: str, table: str,
+                 folder: Path, read_from: dict[str, Path] | None) -> Any:
+    """A :class:`Table` (inline rows, or a CSV file's) or :class:`Labels` value."""
+    def bad(msg: str) -> InputError:
+        return InputError(msg, file=source, key=full, line=_line_of(text, table, key.name))
+
+    def number(x: Any) -> bool:
+        return isinstance(x, int | float) and not isinstance(x, bool)
+
+    if key.type is Labels:
+        if not isinstance(value, list) or not value:
+            raise bad(f"must be a non-empty list of labels or numbers, got {value!r}")
+        for x in value:
+            if not (isinstance(x, str) or number(x)):
+                raise bad(f"must be a list of labels (strings) or numbers; {x!r} is neither")
+        return value
+    if isinstance(value, str):
+        path = folder / value
+        if read_from is not None:
+            read_from[key.name] = path
+        return _csv_table(path, full)
+    if not isinstance(value, list) or not value or not all(isinstance(r, list) for r in value):
+        raise bad("must be a table (a list of rows, one list of numbers per row) or the name "
+                  "of a CSV file")
+    return _coerce(Key(key.name, list), value, full, text, source, table)
+
+
+def _csv_table(path: Path, key: str) -> list[list[float]]:
+    """A CSV file of numbers (no header), as a list of rows; errors name file, row, column
+    and the design key that named the file."""
+    import csv
+    import io
+
+    try:
+        content = read_text(path, "table")
+    except InputError as e:
+        raise InputError(e.message, file=path, line=e.line, key=key) from None
+    rows = [r for r in csv.reader(io.StringIO(content)) if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError("the table file is empty", file=path, key=key)
+    out = []
+    for i, row in enumerate(rows, start=1):
+        if len(row) != len(rows[0]):
+            raise InputError(f"row {i} has {len(row)} entries but row 1 has {len(rows[0])}: "
+                             "every row needs the same number", file=path, row=i, key=key)
+        values = []
+        for j, cell in enumerate(row, start=1):
+            try:
+                x = float(cell.strip())
+            except ValueError:
+                x = float("nan")
+            if not np.isfinite(x):
+                raise InputError(f"not a finite number: {cell.strip()!r} (a table file holds "
+                                 "numbers only, no header)", file=path, row=i, column=str(j),
+                                 key=key)
+            values.append(x)
+        out.append(values)
+    return out
 
 
 def _suggest(word: str, choices: Any) -> str:

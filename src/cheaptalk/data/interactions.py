@@ -19,6 +19,13 @@ that is not a whole number, or that does not fit a 64-bit integer, is an error. 
 must be comma-separated and its column names distinct. Each dataset records the SHA-256 of
 the file's bytes, so that a saved comparison can tell whether its data have changed.
 
+A column map (:mod:`.columns`) reads a file whose columns have other names; errors then name
+the file's own columns, and the dataset records the map. In a game whose messages are labels
+(``Game.message_labels``, e.g. a ``matrix`` game with messages "A"/"B"), a message cell must be
+one of the labels (a number matches a numeric label by value); the table's ``message`` column
+then holds each message's literal value (the state it asserts), and the label is
+``game.message_labels[dataset.message]``.
+
 Units of type analysis are (subject, role): where subjects switch roles between rounds, a
 subject's sender decisions and receiver decisions form two units (SPEC §4).
 """
@@ -35,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .columns import apply_column_map, parse_column_map
 from .design import Design
 from .errors import InputError
 from .files import existing_file
@@ -81,6 +89,8 @@ class Dataset:
     feedback : ndarray of float, or None
         Each row's feedback (module docstring); ``None`` when the data have no feedback
         column.
+    columns : dict
+        The column map the file was read with (cheaptalk's name → the file's column).
     """
 
     table: pd.DataFrame
@@ -92,6 +102,7 @@ class Dataset:
     source: str = "<data>"
     sha256: str = ""
     feedback: np.ndarray | None = None
+    columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def feedback_column(self) -> str:
@@ -152,6 +163,7 @@ class Dataset:
             "role_switchers": len(self.role_switchers),
             "treatments": by_treatment,
             "mapped": [str(m) for m in self.mappings],
+            **({"columns": dict(self.columns)} if self.columns else {}),
         }
 
 
@@ -198,8 +210,13 @@ def _read_table(path: Path, raw: bytes) -> pd.DataFrame:
     return table
 
 
-def load_data(path: str | Path, design: Design) -> Dataset:
+def load_data(path: str | Path, design: Design,
+              columns: str | dict[str, str] | None = None) -> Dataset:
     """Read a CSV or Parquet file of interactions and validate it against ``design``.
+
+    ``columns`` is a column map, ``{NAME: COLUMN}`` or ``"NAME=COLUMN,..."`` (see
+    :func:`~cheaptalk.data.columns.parse_column_map`), for a file whose columns have other
+    names.
 
     Raises
     ------
@@ -214,17 +231,21 @@ def load_data(path: str | Path, design: Design) -> Dataset:
         raise InputError(f"cannot read file: {e.strerror}", file=path) from None
     table = _read_table(p, raw)
     ds = validate_table(table, design, source=str(path), csv=p.suffix.lower() not in
-                        (".parquet", ".pq"))
+                        (".parquet", ".pq"), columns=columns)
     return replace(ds, sha256=hashlib.sha256(raw).hexdigest())
 
 
 def validate_table(
     table: pd.DataFrame, design: Design, source: str = "<data>", csv: bool = True,
+    columns: str | dict[str, str] | None = None,
 ) -> Dataset:
     """Validate a table already in memory (see :func:`load_data`). ``table`` is not modified."""
+    column_map = parse_column_map(columns)
+    table = apply_column_map(table, column_map, source)
 
     def error(message: str, row: int | None = None, column: str | None = None) -> InputError:
         # row: 0-based position; reported 1-based, with the CSV line (header = line 1).
+        column = column_map.get(column, column) if column is not None else None
         if row is None:
             return InputError(message, file=source, column=column,
                               line=1 if csv and column else None)
@@ -241,8 +262,11 @@ def validate_table(
                                  file=source, line=1)
             close = [x for x in columns if x.lower() == c]
             hint = f" (found {close[0]!r}: column names are case-sensitive)" if close else ""
+            unmapped = [x for x in REQUIRED_COLUMNS if x not in columns]
             raise error(f"missing required column {c!r}{hint}; required: "
-                        f"{', '.join(REQUIRED_COLUMNS)}", column=c)
+                        f"{', '.join(REQUIRED_COLUMNS)}; not found: {', '.join(unmapped)} "
+                        f"(a file that names them otherwise is read with a column map: "
+                        f"--columns {c}=COLUMN,...)", column=c)
     dupes = sorted({c for c in columns if columns.count(c) > 1})
     if dupes:
         raise error(f"column {dupes[0]!r} appears more than once", column=dupes[0])
@@ -267,6 +291,9 @@ def validate_table(
                     "be matched with themselves", row=i, column="receiver")
 
     # ---- numeric columns
+    labelled = {name for name in design.treatments
+                if design.game(name).message_labels is not None}
+    message_text = data["message"].astype(str).str.strip().to_numpy()
     for c in ("round", *_VALUE_COLUMNS):
         col = data[c]
         text = col.astype(str).str.strip()
@@ -276,6 +303,8 @@ def validate_table(
         values = pd.to_numeric(text if col.dtype == object else col, errors="coerce")
         values = values.astype(float).to_numpy()
         bad = ~np.isfinite(values)
+        if c == "message" and labelled:  # labels are matched per treatment, below
+            bad &= ~data["treatment"].isin(labelled).to_numpy()
         if bad.any():
             i = int(np.argmax(bad))
             raise error(f"not a finite number: {col.iloc[i]!r}", row=i, column=c)
@@ -317,6 +346,15 @@ def validate_table(
             continue
         game = design.game(name)
         grids = {"state": game.states, "message": game.messages, "action": game.actions}
+        if name in labelled:
+            del grids["message"]
+            index["message"][rows] = _match_labels(
+                game.message_labels, message_text[rows],
+                lambda text, i, name=name, game=game, rows=rows: error(
+                    f"{v_name['message']} {text!r} is not one of the messages of treatment "
+                    f"{name!r} ({_listed(game.message_labels)})", row=int(rows[i]),
+                    column="message"))
+            data.loc[data.index[rows], "message"] = game.messages[index["message"][rows]]
         for c, grid in grids.items():
             values = data[c].to_numpy()[rows]
             lo, hi = float(grid.min()), float(grid.max())
@@ -345,8 +383,11 @@ def validate_table(
         is_moved = moved[c] > 1e-9
         mappings.append(GridMapping(c, n, int(is_moved.sum()),
                                     float(moved[c].max()) if n else 0.0))
+    if labelled:
+        data["message"] = data["message"].astype(float)
     return Dataset(table=data, design=design, state=index["state"], message=index["message"],
-                   action=index["action"], mappings=mappings, source=source, feedback=feedback)
+                   action=index["action"], mappings=mappings, source=source, feedback=feedback,
+                   columns=column_map)
 
 
 def _feedback(data: pd.DataFrame, design: Design, error: Any) -> np.ndarray | None:
@@ -383,6 +424,36 @@ def _feedback(data: pd.DataFrame, design: Design, error: Any) -> np.ndarray | No
                         f"{name!r})", row=i, column=column)
     data[column] = values
     return values
+
+
+def _listed(labels: tuple[str, ...], most: int = 12) -> str:
+    """Labels for a message: all of them, or the first ``most`` and how many more."""
+    more = f", … ({len(labels)} in all)" if len(labels) > most else ""
+    return ", ".join(labels[:most]) + more
+
+
+def _match_labels(labels: tuple[str, ...], cells: np.ndarray, error: Any) -> np.ndarray:
+    """Index of each cell's message label (a number matches a numeric label by value);
+    ``error(text, i)`` builds the error for a cell that is no label."""
+    exact = {label: m for m, label in enumerate(labels)}
+    numeric = {}
+    for m, label in enumerate(labels):
+        try:
+            numeric.setdefault(float(label), m)
+        except ValueError:
+            pass
+    out = np.empty(cells.size, dtype=np.intp)
+    for i, text in enumerate(cells):
+        m = exact.get(text)
+        if m is None:
+            try:
+                m = numeric.get(float(text))
+            except ValueError:
+                m = None
+        if m is None:
+            raise error(text, i)
+        out[i] = m
+    return out
 
 
 def _nearest(grid: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -121,6 +121,8 @@ class Comparison:
     data_sha256: str = ""
     synthetic: bool = False
     notes: list[str] = field(default_factory=list)
+    #: The column map the data were read with (cheaptalk's name → the file's column).
+    columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def best_bic(self) -> str:
@@ -150,6 +152,7 @@ class Comparison:
             "design": _locate(self.design_source),
             "data": _locate(self.dataset_source),
             **({"data_sha256": self.data_sha256} if self.data_sha256 else {}),
+            **({"columns": dict(self.columns)} if self.columns else {}),
             "synthetic": self.synthetic,
             "notes": self.notes,
         }
@@ -325,5 +328,5 @@ def compare(
         diagnostics=diagnostics(dataset, fits), n_decisions=lik_all.n_decisions,
         n_subjects=lik_all.n_subjects, folds=folds, dataset_source=dataset.source,
         design_source=dataset.design.source, data_sha256=dataset.sha256,
-        synthetic=synthetic, notes=notes,
+        synthetic=synthetic, notes=notes, columns=dict(dataset.columns),
     )

@@ -185,6 +185,9 @@ def read_comparison(path: str | Path) -> dict[str, Any]:
     digest = chk.kind(raw, "data_sha256", "", str, "a SHA-256 digest", required=False)
     if digest is not None and not re.fullmatch(r"[0-9a-f]{64}", digest):
         raise chk.fail("data_sha256", "expected 64 hexadecimal digits (a SHA-256 digest)")
+    columns = chk.kind(raw, "columns", "", dict, "a column map {name: column}", required=False)
+    if columns is not None and not all(isinstance(v, str) for v in columns.values()):
+        raise chk.fail("columns", "expected a column map {name: column} of strings")
     notes = chk.kind(raw, "notes", "", list, "a list of notes", required=False)
     if notes is not None and not all(isinstance(n, str) for n in notes):
         raise chk.fail("notes", "expected a list of strings")
@@ -320,5 +323,5 @@ def rebuild_comparison(raw: dict[str, Any], dataset: Dataset, source: str = "<co
         n_subjects=first.n_subjects, folds=int(raw.get("folds", 0)),
         dataset_source=dataset.source, design_source=dataset.design.source,
         data_sha256=dataset.sha256, synthetic=is_synthetic(dataset),
-        notes=list(raw.get("notes", [])),
+        notes=list(raw.get("notes", [])), columns=dict(dataset.columns),
     )

@@ -29,6 +29,7 @@ Messages do not enter payoffs: that is what makes the talk cheap.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -101,6 +102,10 @@ class Game:
     feedback_noise : float
         Half-width ``e`` of the uniform noise on the feedback ``y = t + eps`` seen after each
         round (0: the state itself is revealed).
+    message_labels : tuple of str, optional
+        How each message appears in data, where that is not its literal value (labels such
+        as ``"A"``, or several messages asserting one state); ``None``: a message is its
+        literal value. See :meth:`from_tables`.
 
     Examples
     --------
@@ -121,6 +126,7 @@ class Game:
     name: str = "game"
     parameters: dict[str, Any] = field(default_factory=dict)
     feedback_noise: float = 0.0
+    message_labels: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.feedback_noise) or self.feedback_noise < 0:
@@ -148,12 +154,25 @@ class Game:
             if not np.all(np.isfinite(u)):
                 raise ValueError(f"{key} must be finite")
             payoffs[key] = u
+        self._check_message_labels(messages.size)
         for key, value in dict(
             states=states, messages=messages, actions=actions, prior=prior / prior.sum(),
             **payoffs,
         ).items():
             value.setflags(write=False)
             object.__setattr__(self, key, value)
+
+    def _check_message_labels(self, n_messages: int) -> None:
+        labels = self.message_labels
+        if labels is None:
+            return
+        labels = tuple(str(x) for x in labels)
+        if len(labels) != n_messages:
+            raise ValueError("message_labels must have one label per message")
+        seen = [x for i, x in enumerate(labels) if x in labels[:i]]
+        if seen:
+            raise ValueError(f"messages must be distinct: {seen[0]!r} appears more than once")
+        object.__setattr__(self, "message_labels", labels)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -291,9 +310,190 @@ class Game:
         """Validate a receiver strategy (shape (n_m, n_a), rows on the simplex)."""
         return _check_strategy(rho, (self.n_messages, self.n_actions), "receiver strategy")
 
+    def message_label(self, m: int) -> str:
+        """How message ``m`` is written in data: its label, or its literal value."""
+        if self.message_labels is not None:
+            return self.message_labels[m]
+        return _number_text(self.messages[m])
+
+    # ----------------------------------------------------------- constructors
+    @classmethod
+    def from_tables(
+        cls, states: Sequence[float], actions: Sequence[float],
+        sender_payoffs: ArrayLike, receiver_payoffs: ArrayLike,
+        prior: Sequence[float] | None = None, messages: Sequence[Any] | None = None,
+        literal: Sequence[float] | None = None, name: str = "game",
+    ) -> Game:
+        """A game given by its tables (SPEC §2.5, the ``matrix`` game kind).
+
+        Parameters
+        ----------
+        states, actions : sequence of float
+            Distinct values (states may come in any order; they are sorted, and the prior and
+            payoff rows with them).
+        sender_payoffs, receiver_payoffs : array_like, shape (n_states, n_actions)
+            ``[t][a]``, in the order ``states`` and ``actions`` are given.
+        prior : sequence of float, optional
+            One non-negative probability per state, summing to one (default uniform).
+        messages : sequence of str or float, optional
+            The messages as they appear in data (labels or numbers; default: the states).
+        literal : sequence of float, optional
+            The state each message asserts (default: the message's own value, which must
+            then be a state). More or fewer messages than states are allowed; several
+            messages may assert the same state.
+        name : str
+
+        Every error is a ``ValueError`` whose message starts with the argument at fault.
+
+        Examples
+        --------
+        >>> g = Game.from_tables(states=[0, 1], actions=[0, 1],
+        ...                      sender_payoffs=[[5, 6], [6, 5]],
+        ...                      receiver_payoffs=[[6, 5], [5, 6]],
+        ...                      messages=["A", "B", "either"], literal=[0, 1, 0])
+        >>> g.shape, g.message_labels
+        ((2, 3, 2), ('A', 'B', 'either'))
+        >>> g.literal.tolist()
+        [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
+        >>> Game.from_tables([1, 2], [1, 2], [[0, 0], [0, 0]], [[0, 0], [0, 0]], prior=[0.5, 0.6])
+        Traceback (most recent call last):
+        ValueError: prior must sum to 1 (it sums to 1.1)
+        """
+        t = _values("states", states)
+        a = _values("actions", actions)
+        order = np.argsort(t, kind="stable")
+        if prior is None:
+            p = np.full(t.size, 1.0 / t.size)
+        else:
+            p = _numbers("prior", prior)
+            if p.size != t.size:
+                raise ValueError(f"prior has {p.size} entries but there are {t.size} states")
+            if np.any(p < 0):
+                raise ValueError(f"prior has a negative entry ({p[np.argmax(p < 0)]:g})")
+            if not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-9):
+                raise ValueError(f"prior must sum to 1 (it sums to {p.sum():.12g})")
+        tables = {}
+        for key, table in (("sender_payoffs", sender_payoffs),
+                           ("receiver_payoffs", receiver_payoffs)):
+            try:
+                u = np.asarray(table, dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError(f"{key} must be a table of numbers, one row per state and "
+                                 "one column per action") from None
+            if u.shape != (t.size, a.size):
+                raise ValueError(f"{key} must have one row per state ({t.size}) and one "
+                                 f"column per action ({a.size}); got shape "
+                                 f"{' x '.join(map(str, u.shape)) or 'a single number'}")
+            if not np.all(np.isfinite(u)):
+                raise ValueError(f"{key} must be finite numbers")
+            tables[key] = u[order]
+        if messages is None:
+            if literal is not None:
+                raise ValueError("literal needs messages (the messages it belongs to)")
+            labels, values = None, t[order]
+        else:
+            labels = tuple(_label(x) for x in messages)
+            if not labels:
+                raise ValueError("messages must be a non-empty list")
+            if literal is None:
+                try:
+                    values = np.array([float(x) for x in messages])
+                except (TypeError, ValueError):
+                    raise ValueError("messages are labels, so literal is required: the "
+                                     "state each message asserts") from None
+            else:
+                values = _numbers("literal", literal)
+                if values.size != len(labels):
+                    raise ValueError(f"literal has {values.size} entries but there are "
+                                     f"{len(labels)} messages")
+            states_set = set(t.tolist())
+            for x in values:
+                if x not in states_set:
+                    key = "literal" if literal is not None else "messages"
+                    raise ValueError(f"{key}: {x:g} is not a state (states: "
+                                     f"{', '.join(f'{s:g}' for s in t)})")
+            if labels == tuple(_number_text(s) for s in t[order]):
+                labels = None  # the messages are the states: data map as in a built-in game
+        parameters = dict(states=t.tolist(), actions=a.tolist(), prior=p.tolist(),
+                          messages=None if messages is None else list(labels or values),
+                          literal=values.tolist())
+        return cls(states=t[order], prior=p[order], messages=values, actions=a,
+                   sender_payoff=tables["sender_payoffs"],
+                   receiver_payoff=tables["receiver_payoffs"], name=name,
+                   parameters=parameters, message_labels=labels)
+
+    @classmethod
+    def from_functions(
+        cls, states: Sequence[float], actions: Sequence[float],
+        sender: Callable[[float, float], float], receiver: Callable[[float, float], float],
+        **tables: Any,
+    ) -> Game:
+        """A game whose payoffs are functions ``u(t, a)`` of a state and an action.
+
+        Other arguments (``prior``, ``messages``, ``literal``, ``name``) are as in
+        :meth:`from_tables`.
+
+        Examples
+        --------
+        >>> g = Game.from_functions([1, 2, 3], [1, 2, 3],
+        ...                         sender=lambda t, a: 10 - (t + 1 - a) ** 2,
+        ...                         receiver=lambda t, a: 10 - (t - a) ** 2)
+        >>> g.sender_payoff[0].tolist(), g.receiver_payoff[0].tolist()
+        ([9.0, 10.0, 9.0], [10.0, 9.0, 6.0])
+        """
+        t, a = _values("states", states), _values("actions", actions)
+        u_s = [[float(sender(x, y)) for y in a] for x in t]
+        u_r = [[float(receiver(x, y)) for y in a] for x in t]
+        return cls.from_tables(t, a, u_s, u_r, **tables)
+
     def __repr__(self) -> str:
         n_t, n_m, n_a = self.shape
         return f"Game({self.name!r}, n_states={n_t}, n_messages={n_m}, n_actions={n_a})"
+
+
+def _numbers(key: str, values: Any) -> NDArray[np.float64]:
+    """A non-empty 1-d array of finite numbers; errors start with ``key``."""
+    if isinstance(values, str) or not isinstance(values, Sequence | np.ndarray):
+        raise ValueError(f"{key} must be a list of numbers")
+    out = []
+    for x in values:
+        if isinstance(x, bool) or not isinstance(x, int | float | np.number):
+            raise ValueError(f"{key} must be a list of numbers: {x!r} is not a number")
+        out.append(float(x))
+    v = np.array(out, dtype=float)
+    if v.size == 0:
+        raise ValueError(f"{key} must be a non-empty list")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{key} must be finite numbers")
+    return v
+
+
+def _values(key: str, values: Any) -> NDArray[np.float64]:
+    """:func:`_numbers`, each value once."""
+    v = _numbers(key, values)
+    unique, counts = np.unique(v, return_counts=True)
+    if np.any(counts > 1):
+        raise ValueError(f"{key}: {unique[counts > 1][0]:g} appears more than once (the "
+                         "values must be distinct)")
+    return v
+
+
+def _label(x: Any) -> str:
+    """A message as data write it: a label as given, a number as ``%g``."""
+    if isinstance(x, str):
+        if not x.strip() or x != x.strip() or not x.isprintable():
+            raise ValueError(f"messages: {x!r} is not a usable label (non-empty, printable, "
+                             "no leading or trailing spaces)")
+        return x
+    if isinstance(x, bool) or not isinstance(x, int | float | np.number) or not np.isfinite(x):
+        raise ValueError(f"messages: {x!r} is neither a label nor a number")
+    return _number_text(x)
+
+
+def _number_text(x: float) -> str:
+    """A number as short text that reads back exactly (``3.0`` → ``"3"``)."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _check_strategy(x: ArrayLike, shape: tuple[int, ...], what: str) -> NDArray[np.float64]:

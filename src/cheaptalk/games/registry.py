@@ -12,10 +12,20 @@ from typing import Any
 
 from .base import Game
 
-__all__ = ["REQUIRED", "GameKind", "Key", "game_kinds"]
+__all__ = ["REQUIRED", "GameKind", "Key", "Labels", "Table", "game_kinds"]
 
 #: Marker for a key without a default.
 REQUIRED: Any = object()
+
+
+class Table:
+    """Key type: a table of numbers, given inline (a list of rows) or as the name of a CSV
+    file (relative to the design file; one line per row, numbers only, no header). The
+    builder receives a list of rows."""
+
+
+class Labels:
+    """Key type: a non-empty list whose entries are labels (strings) or numbers."""
 
 
 @dataclass(frozen=True)

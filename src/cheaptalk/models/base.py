@@ -179,6 +179,8 @@ class Prediction:
             "params": dict(self.params or {}),
             "states": g.states.tolist(),
             "messages": g.messages.tolist(),
+            # a game whose messages are labels: how each is written in data
+            **({"message_labels": list(g.message_labels)} if g.message_labels else {}),
             "actions": g.actions.tolist(),
             "population": {"sender": self.sender.tolist(), "receiver": self.receiver.tolist()},
             "types": [

@@ -198,7 +198,8 @@ def _treatment_label(dataset: Dataset, g: str) -> str:
     """Treatment name with the parameters that vary across treatments."""
     settings = dataset.design.settings
     keys = [k for k in settings.get(g, {})
-            if len({repr(s.get(k)) for s in settings.values()}) > 1]
+            if len({repr(s.get(k)) for s in settings.values()}) > 1
+            and len(str(settings[g][k])) <= 30]  # a payoff table is too long for a title
     parts = [f"{k.replace('_', ' ')} {settings[g][k]:g}" if isinstance(settings[g][k], float)
              else f"{k.replace('_', ' ')} {settings[g][k]}" for k in keys[:3]]
     return f"{g}" + (f": {', '.join(parts)}" if parts else "")
