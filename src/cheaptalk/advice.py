@@ -77,9 +77,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["Advice", "EffectiveTrust", "PartnerHistory", "SenderAdvice", "StatePosterior",
-           "TypePosterior", "advise", "advise_game", "advise_sender", "advise_sender_game",
-           "best_action", "effective_trust", "history_from_values", "read_history",
-           "response_figure", "trust_interval", "type_posterior"]
+           "TypePosterior", "advice_figure", "advise", "advise_game", "advise_sender",
+           "advise_sender_game", "best_action", "effective_trust", "history_from_values",
+           "read_history", "response_figure", "sender_figure", "trust_interval",
+           "type_posterior"]
 
 
 # ------------------------------------------------------------------------------ history
@@ -885,3 +886,37 @@ def response_figure(advice: Advice) -> Figure:
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
     return fig
+
+
+def sender_figure(advice: SenderAdvice) -> Figure:
+    """The sender's expected payoff of every report, the truthful and the best report
+    marked."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    state, message, _ = advice.names
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    r = advice.reports
+    ax.plot(r["report"], r["expected_payoff"], color="#E69F00", linewidth=2,
+            marker="o" if len(r) <= 30 else None, label="expected payoff")
+    ax.axvline(advice.truthful_report, color="#0072B2", linestyle="--",
+               label=f"truthful {message} {advice.truthful_report:g}")
+    ax.plot([advice.best_report], [advice.best_payoff], "o", color="#D55E00", markersize=8,
+            label=f"best {message} {advice.best_report:g}")
+    ax.set_xlabel(message)
+    ax.set_ylabel("expected payoff")
+    ax.set_title(f"Payoff of each {message} in {state} {advice.state:g} ({advice.model}); "
+                 f"cost of truth {advice.cost_of_truth:.2f}", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def advice_figure(advice: Advice | SenderAdvice) -> Figure:
+    """:func:`response_figure` of a receiver's advice, :func:`sender_figure` of a
+    sender's."""
+    if isinstance(advice, SenderAdvice):
+        return sender_figure(advice)
+    return response_figure(advice)
