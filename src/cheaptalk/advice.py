@@ -79,8 +79,8 @@ if TYPE_CHECKING:
 __all__ = ["Advice", "EffectiveTrust", "PartnerHistory", "SenderAdvice", "StatePosterior",
            "TypePosterior", "advice_figure", "advise", "advise_game", "advise_sender",
            "advise_sender_game", "best_action", "effective_trust", "history_from_values",
-           "read_history", "response_figure", "sender_figure", "trust_interval",
-           "type_posterior"]
+           "read_history", "report_index", "response_figure", "sender_figure", "state_index",
+           "trust_interval", "type_posterior"]
 
 
 # ------------------------------------------------------------------------------ history
@@ -114,8 +114,21 @@ def _grid_index(grid: NDArray[np.float64], value: float) -> tuple[int, bool]:
     return i, abs(float(grid[i]) - value) <= tol
 
 
-def _message_index(game: Game, value: float, what: str) -> int:
-    """The index of a report on the message grid; ``what`` starts the error message."""
+def report_index(game: Game, value: float, what: str = "report") -> int:
+    """The index of report ``value`` among the game's messages; ``what`` names it in the
+    error.
+
+    Raises
+    ------
+    InputError
+        If ``value`` is outside the range of reports or between grid points.
+
+    Examples
+    --------
+    >>> from cheaptalk.games import crawford_sobel
+    >>> report_index(crawford_sobel(), 7.0)
+    3
+    """
     lo, hi = float(game.messages.min()), float(game.messages.max())
     i, on_grid = _grid_index(game.messages, value)
     if value < lo - 1e-9 * max(1.0, abs(lo)) or value > hi + 1e-9 * max(1.0, abs(hi)):
@@ -123,6 +136,18 @@ def _message_index(game: Game, value: float, what: str) -> int:
     if not on_grid:
         raise InputError(f"{what} {value:g} is not on the grid of reports (nearest: "
                          f"{game.messages[i]:g})")
+    return i
+
+
+def state_index(game: Game, value: float, what: str = "state") -> int:
+    """The index of state ``value`` among the game's states (as :func:`report_index`)."""
+    lo, hi = float(game.states.min()), float(game.states.max())
+    i, on_grid = _grid_index(game.states, value)
+    if value < lo - 1e-9 * max(1.0, abs(lo)) or value > hi + 1e-9 * max(1.0, abs(hi)):
+        raise InputError(f"{what} {value:g} is outside the range of states [{lo:g}, {hi:g}]")
+    if not on_grid:
+        raise InputError(f"{what} {value:g} is not on the grid of states (nearest: "
+                         f"{game.states[i]:g})")
     return i
 
 
@@ -155,7 +180,7 @@ on the grid of reports (nearest: 3)
     index = np.empty(m.size, dtype=np.intp)
     for r, value in enumerate(m):
         try:
-            index[r] = _message_index(game, float(value), "message")
+            index[r] = report_index(game, float(value), "message")
         except InputError as e:
             raise InputError(e.message, file=source, row=r + 1, column="message") from None
     possible = game.feedback_density(y).sum(axis=1) > 0 if y.size else np.ones(0, bool)
@@ -729,7 +754,7 @@ def advise(design: Design | str | Path, model: Model | str,
     d, name, m, values, eps = _resolve(design, model, params, treatment, epsilon)
     game = d.game(name)
     record = _as_history(history, d, name)
-    index = _message_index(game, float(report), d.kind.variables[1])
+    index = report_index(game, float(report), d.kind.variables[1])
     advice = advise_game(game, m.predict(game, values), index, record, eps, m)
     return _named(advice, d, name)
 
@@ -846,13 +871,7 @@ def advise_sender(design: Design | str | Path, model: Model | str,
     """
     d, name, m, values, eps = _resolve(design, model, params, treatment, epsilon)
     game = d.game(name)
-    i, on_grid = _grid_index(game.states, float(state))
-    if not on_grid:
-        lo, hi = float(game.states.min()), float(game.states.max())
-        where = (f"is outside the range of {d.kind.variables[0]}s [{lo:g}, {hi:g}]"
-                 if not lo <= state <= hi else
-                 f"is not on the grid (nearest: {game.states[i]:g})")
-        raise InputError(f"{d.kind.variables[0]} {state:g} {where}")
+    i = state_index(game, float(state), d.kind.variables[0])
     return _named(advise_sender_game(game, m.predict(game, values), i, eps, m), d, name)
 
 

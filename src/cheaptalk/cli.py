@@ -674,7 +674,10 @@ def advise(
         raise InputError("--report and --history are for --role receiver")
     d = load_design(design)
     name = treatment or d.treatments[0]
-    d.game(name)  # an unknown treatment fails here, before the model is computed
+    if report is not None:
+        advice_module.report_index(d.game(name), report, "--report")
+    if state is not None:
+        advice_module.state_index(d.game(name), state, "--state")
     given = _load_params(params)
     m = model_from(model, given)
     values = _params_for(m, d, given)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import assert_bad_input
 
 from cheaptalk.advice import advise, advise_sender
 from cheaptalk.models import get_model
+from helpers import assert_bad_input
 
 LEVELK = {"p0": 0.4, "p1": 0.3, "p2": 0.2, "p3": 0.1, "lambda_s": 0.5, "lambda_r": 0.3}
 
@@ -119,12 +119,12 @@ def test_bad_demand_in_forecast_sharing(run, tmp_path):
 
 
 @pytest.mark.parametrize(("extra", "fragments"), [
-    (("--report", "10"), ["message 10 is outside the range of reports [1, 9]"]),
-    (("--report", "4"), ["message 4 is not on the grid of reports (nearest: 3)"]),
+    (("--report", "10"), ["--report 10 is outside the range of reports [1, 9]"]),
+    (("--report", "4"), ["--report 4 is not on the grid of reports (nearest: 3)"]),
     (("--report", "abc"), ["--report"]),
     ((), ["needs --report"]),
     (("--role", "sender"), ["needs --state"]),
-    (("--role", "sender", "--state", "4"), ["state 4 is not on the grid"]),
+    (("--role", "sender", "--state", "4"), ["--state 4 is not on the grid of states (nearest: 3)"]),
     (("--role", "sender", "--state", "3", "--report", "5"), ["--role receiver"]),
     (("--report", "5", "--state", "3"), ["--state is for --role sender"]),
     (("--role", "boss", "--report", "5"), ["--role 'boss'"]),
