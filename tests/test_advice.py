@@ -387,3 +387,39 @@ def test_ties_go_to_the_lower_action():
         assert advice.action == advice.ignore_action == 0.0
         assert advice.face_value_action == 1.0
         assert advice.expected_payoff == pytest.approx(5.5)
+
+
+def test_combination_median_is_among_its_trust_types():
+    """In a mixture the lying cost describes only the trust-embedded senders: the median
+    is taken among them, with their posterior weights renormalised."""
+    game = CRAWFORD_SOBEL
+    model = get_model("combination")
+    prediction = model.predict(game, model.default_params(game))
+    pairs = [(9.0, 9.0), (7.0, 7.0), (5.0, 5.0)]
+    advice = advise_game(game, prediction, 2, _as_history(game, pairs), EPSILON, model)
+    truth = _brute_force(game, prediction, pairs, 5.0, EPSILON)
+    senders = [ty for ty in prediction.types if ty.sender is not None]
+    trust = sorted((_beta_from_name(ty.name), p) for ty, p in
+                   zip(senders, truth["posterior"], strict=True) if ty.family == "trustworthy")
+    cumulative = np.cumsum([p for _, p in trust]) / sum(p for _, p in trust)
+    beta = trust[int(np.argmax(cumulative >= 0.5))][0]
+    assert advice.posterior.medians()["lying_cost"]["posterior"] == pytest.approx(beta,
+                                                                                 rel=1e-3)
+    doc = advice.to_dict()
+    assert doc["posterior"]["medians"]["lying_cost"]["posterior"] == pytest.approx(beta,
+                                                                                   rel=1e-3)
+
+
+def test_a_model_without_scales_or_families():
+    """A model that declares nothing beyond its types (the test suite's toy model) gets
+    advice too: one family per type name, no medians."""
+    from toy_model import Toy
+
+    game = CRAWFORD_SOBEL
+    model = Toy()
+    prediction = model.predict(game, model.default_params(game))
+    advice = advise_game(game, prediction, 1, _as_history(game, [(3.0, 3.0)]), EPSILON, model)
+    truth = _brute_force(game, prediction, [(3.0, 3.0)], 3.0, EPSILON)
+    assert advice.action == truth["action"]
+    assert advice.posterior.medians() == {}
+    assert "Median" not in advice.summary()

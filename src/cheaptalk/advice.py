@@ -565,7 +565,8 @@ class Advice:
             "posterior": {
                 "families": post.family_weights(),
                 "population_families": post.family_weights(posterior=False),
-                "medians": post.medians(),
+                "medians": {k: {w: _finite_or_none(x) for w, x in v.items()}
+                            for k, v in post.medians().items()},
                 "types": [{"name": n, "family": f, "population": float(p), "posterior":
                            float(w)} for n, f, p, w in zip(post.names, post.families,
                                                           post.prior, post.weights,
@@ -614,9 +615,16 @@ class Advice:
             shown = ", ".join(f"{f} {w:.2f} ({prior[f]:.2f})" for f, w in families.items())
             lines.append(f"  This {sender}'s type (population in brackets): {shown}.")
         for name, m in post.medians().items():
+            if not np.isfinite(m["posterior"]):
+                continue
             lines.append(f"  Median {name.replace('_', ' ')} of this {sender}: "
                          f"{m['posterior']:.3g} (population {m['prior']:.3g}).")
         return "\n".join(lines)
+
+
+def _finite_or_none(x: float) -> float | None:
+    """JSON has no NaN: a median of a scale no type carries is written as null."""
+    return float(x) if np.isfinite(x) else None
 
 
 def _number_format(values: NDArray[np.float64]) -> Any:
