@@ -335,6 +335,19 @@ def type_posterior(game: Game, prediction: Prediction, history: PartnerHistory,
     InputError
         If the record has probability zero under every type (possible only without a
         tremble).
+
+    Examples
+    --------
+    Two reports that the revealed states bore out make a level-k partner more likely to be
+    the truthful level 0:
+
+    >>> from cheaptalk.games import crawford_sobel
+    >>> from cheaptalk.models import get_model
+    >>> g, m = crawford_sobel(), get_model("levelk")
+    >>> pred = m.predict(g, m.default_params(g))
+    >>> post, _ = type_posterior(g, pred, history_from_values(g, [3, 7], [3, 7]), 0.01, m)
+    >>> post.family_weights(posterior=False)["L0"] < post.family_weights()["L0"]
+    True
     """
     chosen = [ty for ty in prediction.types if ty.sender is not None]
     prior = np.array([ty.weight for ty in chosen], dtype=float)
@@ -567,10 +580,12 @@ class Advice:
                 "population_families": post.family_weights(posterior=False),
                 "medians": {k: {w: _finite_or_none(x) for w, x in v.items()}
                             for k, v in post.medians().items()},
-                "types": [{"name": n, "family": f, "population": float(p), "posterior":
-                           float(w)} for n, f, p, w in zip(post.names, post.families,
-                                                          post.prior, post.weights,
-                                                          strict=True)],
+                "types": [{"name": n, "family": f, "population": float(p),
+                           "posterior": float(w),
+                           **{k: _finite_or_none(v[j]) for k, v in post.values.items()}}
+                          for j, (n, f, p, w) in enumerate(zip(
+                              post.names, post.families, post.prior, post.weights,
+                              strict=True))],
             },
             "state_posterior": self.state_posterior.to_dict(),
             "response": {c: self.response[c].tolist() for c in self.response.columns},
