@@ -681,6 +681,115 @@ def power(
                    json_out, force)
 
 
+@app.command()
+@_bad_input
+def advise(
+    design: DesignOpt,
+    model: ModelOpt,
+    treatment: Annotated[str | None, typer.Option("--treatment", "-t", help="Treatment "
+                                                  "(default: the design's first).")] = None,
+    params: ParamsOpt = None,
+    report: Annotated[float | None, typer.Option(
+        "--report", help="The partner's new report (a value on the design's grid of "
+        "reports); needed for --role receiver.")] = None,
+    history: Annotated[Path | None, typer.Option(
+        "--history", help="CSV file of the partner's earlier rounds, one row each, with the "
+        "columns message and the feedback column (demand in forecast sharing, state "
+        "elsewhere); other columns are ignored. Default: no record (the population).")
+    ] = None,
+    role: Annotated[str, typer.Option(
+        "--role", help="receiver: what to do after the report; sender: what each report "
+        "earns in --state against the fitted receivers.")] = "receiver",
+    state: Annotated[float | None, typer.Option(
+        "--state", help="The sender's state (--role sender).")] = None,
+    policy: Annotated[str | None, typer.Option(
+        "--policy", help="--role sender with a model whose receivers learn (dynamic_trust): "
+        "project the partner's trust and the sender's earnings under a reporting policy, "
+        "truthful or inflate:X (report the state plus X), over --rounds rounds.")] = None,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds projected (--policy).")] = 20,
+    replications: Annotated[int, typer.Option(
+        min=2, help="Simulated partners (--policy).")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed of the projection (--policy; "
+                                      ">= 0): the same seed gives the same numbers.")] = 0,
+    epsilon: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="Tremble weight (default: the tremble estimated in --params, "
+        "else 0.001).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the advice as JSON "
+                                                  "here.")] = None,
+    report_dir: Annotated[Path | None, typer.Option(
+        "--report-dir", help="Write a figure of the advice (PNG and SVG) into this new "
+        "folder.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing --json file and "
+                                        "--report-dir folder (only one cheaptalk wrote).")
+                     ] = False,
+) -> None:
+    """Decision support (SPEC §6): the action to take after a partner's report, given its
+    record — with what taking the report at face value or ignoring it would earn, the
+    effective trust, and the posterior over the partner's type; or, with --role sender, what
+    each report earns against the fitted receivers and what telling the truth costs; with
+    --policy and a model whose receivers learn, where a reporting policy leads the partner's
+    trust and the sender's earnings over the coming rounds."""
+    from cheaptalk import advice as advice_module
+
+    if role not in ("receiver", "sender"):
+        raise InputError(f"--role {role!r}: expected receiver or sender")
+    if role == "receiver" and report is None:
+        raise InputError("--role receiver needs --report (the partner's new report)")
+    if role == "receiver" and state is not None:
+        raise InputError("--state is for --role sender; the receiver never sees the state")
+    if policy is not None:
+        if role != "sender":
+            raise InputError("--policy is for --role sender (the sender's reporting policy)")
+        chosen_policy = advice_module.parse_policy(policy)
+    if role == "sender" and state is None and policy is None:
+        raise InputError("--role sender needs --state (the sender's state) or --policy")
+    if role == "sender" and (report is not None or history is not None):
+        raise InputError("--report and --history are for --role receiver")
+    d = load_design(design)
+    name = treatment or d.treatments[0]
+    if report is not None:
+        advice_module.report_index(d.game(name), report, "--report")
+    if state is not None:
+        advice_module.state_index(d.game(name), state, "--state")
+    given = _load_params(params)
+    m = model_from(model, given)
+    values = _params_for(m, d, given)
+    if epsilon is None:
+        epsilon = DEFAULT_TREMBLE if given is None or given.epsilon is None else given.epsilon
+    if json_out is not None:
+        check_output(json_out, force)
+    if report_dir is not None:
+        check_folder(report_dir, force)
+    with console.status(f"computing {m.name} advice…"):
+        if role == "receiver":
+            assert report is not None
+            result: Any = advice_module.advise(d, m, values, name, history, report,
+                                               epsilon=epsilon)
+        elif policy is not None:
+            result = advice_module.project_trust(d, m, values, name, chosen_policy, rounds,
+                                                 seed=seed, replications=replications,
+                                                 epsilon=epsilon)
+        else:
+            assert state is not None
+            result = advice_module.advise_sender(d, m, values, name, state, epsilon=epsilon)
+    if policy is not None and state is not None:
+        console.print(advice_module.advise_sender(d, m, values, name, state,
+                                                  epsilon=epsilon).summary(),
+                      markup=False, highlight=False, soft_wrap=True)
+    console.print(result.summary(), markup=False, highlight=False, soft_wrap=True)
+    if json_out is not None:
+        write_json(result.to_dict(), json_out, force)
+        console.print(f"Wrote {json_out}.")
+    if report_dir is not None:
+        from cheaptalk.outputs import atomic_folder
+
+        figure = advice_module.advice_figure(result)
+        with atomic_folder(report_dir, force) as tmp:
+            figure.savefig(tmp / "advice.png", dpi=150, metadata={"Software": None})
+            figure.savefig(tmp / "advice.svg", metadata={"Date": None})
+        console.print(f"Wrote the figure to {report_dir}/advice.png.")
+
+
 def main() -> None:
     """Console-script entry point."""
     from cheaptalk._threads import single_blas_thread

@@ -362,6 +362,17 @@ class Model(ABC):
         """Quantities derived from the parameters and reported with every fit (default none)."""
         return {}
 
+    def type_values(self, game: Game, params: Mapping[str, float], role: str
+                    ) -> dict[str, NDArray[np.float64]]:
+        """Numbers that place each type of a role on a scale, by name.
+
+        Each array has one entry per type of ``role`` (``"sender"`` or ``"receiver"``), in
+        the order of :meth:`Prediction.role_types`, NaN for a type the scale does not
+        describe. Decision support (:mod:`cheaptalk.advice`) reports their posterior
+        medians, e.g. a trust-embedded sender's lying cost β. Default: none.
+        """
+        return {}
+
     @property
     def options(self) -> dict[str, Any]:
         """The constructor options of this model (so that a fit can be reproduced)."""

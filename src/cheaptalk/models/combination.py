@@ -156,6 +156,15 @@ class Combination(Model):
         """The trust component's ``mean_trust`` and ``median_lying_cost``."""
         return derived_quantities(params)
 
+    def type_values(self, game: Game, params: Mapping[str, float], role: str
+                    ) -> dict[str, NDArray[np.float64]]:
+        """The trust component's scales (:meth:`Trust.type_values`), NaN for the strategic
+        types (which follow the trust types, one per level and role)."""
+        _, trust_p, _ = self.split(game, params)
+        none = np.full(len(self.levelk.level_names), np.nan)
+        return {name: np.concatenate([values, none]) for name, values in
+                self.trust.type_values(game, trust_p, role).items()}
+
     def split(self, game: Game, params: Mapping[str, float]
               ) -> tuple[float, dict[str, float], dict[str, float]]:
         """Validated π, trust parameters and strategic-model parameters."""

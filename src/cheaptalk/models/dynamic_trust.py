@@ -266,6 +266,16 @@ class DynamicTrust(Trust):
 
         return probs, pullback
 
+    def trust_levels(self, game: Game, params: Mapping[str, float], history: History,
+                     rows: NDArray[np.intp], type_index: NDArray[np.intp]
+                     ) -> NDArray[np.float64]:
+        """Trust ``α_i,r`` of decisions ``rows`` of receivers starting at the given α nodes,
+        after their records (module docstring)."""
+        p = self.check(params)
+        alpha = self.nodes(p, game)[0]
+        A, B, _, _ = trust_coefficients(history, self.update, p[self.rate_name])
+        return A[rows] * alpha[np.asarray(type_index, dtype=np.intp)] + B[rows]
+
     def history_strategy_rows(
         self, game: Game, params: Mapping[str, float], role: str, history: History,
         rows: NDArray[np.intp], seen: NDArray[np.intp], type_index: NDArray[np.intp],
@@ -273,9 +283,8 @@ class DynamicTrust(Trust):
         """Capacity probabilities of receivers of the given α nodes after their records."""
         if role != "receiver":
             raise ValueError(f"{self.name}: only receivers' play depends on history")
-        p, alpha, prior_values, gain = self._receiver_setup(game, params)
-        A, B, _, _ = trust_coefficients(history, self.update, p[self.rate_name])
-        a_d = A[rows] * alpha[np.asarray(type_index, dtype=np.intp)] + B[rows]
+        p, _, prior_values, gain = self._receiver_setup(game, params)
+        a_d = self.trust_levels(game, p, history, rows, type_index)
         return logit(prior_values[None, :] + a_d[:, None] * gain[seen], p["lambda_r"])
 
     # --------------------------------------------------------------- path

@@ -312,6 +312,13 @@ class Trust(Model):
         """``mean_trust`` and ``median_lying_cost`` (see :func:`derived_quantities`)."""
         return derived_quantities(params)
 
+    def type_values(self, game: Game, params: Mapping[str, float], role: str
+                    ) -> dict[str, NDArray[np.float64]]:
+        """Senders' ``lying_cost`` (β per unit of lie), receivers' ``trust`` (α), on the
+        quadrature nodes (point masses first, as the types)."""
+        alpha, _, beta, _, _, _ = self.nodes(self.check(params), game)
+        return {"lying_cost": beta} if role == "sender" else {"trust": alpha}
+
     def check(self, params: Mapping[str, float]) -> dict[str, float]:
         """Validated parameters (raises :class:`ParameterError`)."""
         p = self.check_params(params)
