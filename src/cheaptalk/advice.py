@@ -233,11 +233,13 @@ on the grid of reports (nearest: 3)
     return PartnerHistory(index, y, source)
 
 
-def read_history(path: str | Path, design: Design, treatment: str) -> PartnerHistory:
+def read_history(path: str | Path, design: Design, treatment: str,
+                 columns: Mapping[str, str] | None = None) -> PartnerHistory:
     """Read a partner's record: a CSV file with one row per earlier round and the columns
     ``message`` and the design's feedback column (``demand`` in forecast sharing, ``state``
-    elsewhere, :attr:`~cheaptalk.games.registry.GameKind.feedback_column`); other columns
-    are ignored. A header without rows is a record of no rounds.
+    elsewhere, :attr:`~cheaptalk.games.registry.GameKind.feedback_column`), or the file's
+    columns that ``columns`` maps them to (``{"message": "report"}``, as ``--columns``);
+    other columns are ignored. A header without rows is a record of no rounds.
 
     Raises
     ------
@@ -259,20 +261,23 @@ def read_history(path: str | Path, design: Design, treatment: str) -> PartnerHis
     names = [str(c).strip() for c in cells.iloc[0].fillna("")]
     table = cells.iloc[1:].reset_index(drop=True)
     table.columns = names
-    for c in ("message", column):
-        if c not in names:
+    in_file = {c: (columns or {}).get(c, c) for c in ("message", column)}
+    for c, f in in_file.items():
+        if f not in names:
             why = (" (the feedback seen after each round, SPEC §2.4)" if c == column
                    else " (the partner's report in each round)")
-            raise InputError(f"missing column {c!r}{why}; a history needs the columns "
-                             f"message and {column}", file=path, line=1, column=c)
-        if names.count(c) > 1:
-            raise InputError(f"column {c!r} appears more than once", file=path, line=1,
-                             column=c)
+            mapped = f" (mapped from {c})" if f != c else ""
+            raise InputError(f"missing column {f!r}{mapped}{why}; a history needs the "
+                             f"columns message and {column} (or --columns naming yours)",
+                             file=path, line=1, column=f)
+        if names.count(f) > 1:
+            raise InputError(f"column {f!r} appears more than once", file=path, line=1,
+                             column=f)
     values = {}
     for c in ("message", column):
         out = np.empty(len(table))
-        for i, cell in enumerate(table[c].astype(str).str.strip()):
-            where = {"file": path, "row": i + 1, "line": i + 2, "column": c}
+        for i, cell in enumerate(table[in_file[c]].astype(str).str.strip()):
+            where = {"file": path, "row": i + 1, "line": i + 2, "column": in_file[c]}
             if cell in ("", "nan", "NaN", "NA", "None"):
                 raise InputError("missing value", **where)
             try:
@@ -286,10 +291,12 @@ def read_history(path: str | Path, design: Design, treatment: str) -> PartnerHis
         return history_from_values(game, values["message"], values[column], str(path), column)
     except InputError as e:  # add the file's line to the row
         raise InputError(e.message, file=path, row=e.row,
-                         line=None if e.row is None else e.row + 1, column=e.column) from None
+                         line=None if e.row is None else e.row + 1,
+                         column=in_file.get(e.column, e.column)) from None
 
 
-def _as_history(history: Any, design: Design, treatment: str) -> PartnerHistory:
+def _as_history(history: Any, design: Design, treatment: str,
+                columns: Mapping[str, str] | None = None) -> PartnerHistory:
     game = design.game(treatment)
     column = design.kind.feedback_column
     if history is None:
@@ -297,7 +304,7 @@ def _as_history(history: Any, design: Design, treatment: str) -> PartnerHistory:
     if isinstance(history, PartnerHistory):
         return history
     if isinstance(history, str | Path):
-        return read_history(history, design, treatment)
+        return read_history(history, design, treatment, columns)
     if isinstance(history, pd.DataFrame):
         for c in ("message", column):
             if c not in history.columns:
@@ -780,7 +787,8 @@ def _resolve(design: Design | str | Path, model: Model | str,
 def advise(design: Design | str | Path, model: Model | str,
            params: Mapping[str, float] | str | Path | None, treatment: str | None,
            history: PartnerHistory | pd.DataFrame | str | Path | Sequence[Sequence[float]]
-           | None, report: float, *, epsilon: float | None = None) -> Advice:
+           | None, report: float, *, epsilon: float | None = None,
+           columns: Mapping[str, str] | None = None) -> Advice:
     """What a receiver should do after ``report`` from a partner with record ``history``.
 
     Parameters
@@ -798,6 +806,8 @@ def advise(design: Design | str | Path, model: Model | str,
         The new report (a value on the grid of reports).
     epsilon : float, optional
         The tremble (default: the parameter file's, else 0.001).
+    columns : mapping, optional
+        The history file's names for ``message`` and the feedback column (as ``--columns``).
 
     Returns
     -------
@@ -813,7 +823,7 @@ def advise(design: Design | str | Path, model: Model | str,
     """
     d, name, m, values, eps = _resolve(design, model, params, treatment, epsilon)
     game = d.game(name)
-    record = _as_history(history, d, name)
+    record = _as_history(history, d, name, columns)
     index = report_index(game, float(report), d.kind.variables[1])
     advice = advise_game(game, m.predict(game, values), index, record, eps, m)
     return _named(advice, d, name)

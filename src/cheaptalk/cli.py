@@ -711,6 +711,7 @@ def advise(
         min=2, help="Simulated partners (--policy).")] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="Random seed of the projection (--policy; "
                                       ">= 0): the same seed gives the same numbers.")] = 0,
+    columns: ColumnsOpt = None,
     epsilon: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="Tremble weight (default: the tremble estimated in --params, "
         "else 0.001).")] = None,
@@ -764,7 +765,7 @@ def advise(
         if role == "receiver":
             assert report is not None
             result: Any = advice_module.advise(d, m, values, name, history, report,
-                                               epsilon=epsilon)
+                                               epsilon=epsilon, columns=column_map(columns))
         elif policy is not None:
             result = advice_module.project_trust(d, m, values, name, chosen_policy, rounds,
                                                  seed=seed, replications=replications,

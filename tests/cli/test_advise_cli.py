@@ -176,3 +176,20 @@ def test_binary_deception(run, tmp_path):
                  "--report", "1")
     assert result.exit_code == 0, result.output
     assert "Recommended action" in result.output
+
+
+def test_history_through_a_column_map(run, tmp_path):
+    """--columns names the history file's own columns; errors name the file's column."""
+    plain, renamed = tmp_path / "plain.csv", tmp_path / "renamed.csv"
+    plain.write_text("message,demand\n150,130.5\n200,160\n")
+    renamed.write_text("round,report,realised\n1,150,130.5\n2,200,160\n")
+    base = ("advise", "--design", "forecast_sharing", "--model", "levelk", "--treatment",
+            "LL", "--report", "200")
+    a = run(*base, "--history", plain)
+    b = run(*base, "--history", renamed, "--columns", "message=report,demand=realised")
+    assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
+    assert a.output.splitlines()[1:] == b.output.splitlines()[1:]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("report,realised\n150,130.5\n2000,160\n")
+    r = run(*base, "--history", bad, "--columns", "message=report,demand=realised")
+    assert r.exit_code == 2 and "column 'report'" in r.output and "row 2" in r.output
