@@ -21,6 +21,7 @@ from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
 from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
 
+from .intervals import bootstrap_percentile
 from .likelihood import Likelihood
 from .mle import FitResults, MaximumLikelihood
 
@@ -70,7 +71,9 @@ def bootstrap(
     results: FitResults, dataset: Dataset, replications: int = 200, seed: int = 0,
     jobs: int | None = None, progress: Progress | None = None, backend: Backend | None = None,
 ) -> pd.DataFrame:
-    """Bootstrap the fit in ``results``; sets ``results.bse_bootstrap`` and returns the draws.
+    """Bootstrap the fit in ``results``; sets ``results.bse_bootstrap`` and the percentile
+    intervals ``results.intervals["bootstrap"]``
+    (:func:`~cheaptalk.estimation.intervals.bootstrap_percentile`), and returns the draws.
 
     Parameters
     ----------
@@ -99,4 +102,5 @@ def bootstrap(
              for r, counts in enumerate(resample_counts(n_subjects, replications, seed))]
     table = pd.DataFrame(run_tasks(tasks, backend or default_backend(jobs), progress))
     results.bse_bootstrap = table.std(ddof=1)
+    results.intervals["bootstrap"] = bootstrap_percentile(table, results.model)
     return table

@@ -45,11 +45,13 @@ from cheaptalk.models.base import Model, ParameterError
 from .likelihood import ROLES, Evaluation, Likelihood
 from .parameters import ParameterSpace
 
-__all__ = ["FitResults", "MaximumLikelihood"]
+__all__ = ["INTERVAL_CHOICES", "FitResults", "MaximumLikelihood"]
 
 _FD_STEP = 1e-5
 #: Step across a profiled (non-smooth) coordinate in the free space.
 _PROFILE_STEP = 0.05
+#: What :meth:`MaximumLikelihood.fit` accepts as ``intervals``.
+INTERVAL_CHOICES = ("wald", "auto", "profile")
 
 
 @dataclass
@@ -102,6 +104,14 @@ class FitResults:
     epsilon: float = DEFAULT_TREMBLE
     bse_bootstrap: pd.Series | None = None
     not_identified: list[str] = field(default_factory=list)
+    #: Each estimated parameter's bounds (intersected over the data's games).
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Computed 95% intervals by method (:mod:`cheaptalk.estimation.intervals`): ``"wald"``
+    #: (transformed, every fit), ``"profile"``, ``"bootstrap"``; each a DataFrame indexed
+    #: by parameter and derived quantity with columns ``lower, upper, method``.
+    intervals: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: The free-space estimate and sandwich covariance (absent for a fit read from JSON).
+    free: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def aic(self) -> float:
@@ -111,20 +121,70 @@ class FitResults:
     def bic(self) -> float:
         return self.df_model * np.log(self.nobs) - 2 * self.llf
 
-    def conf_int(self, alpha: float = 0.05, kind: str = "sandwich") -> pd.DataFrame:
-        """Wald confidence intervals (``kind`` = ``"sandwich"``, ``"hessian"``, ``"bootstrap"``);
-        NaN for fixed parameters and for those in :attr:`at_bound`."""
+    def conf_int(self, alpha: float = 0.05, kind: str = "reported") -> pd.DataFrame:
+        """Confidence intervals of the parameters and derived quantities.
+
+        ``kind``: ``"reported"`` (the one tables show: profile where computed, else
+        transformed Wald), ``"wald"`` (transformed Wald from the CR1 sandwich),
+        ``"profile"``, ``"bootstrap"`` (percentile), or ``"sandwich"`` / ``"hessian"``
+        (symmetric natural-scale ``estimate ± z se``, kept for comparison). Columns
+        ``lower, upper, method``; NaN for fixed parameters (and, for Wald, at a bound).
+        Levels other than 95% are available for ``"wald"``, ``"sandwich"`` and
+        ``"hessian"`` of a fit made here.
+        """
         from scipy.stats import norm
 
-        se = {"sandwich": self.bse_sandwich, "hessian": self.bse,
-              "bootstrap": self.bse_bootstrap}[kind]
-        if se is None:
-            raise ValueError("no bootstrap standard errors: fit with bootstrap > 0")
-        z = norm.ppf(1 - alpha / 2)
-        ci = pd.DataFrame({"lower": self.params - z * se, "upper": self.params + z * se})
-        # A Wald interval means nothing for an estimate at the edge of the parameter space.
-        ci.loc[self.at_bound] = np.nan
-        return ci
+        from .intervals import INTERVAL_LABELS, transformed_wald
+
+        level = 1 - alpha
+        if kind in ("sandwich", "hessian"):
+            se = self.bse_sandwich if kind == "sandwich" else self.bse
+            dse = self.derived_se if kind == "sandwich" else pd.Series(dtype=float)
+            z = norm.ppf(1 - alpha / 2)
+            est = pd.concat([self.params, self.derived])
+            se_all = pd.concat([se, dse.reindex(self.derived.index)])
+            ci = pd.DataFrame({"lower": est - z * se_all, "upper": est + z * se_all})
+            ci.loc[[n for n in self.at_bound if n in ci.index]] = np.nan
+            ci["method"] = "wald-natural"
+            return ci
+        if kind == "wald" and abs(level - 0.95) > 1e-12:
+            if not self.free:
+                raise ValueError("Wald intervals at another level need a fit made here")
+            table = transformed_wald(self.free["space"], self.free["x"],
+                                     self.free["cov_sandwich"], level)
+            out = table.reindex(self.params.index)
+            out.loc[[n for n in self.at_bound if n in out.index]] = np.nan
+            out["method"] = "wald"
+            return out
+        if abs(level - 0.95) > 1e-12:
+            raise ValueError(f"{kind} intervals are stored at the 95% level only")
+        if kind == "reported":
+            return self.reported_intervals()
+        if kind not in self.intervals:
+            hint = {"bootstrap": "fit with bootstrap > 0",
+                    "profile": "fit with intervals='profile'"}.get(kind, "")
+            known = ", ".join(INTERVAL_LABELS)
+            raise ValueError(f"no {kind} intervals for this fit"
+                             + (f": {hint}" if hint else f" (kinds: {known})"))
+        return self.intervals[kind][["lower", "upper", "method"]].copy()
+
+    def reported_intervals(self) -> pd.DataFrame:
+        """The interval each parameter and derived quantity is reported with: the profile
+        interval where one was computed, else the transformed Wald interval (columns
+        ``lower, upper, method``; index: parameters then derived quantities)."""
+        index = list(self.params.index) + list(self.derived.index)
+        out = pd.DataFrame({"lower": np.nan, "upper": np.nan, "method": None}, index=index)
+        for kind in ("wald", "profile"):
+            table = self.intervals.get(kind)
+            if table is None:
+                continue
+            for n in table.index.intersection(out.index):
+                if np.isfinite(table.loc[n, "lower"]) or np.isfinite(table.loc[n, "upper"]):
+                    out.loc[n, ["lower", "upper", "method"]] = [
+                        table.loc[n, "lower"], table.loc[n, "upper"], table.loc[n, "method"]]
+        out["lower"] = out["lower"].astype(float)
+        out["upper"] = out["upper"].astype(float)
+        return out
 
     @property
     def model_params(self) -> dict[str, float]:
@@ -173,7 +233,38 @@ class FitResults:
             "converged": self.converged,
             "convergence": self.convergence,
             "not_identified": list(self.not_identified),
+            "intervals": self.intervals_dict(),
         }
+
+    def intervals_dict(self) -> dict[str, Any]:
+        """The intervals as plain data: ``level``, ``se`` (what the ``se`` column means),
+        ``reported`` (name → ``{lower, upper, method}``), each computed method's table, and
+        ``methods`` (method → its label). An open end (no bound reached) is ``null``."""
+        from .intervals import INTERVAL_LABELS
+
+        def number(v: Any) -> float | None:
+            return float(v) if v is not None and np.isfinite(v) else None
+
+        def table(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
+            return {str(n): {"lower": number(r["lower"]), "upper": number(r["upper"]),
+                             "method": r["method"],
+                             **{k: bool(r[k]) for k in ("lower_open", "upper_open")
+                                if k in r.index}}
+                    for n, r in df.iterrows()}
+
+        reported = self.reported_intervals()
+        out: dict[str, Any] = {
+            "level": 0.95,
+            "se": "delta-method standard error on the natural scale from the subject-"
+                  "clustered sandwich with the CR1 factor G/(G-1)",
+            "reported": table(reported),
+        }
+        for kind, df in self.intervals.items():
+            out[kind] = table(df)
+        used = {m for m in reported["method"] if m} | {
+            m for df in self.intervals.values() for m in df["method"] if m}
+        out["methods"] = {m: INTERVAL_LABELS[m] for m in INTERVAL_LABELS if m in used}
+        return out
 
     def summary(self) -> str:
         """A plain-text summary table."""
@@ -198,25 +289,42 @@ class FitResults:
             f"{self.convergence.get('gradient', '?')})",
             "",
             f"{'parameter':<14}{'estimate':>12}{'se(sandw.)':>12}{'se(Hess.)':>12}"
-            f"{'95% CI (sandwich)':>26}",
+            f"{'95% CI':>26}  method",
         ]
+        short = {"wald": "Wald (transformed)", "wald-natural": "Wald",
+                 "profile": "profile", "profile-one-sided": "profile, one-sided",
+                 "bootstrap": "bootstrap percentile"}
+
+        def interval(name: str) -> str:
+            lo, hi, method = ci.loc[name, ["lower", "upper", "method"]]
+            if not method:
+                return ""
+            return f"{f'[{_end(lo)}, {_end(hi)}]':>26}  {short.get(method, method)}"
+
         at_bound = self.at_bound
         for name, value in self.params.items():
             se, seh = self.bse_sandwich[name], self.bse[name]
-            if name in self.not_identified or name in at_bound or np.isnan(seh):
-                status = ("not identified" if name in self.not_identified else
-                          "at bound" if name in at_bound else "fixed")
+            if name in self.not_identified or (np.isnan(seh) and name not in at_bound):
+                status = "not identified" if name in self.not_identified else "fixed"
                 lines.append(f"{name:<14}{value:>12.4g}  {status}")
                 continue
-            if np.isnan(se):  # too few clusters for the sandwich
-                lines.append(f"{name:<14}{value:>12.4g}{'n/a':>12}{seh:>12.3g}")
+            if name in at_bound:
+                lines.append(f"{name:<14}{value:>12.4g}{'at bound':>24}" + (
+                    f"{'':>0}{interval(name)}" if ci.loc[name, "method"] else ""))
                 continue
-            lo, hi = ci.loc[name]
-            lines.append(f"{name:<14}{value:>12.4g}{se:>12.3g}{seh:>12.3g}"
-                         f"{f'[{lo:.3g}, {hi:.3g}]':>26}")
+            se_text = "n/a" if np.isnan(se) else f"{se:.3g}"  # n/a: too few clusters
+            lines.append(f"{name:<14}{value:>12.4g}{se_text:>12}{seh:>12.3g}{interval(name)}")
         for name, value in self.derived.items():
             se = self.derived_se.get(name, np.nan)
-            lines.append(f"{name:<14}{value:>12.4g}{se:>12.3g}   (derived)")
+            lines.append(f"{name:<14}{value:>12.4g}{se:>12.3g}{'(derived)':>12}"
+                         f"{interval(name)}")
+        lines.append("95% CI: profile = profile likelihood; Wald (transformed) = built on the "
+                     "estimation scale and mapped back; se = delta-method sandwich (CR1) on "
+                     "the natural scale.")
+        if "bootstrap" in self.intervals:
+            boot = self.intervals["bootstrap"]
+            lines.append("Bootstrap percentile 95% CI: " + "; ".join(
+                f"{n} [{_end(r['lower'])}, {_end(r['upper'])}]" for n, r in boot.iterrows()))
         lines.append("")
         lines.append("Log-likelihood by role: " + ", ".join(
             f"{k} {v:.2f}" for k, v in self.llf_by_role.items()))
@@ -355,14 +463,74 @@ class MaximumLikelihood:
     def fit(
         self, start: Mapping[str, float] | None = None, n_starts: int = 3, seed: int | None = 0,
         maxiter: int = 500, standard_errors: bool = True, ftol: float = 1e-10,
+        intervals: str = "wald", jobs: int | None = None, backend: Any = None,
     ) -> FitResults:
         """Maximise the likelihood from several starts; return :class:`FitResults`.
 
         ``ftol`` is L-BFGS's relative tolerance on the change of the log-likelihood.
+        ``intervals`` (:mod:`cheaptalk.estimation.intervals`): ``"wald"`` (transformed Wald
+        only), ``"auto"`` (profile intervals too, for the parameters whose Wald interval is
+        unreliable), ``"profile"`` (profile intervals for every parameter and derived
+        quantity), run by ``backend`` (default a pool of ``jobs`` processes).
         """
+        if intervals not in INTERVAL_CHOICES:
+            raise ValueError(f"intervals must be one of {', '.join(INTERVAL_CHOICES)}, "
+                             f"not {intervals!r}")
         self._ftol = ftol
         with single_blas_thread():
-            return self._fit(start, n_starts, seed, maxiter, standard_errors)
+            res = self._fit(start, n_starts, seed, maxiter, standard_errors)
+        if standard_errors and intervals != "wald":
+            self.add_profile_intervals(res, None if intervals == "profile" else "auto",
+                                       jobs=jobs, backend=backend)
+        return res
+
+    def add_profile_intervals(self, results: FitResults, names: Any = None,
+                              jobs: int | None = None, backend: Any = None,
+                              progress: Any = None) -> pd.DataFrame:
+        """Compute profile-likelihood intervals for ``names`` (default all estimated
+        parameters and derived quantities; ``"auto"``: those whose Wald interval is
+        unreliable, :func:`~cheaptalk.estimation.intervals.wald_unreliable`) and store them
+        in ``results.intervals["profile"]``; returns the table."""
+        from .intervals import profile_intervals, unreliable_names
+
+        if isinstance(names, str) and names == "auto":
+            names = unreliable_names(results)
+        table = profile_intervals(results, self.dataset, names, fixed=self._user_fixed,
+                                  selection=self._selection, jobs=jobs, backend=backend,
+                                  progress=progress)
+        if len(table):
+            before = results.intervals.get("profile")
+            results.intervals["profile"] = (table if before is None else pd.concat(
+                [before.drop(table.index, errors="ignore"), table]))
+            higher = float(table["higher_loglik"].max())
+            if higher > results.llf + 1e-3:
+                _warn(results.convergence, f"the profile search found a log-likelihood "
+                      f"{higher:.4f} above the estimate's {results.llf:.4f}: the fit is not "
+                      "the maximum (refit with more starts)")
+        return table
+
+    def held_fit(self, name: str, value: float, start: Mapping[str, float]
+                 ) -> tuple[float, dict[str, float]]:
+        """Maximise the log-likelihood with ``name`` held at ``value`` (the other free
+        parameters by the usual L-BFGS with exact gradients, from ``start``); returns the
+        maximum and the maximising parameters (a profile point)."""
+        space, profiled = self.space, self._profiled
+        fixed = dict(space.fixed)
+        fixed[name] = float(value)
+        self.space = ParameterSpace(space.names, space.bounds, space.simplex_groups, fixed)
+        nonsmooth = set(self.model.nonsmooth_parameters()) - set(fixed)
+        self._profiled = [i for i, n in enumerate(self.space.free_names)
+                          if n.split(" ")[-1] in nonsmooth]
+        try:
+            with single_blas_thread():
+                if self.space.size == 0:
+                    theta = self.space.to_natural(np.zeros(0))
+                    return self.likelihood.evaluate(theta).loglik, theta
+                x0 = self.space.to_free({**start, name: value})
+                run = self._optimize(x0, 500)
+                return -float(run.fun), self.space.to_natural(run.x)
+        finally:
+            self.space, self._profiled = space, profiled
 
     def _fit(
         self, start: Mapping[str, float] | None, n_starts: int, seed: int | None,
@@ -520,6 +688,7 @@ class MaximumLikelihood:
         k = self.space.size
         cov = np.full((len(names), len(names)), np.nan)
         cov_s = cov.copy()
+        free: dict[str, Any] = {}
         if standard_errors and k:
             hess = self._hessian_free(x)
             info = -hess
@@ -534,7 +703,10 @@ class MaximumLikelihood:
                 _warn(convergence, "Hessian nearly singular: some parameters are not "
                       "identified or lie at a boundary")
             scores, informed = self._subject_scores(x)
-            meat = scores.T @ scores
+            # CR1: the small-sample factor G/(G-1) of the clustered sandwich (G subjects).
+            n_clusters = scores.shape[0]
+            meat = scores.T @ scores * (n_clusters / (n_clusters - 1) if n_clusters > 1
+                                        else np.nan)
             free_cov = inv
             free_cov_s = inv @ meat @ inv
             cov_full = jac @ free_cov @ jac.T
@@ -542,6 +714,7 @@ class MaximumLikelihood:
             est = [i for i, n in enumerate(names) if n not in self.space.fixed]
             cov[np.ix_(est, est)] = cov_full[np.ix_(est, est)]
             cov_s[np.ix_(est, est)] = cov_s_full[np.ix_(est, est)]
+            free = {"space": self.space, "x": np.array(x), "cov_sandwich": free_cov_s}
             # One cluster cannot estimate a clustered variance: its score is the total
             # score, zero at the optimum, so the sandwich would report a spurious ~0.
             few = informed < 2
@@ -551,6 +724,9 @@ class MaximumLikelihood:
                 rows = [names.index(n) for n in lonely]
                 cov_s[rows, :] = np.nan
                 cov_s[:, rows] = np.nan
+                free["cov_sandwich"] = free_cov_s.copy()
+                free["cov_sandwich"][few, :] = np.nan
+                free["cov_sandwich"][:, few] = np.nan
                 convergence["sandwich_unavailable"] = lonely
                 _warn(convergence, "clustered (sandwich) standard errors need at least two "
                       "subjects whose decisions depend on the parameter; fewer do for "
@@ -565,6 +741,9 @@ class MaximumLikelihood:
         bse_s = pd.Series(np.sqrt(np.clip(np.diag(cov_s), 0, None)), index=names)
         derived, derived_se = self._derived(
             theta, cov_s, convergence.get("sandwich_unavailable", []))
+        intervals = {}
+        if free:
+            intervals["wald"] = _wald_table(self.model, free, at_bound, derived, derived_se)
         finer = self.model.refined() if standard_errors else None
         if finer is not None:
             fine_ll = Likelihood(finer, self.dataset, epsilon=self.epsilon,
@@ -588,6 +767,9 @@ class MaximumLikelihood:
             derived=derived, derived_se=derived_se,
             epsilon=float(theta[TREMBLE]) if TREMBLE in theta else self.epsilon,
             not_identified=list(self.not_identified),
+            bounds={n: tuple(map(float, self.space.bounds.get(n, (-np.inf, np.inf))))
+                    for n in self.space.estimated},
+            intervals=intervals, free=free,
         )
 
     def _derived(self, theta: dict[str, float], cov: NDArray[np.float64],
@@ -611,6 +793,31 @@ class MaximumLikelihood:
         missing = [names.index(n) for n in unavailable]
         se[np.any(grads[:, missing] != 0, axis=1)] = np.nan
         return pd.Series(values, dtype=float), pd.Series(se, index=list(values))
+
+
+def _end(v: float) -> str:
+    """An interval end for text: 3 significant digits, open ends as ±inf."""
+    return f"{v:.3g}" if np.isfinite(v) else ("-inf" if v < 0 else "inf")
+
+
+def _wald_table(model: Model, free: dict[str, Any], at_bound: list[str], derived: pd.Series,
+                derived_se: pd.Series) -> pd.DataFrame:
+    """Transformed Wald intervals of the estimated parameters (NaN at a bound) and of the
+    derived quantities (on the scale of their declared range)."""
+    from .intervals import transform_interval, transformed_wald
+
+    table = transformed_wald(free["space"], free["x"], free["cov_sandwich"])
+    table.loc[[n for n in at_bound if n in table.index]] = np.nan
+    table["method"] = "wald"
+    ranges = model.derived_bounds()
+    rows = []
+    for n, v in derived.items():
+        bounds = ranges.get(n, (-np.inf, np.inf))
+        lo, hi = transform_interval(float(v), float(derived_se.get(n, np.nan)), bounds)
+        bounded = np.isfinite(bounds[0]) or np.isfinite(bounds[1])
+        rows.append(pd.Series({"lower": lo, "upper": hi,
+                               "method": "wald" if bounded else "wald-natural"}, name=n))
+    return pd.concat([table, pd.DataFrame(rows)]) if rows else table
 
 
 def _common_bounds(per_game: list[dict[str, tuple[float, float]]]

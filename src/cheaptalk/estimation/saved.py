@@ -37,7 +37,10 @@ from cheaptalk.models.spec import build_model, spec_from_json
 
 from .compare import Comparison, diagnostics, is_synthetic, vuong_test
 from .likelihood import Likelihood
-from .mle import FitResults, posterior_table
+from .mle import FitResults, _common_bounds, posterior_table
+
+#: Two-sided 95% normal quantile (the natural-scale Wald interval of an older JSON).
+Z_95 = 1.959963984540054
 
 __all__ = ["LOGLIK_TOLERANCE", "read_comparison", "rebuild_comparison"]
 
@@ -112,6 +115,61 @@ class _Checker:
         return m
 
 
+def _check_intervals(chk: _Checker, entry: dict[str, Any], path: str) -> None:
+    """The optional ``intervals`` object of a fit (:meth:`FitResults.intervals_dict`)."""
+    from .intervals import INTERVAL_LABELS
+
+    iv = chk.kind(entry, "intervals", path, dict, "an object of intervals", required=False)
+    if iv is None:
+        return
+    where = f"{path}.intervals"
+    for kind in iv:
+        if kind in ("level", "se", "methods"):
+            continue
+        table = chk.kind(iv, kind, where, dict, "an object: name -> interval")
+        for name in table:
+            row = chk.kind(table, name, f"{where}.{kind}", dict,
+                           "an object with lower, upper and method")
+            at = f"{where}.{kind}.{name}"
+            chk.number(row, "lower", at, nullable=True)
+            chk.number(row, "upper", at, nullable=True)
+            method = chk.kind(row, "method", at, str, "an interval method")
+            if method not in INTERVAL_LABELS:
+                raise chk.fail(f"{at}.method", f"unknown interval method {method!r}; known: "
+                               f"{', '.join(INTERVAL_LABELS)}")
+
+
+def _intervals(entry: dict[str, Any], params: pd.Series, derived: pd.Series,
+               se: pd.Series, derived_se: pd.Series, at_bound: list[str]
+               ) -> dict[str, pd.DataFrame]:
+    """The interval tables of a saved fit; for a JSON written before intervals were saved,
+    the natural-scale Wald interval of its ``se`` (labelled so)."""
+    saved = entry.get("intervals")
+    if saved is None:
+        est = pd.concat([params, derived])
+        s = pd.concat([se, derived_se.reindex(derived.index)])
+        table = pd.DataFrame({"lower": est - Z_95 * s, "upper": est + Z_95 * s})
+        table.loc[[n for n in at_bound if n in table.index]] = np.nan
+        table["method"] = "wald-natural"
+        return {"wald": table}
+    out = {}
+    for kind, rows in saved.items():
+        if kind in ("level", "se", "methods", "reported"):
+            continue
+        frame = {}
+        for name, r in rows.items():
+            lower = (-np.inf if r.get("lower_open") else np.nan) if r["lower"] is None \
+                else float(r["lower"])
+            upper = (np.inf if r.get("upper_open") else np.nan) if r["upper"] is None \
+                else float(r["upper"])
+            frame[name] = {"lower": lower, "upper": upper, "method": r["method"],
+                           **{k: bool(r[k]) for k in ("lower_open", "upper_open") if k in r}}
+        out[kind] = pd.DataFrame.from_dict(frame, orient="index",
+                                           columns=list(next(iter(frame.values()), {})) or
+                                           ["lower", "upper", "method"])
+    return out
+
+
 def _check_model(chk: _Checker, entry: Any, path: str, known: set[str]) -> None:
     if not isinstance(entry, dict):
         raise chk.fail(path, "expected an object (one fitted model)")
@@ -133,6 +191,7 @@ def _check_model(chk: _Checker, entry: Any, path: str, known: set[str]) -> None:
     for key in ("derived", "loto_loglik_per_decision"):
         chk.numbers(entry, key, path)
     chk.number(entry, "cv_loglik_per_decision", path, required=False, nullable=True)
+    _check_intervals(chk, entry, path)
     chk.kind(entry, "converged", path, bool, "true or false", required=False)
     conv = chk.kind(entry, "convergence", path, dict, "an object", required=False)
     if conv is not None and "quadrature" in conv:
@@ -255,20 +314,28 @@ def _rebuild_fit(chk: _Checker, entry: dict[str, Any], path: str, dataset: Datas
     bse = _series(entry.get("se_hessian", {}), names)
     boot = entry.get("se_bootstrap") or None
     derived = entry.get("derived", {})
+    derived_series = pd.Series({k: np.nan if v is None else v for k, v in derived.items()},
+                               dtype=float)
+    derived_se = _series(entry.get("derived_se", {}), list(derived))
+    convergence = dict(entry.get("convergence", {}))
+    params = pd.Series(theta, dtype=float)[names]
     return FitResults(
-        model=model, params=pd.Series(theta, dtype=float)[names], bse=bse,
+        model=model, params=params, bse=bse,
         bse_sandwich=bse_s, cov=_covariance(entry, names, "hessian", bse),
         cov_sandwich=_covariance(entry, names, "sandwich", bse_s), llf=ev.loglik,
         nobs=lik.n_decisions, n_subjects=lik.n_subjects, n_units=lik.n_units,
         df_model=int(entry["n_params"]), llf_by_role=ev.by_role,
         llf_by_treatment=ev.by_treatment, converged=bool(entry.get("converged", True)),
-        convergence=dict(entry.get("convergence", {})), posterior=posterior_table(lik, ev),
+        convergence=convergence, posterior=posterior_table(lik, ev),
         subject_llf=lik.subject_loglik(ev),
-        derived=pd.Series({k: np.nan if v is None else v for k, v in derived.items()},
-                          dtype=float),
-        derived_se=_series(entry.get("derived_se", {}), list(derived)),
+        derived=derived_series, derived_se=derived_se,
         epsilon=epsilon, bse_bootstrap=None if boot is None else _series(boot, names),
         not_identified=[n for n in names if n in not_identified],
+        intervals=_intervals(entry, params, derived_series, bse_s, derived_se,
+                             list(convergence.get("at_bound", []))),
+        bounds={n: b for n, b in _common_bounds(
+            [model.bounds(lik.games[g]) for g in lik.treatments]).items()
+                if n in names and n not in not_identified},
     )
 
 

@@ -362,6 +362,11 @@ class Model(ABC):
         """Quantities derived from the parameters and reported with every fit (default none)."""
         return {}
 
+    def derived_bounds(self) -> dict[str, tuple[float, float]]:
+        """The range of each derived quantity (default: the real line), so that its Wald
+        interval is built on a scale that keeps it there."""
+        return {}
+
     def type_values(self, game: Game, params: Mapping[str, float], role: str
                     ) -> dict[str, NDArray[np.float64]]:
         """Numbers that place each type of a role on a scale, by name.

@@ -41,7 +41,7 @@ from cheaptalk.games.base import Game
 from ._common import check_interval
 from .base import Family, Model, ParameterError, Prediction, Pullback, Type
 from .levelk import CognitiveHierarchy, LevelK
-from .trust import Trust, derived_quantities
+from .trust import DERIVED_BOUNDS, Trust, derived_quantities
 
 __all__ = ["Combination"]
 
@@ -155,6 +155,9 @@ class Combination(Model):
     def derived(self, params: Mapping[str, float]) -> dict[str, float]:
         """The trust component's ``mean_trust`` and ``median_lying_cost``."""
         return derived_quantities(params)
+
+    def derived_bounds(self) -> dict[str, tuple[float, float]]:
+        return dict(DERIVED_BOUNDS)
 
     def type_values(self, game: Game, params: Mapping[str, float], role: str
                     ) -> dict[str, NDArray[np.float64]]:

@@ -116,6 +116,11 @@ def lie_cost_matrix(game: Game, kind: str = "linear") -> NDArray[np.float64]:
     raise ValueError(f"lie_cost must be one of {_LIE_COSTS}, got {kind!r}")
 
 
+#: The range of each of :func:`derived_quantities`.
+DERIVED_BOUNDS: dict[str, tuple[float, float]] = {"mean_trust": (0.0, 1.0),
+                                                  "median_lying_cost": (0.0, np.inf)}
+
+
 def derived_quantities(params: Mapping[str, float]) -> dict[str, float]:
     """``mean_trust = a / (a + b)`` and ``median_lying_cost = exp(beta_mu)``.
 
@@ -311,6 +316,9 @@ class Trust(Model):
     def derived(self, params: Mapping[str, float]) -> dict[str, float]:
         """``mean_trust`` and ``median_lying_cost`` (see :func:`derived_quantities`)."""
         return derived_quantities(params)
+
+    def derived_bounds(self) -> dict[str, tuple[float, float]]:
+        return dict(DERIVED_BOUNDS)
 
     def type_values(self, game: Game, params: Mapping[str, float], role: str
                     ) -> dict[str, NDArray[np.float64]]:
