@@ -160,7 +160,7 @@ def test_interpretation_reports_pi_of_combination():
                    n_decisions=1000, n_subjects=20, folds=5)
     text = " ".join(interpretation(ReportTables(c)))
     assert "<b>combination</b> fits best by BIC" in text
-    assert "π = 0.40 (95% CI 0.20–0.60)" in text
+    assert "π = 0.40 (95% CI 0.20–0.60, Wald)" in text  # a stand-in fit: natural-scale Wald
     assert "strong evidence for combination over levelk" in text
     assert "Not converged: levelk" in text
     assert "in agreement with BIC" in text

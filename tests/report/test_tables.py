@@ -178,12 +178,13 @@ def test_html_shows_the_tables_numbers(comparison, dataset):
     assert f"{-1.25 - Z * 0.4:.4f}" in cells and f"{0.7 + Z * 0.05:.4f}" in cells
     assert "at bound" in cells and "fixed" in cells and "derived" in cells
     rows = {tuple(re.findall(r"<td>(.*?)</td>", r))[1]: re.findall(r"<td>(.*?)</td>", r)
-            for r in re.findall(r"<tr>(.*?)</tr>", page) if r.count("<td>") == 7}
+            for r in re.findall(r"<tr>(.*?)</tr>", page) if r.count("<td>") == 8}
+    # the sandwich standard error; a stand-in fit has the natural-scale Wald interval
     assert rows["b"] == ["alpha", "b", "-1.2500", "0.4000", f"{-1.25 - Z * 0.4:.4f}",
-                         f"{-1.25 + Z * 0.4:.4f}", ""]   # the sandwich standard error
-    assert rows["c"][3:] == ["–", "–", "–", "at bound"]
-    assert rows["held"][3:] == ["–", "–", "–", "fixed"]
-    assert rows["inert"][3:] == ["–", "–", "–", "not identified"]
+                         f"{-1.25 + Z * 0.4:.4f}", "Wald", ""]
+    assert rows["c"][3:] == ["–", "–", "–", "", "at bound"]
+    assert rows["held"][3:] == ["–", "–", "–", "", "fixed"]
+    assert rows["inert"][3:] == ["–", "–", "–", "", "not identified"]
     p = ReportTables(comparison).parameters.set_index("parameter")
     assert p.loc["inert", "not_identified"] and not p.loc["inert", "fixed"]
     assert p.loc["held", "fixed"] and not p.loc["held", "not_identified"]

@@ -383,8 +383,9 @@ def posterior_type_shares(tables: ReportTables) -> Figure:
 
 
 def parameter_estimates(tables: ReportTables) -> Figure:
-    """Estimates with 95% confidence intervals (subject-clustered sandwich), one panel per
-    model; fixed parameters and estimates at a bound are marked (no interval)."""
+    """Estimates with their reported 95% intervals (profile likelihood where computed,
+    marked [P], else transformed Wald), one panel per model; fixed parameters are marked,
+    and an estimate at a bound without a profile interval has none."""
     models = tables.models
     params = tables.parameters[~tables.parameters["derived"]]
     n_par = max(params["model"].value_counts().max() if len(params) else 1, 1)
@@ -401,13 +402,15 @@ def parameter_estimates(tables: ReportTables) -> Figure:
             ax.errorbar(est[free], y[free], xerr=[est[free] - lo[free], hi[free] - est[free]],
                         fmt="o", color=color, capsize=3, ms=5)
             ax.plot(est[~free], y[~free], "x", color="0.4", ms=6)
-            labels = [par if fr else f"{par} (at bound)" if bound else f"{par} (fixed)"
-                      for par, fr, bound in zip(p["parameter"], free, p["at_bound"],
-                                                strict=True)]
+            marks = {"profile": " [P]", "profile-one-sided": " [P, one-sided]"}
+            labels = [(par + (" (at bound)" if bound else "") + marks.get(m, "")) if fr
+                      else f"{par} (at bound)" if bound else f"{par} (fixed)"
+                      for par, fr, bound, m in zip(p["parameter"], free, p["at_bound"],
+                                                   p["ci_method"], strict=True)]
             ax.set_yticks(y, labels)
             ax.axvline(0, color="0.7", lw=0.8, ls=":")
             ax.invert_yaxis()
-            ax.set_xlabel("estimate (95% sandwich CI)")
+            ax.set_xlabel("estimate (95% CI: [P] profile, else transformed Wald)")
             ax.set_title(name, color=color, fontweight="bold")
         _title(fig, "Parameter estimates", tables.result.synthetic)
     return fig
@@ -529,8 +532,10 @@ FIGURES: dict[str, tuple[Callable[[ReportTables], Figure | None], str]] = {
         "model."),
     "parameter_estimates": (
         lambda t: parameter_estimates(t),
-        "Parameter estimates with 95% Wald intervals from subject-clustered sandwich standard "
-        "errors."),
+        "Parameter estimates with 95% intervals: profile likelihood where marked [P] "
+        "(one-sided for an estimate at a bound), otherwise Wald intervals built on the "
+        "estimation scale (log, logit) from the subject-clustered CR1 sandwich and mapped "
+        "back."),
     "out_of_sample": (
         lambda t: out_of_sample(t),
         "Out-of-sample log-likelihood per decision: cross-validation by subject and "

@@ -175,9 +175,11 @@ def interpretation(tables: ReportTables) -> list[Markup]:
     if len(pi):
         row = pi.iloc[0]
         share = float(row["estimate"])
-        interval = ("at the edge of its range, no interval" if row["at_bound"]
-                    else "95% CI {:.2f}–{:.2f}".format(max(float(row["ci_lower"]), 0.0),
-                                                       min(float(row["ci_upper"]), 1.0)))
+        has_ci = isinstance(row["ci_method"], str) and bool(row["ci_method"])
+        interval = ("at the edge of its range, no interval" if not has_ci
+                    else "95% CI {:.2f}–{:.2f}, {}".format(
+                        max(float(row["ci_lower"]), 0.0), min(float(row["ci_upper"]), 1.0),
+                        _METHOD_WORDS.get(row["ci_method"], row["ci_method"])))
         lead = ("The best model mixes trust and strategic types: "
                 if best == "combination" else "In the combination model, ")
         caveats.append(Markup("{lead}the estimated share of trust types is π = {pi:.2f} "
@@ -217,17 +219,30 @@ def _comparison(tables: ReportTables) -> dict[str, Any]:
                      "n_params": lambda v: _num(int(v))}, index=_swatch)
 
 
+#: Interval methods in words, for the report's prose and tables.
+_METHOD_WORDS = {"wald": "transformed Wald", "wald-natural": "Wald",
+                 "profile": "profile likelihood", "profile-one-sided": "one-sided profile",
+                 "bootstrap": "bootstrap percentile"}
+
+
 def _parameters(tables: ReportTables) -> dict[str, Any]:
     p = tables.parameters
     shown = pd.DataFrame({
         "model": p["model"], "parameter": p["parameter"], "estimate": p["estimate"],
         "se": p["se_sandwich"].where(~p["at_bound"]), "lower": p["ci_lower"],
         "upper": p["ci_upper"],
+        "interval": [_METHOD_WORDS.get(m, "") if isinstance(m, str) else ""
+                     for m in p["ci_method"]],
         "note": np.select([p["at_bound"], p["derived"], p["not_identified"], p["fixed"]],
                           ["at bound", "derived", "not identified", "fixed"], ""),
     })
-    return _display(shown, ["model", "parameter", "estimate", "se (sandwich)",
-                            "95% CI lower", "95% CI upper", "note"])
+    columns = ["model", "parameter", "estimate", "se (sandwich, CR1)", "95% CI lower",
+               "95% CI upper", "interval", "note"]
+    if p["boot_lower"].notna().any():
+        shown.insert(6, "boot_lower", p["boot_lower"])
+        shown.insert(7, "boot_upper", p["boot_upper"])
+        columns[6:6] = ["bootstrap 2.5%", "bootstrap 97.5%"]
+    return _display(shown, columns)
 
 
 def _vuong(tables: ReportTables) -> dict[str, Any] | None:

@@ -9,6 +9,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from cheaptalk.estimation.intervals import INTERVAL_LABELS
+
 from .tables import ReportTables
 
 __all__ = ["latex_tables", "write_latex_tables"]
@@ -62,20 +66,36 @@ def _parameters(tables: ReportTables, note: str) -> str:
     rows = []
     previous = None
     for r in p[~p["derived"]].itertuples(index=False):
-        no_interval = r.at_bound or r.fixed or r.not_identified
+        no_se = r.at_bound or r.fixed or r.not_identified
+        has_ci = isinstance(r.ci_method, str) and bool(r.ci_method)
         rows.append([
             _tex(r.model) if r.model != previous else "", f"\\texttt{{{_tex(r.parameter)}}}",
             _tex_num(r.estimate, ".3f"),
             ("at bound" if r.at_bound else "not identified" if r.not_identified
-             else "fixed") if no_interval
+             else "fixed") if no_se
             else f"({_tex_num(r.se_sandwich, '.3f')})",
-            "" if no_interval
-            else f"[{_tex_num(r.ci_lower, '.3f')}, {_tex_num(r.ci_upper, '.3f')}]"])
+            f"[{_tex_end(r.ci_lower)}, {_tex_end(r.ci_upper)}]" if has_ci else "",
+            _METHOD_MARK.get(r.ci_method, "") if has_ci else ""])
         previous = r.model
+    used = [m for m in _METHOD_MARK if m in set(p["ci_method"].dropna())]
+    legend = "; ".join(f"{_METHOD_MARK[m]}: {_tex(INTERVAL_LABELS[m])}" for m in used)
     return _tabular(
-        ["Model", "Parameter", "Estimate", "SE", "95\\% CI"], rows, "llrrc",
-        f"Parameter estimates with subject-clustered sandwich standard errors.{note}",
-        "tab:parameters")
+        ["Model", "Parameter", "Estimate", "SE", "95\\% CI", ""], rows, "llrrcl",
+        "Parameter estimates with subject-clustered (CR1) sandwich standard errors "
+        f"(delta method, natural scale).{' Intervals: ' + legend + '.' if legend else ''}"
+        f"{note}", "tab:parameters")
+
+
+#: The short mark of each interval method in the LaTeX table (explained in the caption).
+_METHOD_MARK = {"wald": "W", "wald-natural": "W$_n$", "profile": "P",
+                "profile-one-sided": "P$_1$", "bootstrap": "B"}
+
+
+def _tex_end(v: float) -> str:
+    """An interval end: a number, or $\\pm\\infty$ for an open end."""
+    if np.isinf(v):
+        return "$-\\infty$" if v < 0 else "$\\infty$"
+    return _tex_num(v, ".3f")
 
 
 def latex_tables(tables: ReportTables) -> dict[str, str]:
@@ -93,7 +113,7 @@ def latex_tables(tables: ReportTables) -> dict[str, str]:
     >>> c = Comparison(fits={"m": fit}, vuong=[], cv={}, loto={}, diagnostics=pd.DataFrame(),
     ...                n_decisions=20, n_subjects=4, folds=0)
     >>> print(latex_tables(ReportTables(c))["parameters.tex"].splitlines()[9])
-    m & \\texttt{a\\_b} & $-0.500$ & (0.100) & [$-0.696$, $-0.304$] \\\\
+    m & \\texttt{a\\_b} & $-0.500$ & (0.100) & [$-0.696$, $-0.304$] & W$_n$ \\\\
     """
     note = " Synthetic data." if tables.result.synthetic else ""
     return {"comparison.tex": _comparison(tables, note),

@@ -12,9 +12,13 @@ table                     rows and columns
                           cv_loglik_per_decision, loto_loglik_per_decision`` (mean over the
                           held-out treatments), ``converged``
 ``parameters``            one row per (model, parameter), estimates then derived quantities:
-                          ``estimate, se_sandwich, se_hessian, at_bound, ci_lower, ci_upper``
-                          (95% Wald interval from the sandwich standard error; NaN at a bound
-                          and for fixed parameters), ``fixed``, ``derived``
+                          ``estimate, se_sandwich, se_hessian, at_bound, ci_lower, ci_upper,
+                          ci_method`` (the reported 95% interval: profile likelihood where
+                          computed, else transformed Wald; ``ci_method`` names it, a key of
+                          :data:`~cheaptalk.estimation.intervals.INTERVAL_LABELS`; NaN for
+                          fixed parameters and at a bound without a profile interval),
+                          ``boot_lower, boot_upper`` (bootstrap percentile, when run),
+                          ``fixed``, ``derived``
 ``vuong``                 one row per pair of models: ``a, b, z, p, favours``
 ``out_of_sample``         one row per model; columns ``("cv", "")`` and ``("loto", g)`` for
                           each held-out treatment g: log-likelihood per decision
@@ -31,6 +35,7 @@ table                     rows and columns
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +49,7 @@ __all__ = [
     "ReportTables",
     "comparison_table",
     "design_table",
+    "interval_note",
     "likelihood_ratio_table",
     "loto_table",
     "out_of_sample_table",
@@ -117,29 +123,63 @@ def parameter_table(c: Comparison) -> pd.DataFrame:
     for name, f in c.fits.items():
         at_bound = set(f.at_bound)
         unidentified = set(f.not_identified)
-        for par in f.params.index:
-            est = float(f.params[par])
-            se = float(f.bse_sandwich.get(par, np.nan))
+        reported = _reported(f)
+        boot = getattr(f, "intervals", {}).get("bootstrap")
+        for par in [*f.params.index, *f.derived.index]:
+            is_derived = par not in f.params.index
+            est = float(f.derived[par] if is_derived else f.params[par])
+            se = float((f.derived_se if is_derived else f.bse_sandwich).get(par, np.nan))
             bound = par in at_bound
-            interval = np.isfinite(se) and not bound
+            lo, hi, method = (reported.loc[par, ["lower", "upper", "method"]]
+                              if par in reported.index else (np.nan, np.nan, None))
+            if par in unidentified:
+                lo, hi, method = np.nan, np.nan, None
+            has = boot is not None and par in boot.index
             rows.append({"model": name, "parameter": par, "estimate": est,
-                         "se_sandwich": se, "se_hessian": float(f.bse.get(par, np.nan)),
-                         "at_bound": bound,
-                         "ci_lower": est - Z95 * se if interval else np.nan,
-                         "ci_upper": est + Z95 * se if interval else np.nan,
+                         "se_sandwich": se,
+                         "se_hessian": np.nan if is_derived else float(f.bse.get(par, np.nan)),
+                         "at_bound": bound, "ci_lower": float(lo), "ci_upper": float(hi),
+                         "ci_method": method if isinstance(method, str) and method else None,
+                         "boot_lower": float(boot.loc[par, "lower"]) if has else np.nan,
+                         "boot_upper": float(boot.loc[par, "upper"]) if has else np.nan,
                          "not_identified": par in unidentified,
-                         "fixed": not bound and not np.isfinite(se) and par not in unidentified,
-                         "derived": False})
-        for par in f.derived.index:
-            est = float(f.derived[par])
-            se = float(f.derived_se.get(par, np.nan))
-            rows.append({"model": name, "parameter": par, "estimate": est,
-                         "se_sandwich": se, "se_hessian": np.nan, "at_bound": False,
-                         "ci_lower": est - Z95 * se, "ci_upper": est + Z95 * se,
-                         "not_identified": False, "fixed": False, "derived": True})
+                         "fixed": (not is_derived and not bound and not np.isfinite(se)
+                                   and par not in unidentified),
+                         "derived": is_derived})
     columns = ["model", "parameter", "estimate", "se_sandwich", "se_hessian", "at_bound",
-               "ci_lower", "ci_upper", "fixed", "derived", "not_identified"]
+               "ci_lower", "ci_upper", "ci_method", "boot_lower", "boot_upper", "fixed",
+               "derived", "not_identified"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _reported(f: Any) -> pd.DataFrame:
+    """A fit's reported intervals; for a bare stand-in without them, the natural-scale Wald
+    interval of its sandwich standard errors (labelled ``wald-natural``)."""
+    if hasattr(f, "reported_intervals"):
+        return f.reported_intervals()
+    est = pd.concat([f.params, f.derived])
+    se = pd.concat([getattr(f, "bse_sandwich", pd.Series(dtype=float)),
+                    getattr(f, "derived_se", pd.Series(dtype=float))]).reindex(est.index)
+    out = pd.DataFrame({"lower": est - Z95 * se, "upper": est + Z95 * se,
+                        "method": "wald-natural"})
+    out.loc[[n for n in f.at_bound if n in out.index]] = np.nan
+    out.loc[out["lower"].isna(), "method"] = None
+    return out
+
+
+def interval_note(p: pd.DataFrame) -> str:
+    """One sentence naming the intervals a parameter table shows (for captions).
+
+    Examples
+    --------
+    >>> interval_note(pd.DataFrame({"ci_method": ["wald", "profile", None]}))
+    '95% intervals: Wald, transformed (estimation scale, CR1 sandwich); profile likelihood.'
+    """
+    from cheaptalk.estimation.intervals import INTERVAL_LABELS
+
+    used = [m for m in INTERVAL_LABELS if m in set(p.get("ci_method", pd.Series()).dropna())]
+    return ("95% intervals: " + "; ".join(INTERVAL_LABELS[m] for m in used) + "."
+            if used else "")
 
 
 def vuong_table(c: Comparison) -> pd.DataFrame:
