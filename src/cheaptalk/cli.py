@@ -144,6 +144,20 @@ EstimateEpsOpt = Annotated[bool, typer.Option(
     "--estimate-epsilon", help="Estimate the tremble with each model's parameters.")]
 ForceOpt = Annotated[bool, typer.Option(help="Replace an existing --json file.")]
 SubjectsOpt = Annotated[int, typer.Option(min=1, help="Subjects per role per treatment.")]
+IntervalsOpt = Annotated[str, typer.Option(
+    help="95% intervals: wald (transformed Wald from the CR1 sandwich), auto (wald, plus "
+    "profile-likelihood intervals where Wald is unreliable: at or near a bound, or skewed), "
+    "profile (profile likelihood for every parameter and derived quantity). See "
+    "docs/inference.md.")]
+
+
+def _intervals_choice(value: str) -> str:
+    from cheaptalk.estimation.mle import INTERVAL_CHOICES
+
+    if value not in INTERVAL_CHOICES:
+        raise InputError(f"expected one of {', '.join(INTERVAL_CHOICES)}, found {value!r}",
+                         key="--intervals")
+    return value
 RoundsOpt = Annotated[int | None, typer.Option(
     min=1, help="Rounds per treatment (default: the design's rounds, else 30).")]
 JobsOpt = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
@@ -369,7 +383,7 @@ def predict(
 
 
 @contextmanager
-def _progress_bar(description: str, total: int) -> Iterator[Callable[[str], None]]:
+def _progress_bar(description: str, total: int | None) -> Iterator[Callable[[str], None]]:
     """A progress bar on standard error; yields the callback that advances it (the
     ``progress`` of :mod:`cheaptalk.runner`)."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -383,7 +397,7 @@ def _progress_bar(description: str, total: int) -> Iterator[Callable[[str], None
 
 def _run_comparison(d: Design, ds: Any, models: list[ModelSpec], folds: int,
                     seed: int, starts: int, epsilon: float,
-                    estimate_epsilon: bool = False) -> Any:
+                    estimate_epsilon: bool = False, intervals: str = "wald") -> Any:
     from cheaptalk.estimation.compare import compare
 
     n_treat = len({*ds.table["treatment"]})
@@ -396,7 +410,7 @@ def _run_comparison(d: Design, ds: Any, models: list[ModelSpec], folds: int,
                 raise InputError(f"model {label!r} is listed twice")
         return compare(built, ds, folds=folds, seed=seed,
                        n_starts=starts, epsilon=epsilon, progress=step,
-                       estimate_epsilon=estimate_epsilon)
+                       estimate_epsilon=estimate_epsilon, intervals=intervals)
 
 
 @app.command()
@@ -413,13 +427,16 @@ def fit(
     estimate_epsilon: EstimateEpsOpt = False,
     option: OptionOpt = None,
     bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replications over "
-                                           "subjects (0: none).")] = 0,
+                                           "subjects (0: none); adds percentile "
+                                           "intervals.")] = 0,
+    intervals: IntervalsOpt = "auto",
     columns: ColumnsOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Fit one model by maximum likelihood and print its summary."""
     from cheaptalk.estimation.mle import MaximumLikelihood
 
+    _intervals_choice(intervals)
     columns_map = column_map(columns)
     d = load_design(design)
     ds = load_data(data, d, columns=columns_map)
@@ -427,8 +444,12 @@ def fit(
     if json_out is not None:
         check_output(json_out, force)
     with console.status(f"fitting {m.name}…"):
-        res = MaximumLikelihood(m, ds, epsilon=epsilon, estimate_epsilon=estimate_epsilon
-                                ).fit(n_starts=starts, seed=seed)
+        est = MaximumLikelihood(m, ds, epsilon=epsilon, estimate_epsilon=estimate_epsilon)
+        res = est.fit(n_starts=starts, seed=seed)
+    if intervals != "wald":
+        with _progress_bar(f"profile intervals {m.name}", None) as step:
+            est.add_profile_intervals(res, None if intervals == "profile" else "auto",
+                                      progress=step)
     if bootstrap:
         from cheaptalk.estimation.bootstrap import bootstrap as run_bootstrap
 
@@ -464,6 +485,7 @@ def compare(
     epsilon: EpsOpt = 1e-3,
     estimate_epsilon: EstimateEpsOpt = False,
     option: OptionOpt = None,
+    intervals: IntervalsOpt = "auto",
     columns: ColumnsOpt = None,
     force: Annotated[bool, typer.Option(help="Replace an existing --json file and --report "
                                         "folder (only a cheaptalk report is ever "
@@ -472,6 +494,7 @@ def compare(
     """Fit several models and compare them: AIC/BIC, Vuong, cross-validation, LOTO."""
     from cheaptalk.report.tables import ReportTables
 
+    _intervals_choice(intervals)
     columns_map = column_map(columns)
     d = load_design(design)
     ds = load_data(data, d, columns=columns_map)
@@ -479,7 +502,8 @@ def compare(
     check_output(json_out, force)
     if report is not None:
         check_folder(report, force)
-    c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon)
+    c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon,
+                        intervals)
     tables = ReportTables(c, ds)
     _print_comparison(tables)
     write_json(c.to_dict(), json_out, force)

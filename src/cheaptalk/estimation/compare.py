@@ -242,6 +242,7 @@ def compare(
     leave_one_treatment_out: bool = True, seed: int = 0, n_starts: int = 3,
     epsilon: float = DEFAULT_TREMBLE, progress: Progress | None = None,
     jobs: int | None = None, estimate_epsilon: bool = False, backend: Backend | None = None,
+    intervals: str = "wald",
 ) -> Comparison:
     """Fit every model and compare them (see the module docstring).
 
@@ -267,6 +268,10 @@ def compare(
     backend : Backend, optional
         Runs the independent fits (:mod:`cheaptalk.runner`); default a local process pool
         of ``jobs`` workers.
+    intervals : str
+        ``"wald"``, ``"auto"`` or ``"profile"``: the full-sample fits' intervals, as in
+        :meth:`~cheaptalk.estimation.mle.MaximumLikelihood.fit` (profile ends run by
+        ``backend``).
     """
     if isinstance(models, Mapping):
         named = dict(models)
@@ -278,6 +283,12 @@ def compare(
     full = [SampleFit(model, dataset, epsilon, estimate_epsilon, n_starts, seed, name)
             for name, model in named.items()]
     fits = dict(zip(named, run_tasks(full, backend, progress), strict=True))
+    if intervals != "wald":
+        for name, model in named.items():
+            est = MaximumLikelihood(model, dataset, epsilon=epsilon,
+                                    estimate_epsilon=estimate_epsilon)
+            est.add_profile_intervals(fits[name], None if intervals == "profile" else "auto",
+                                      backend=backend, progress=progress)
     names = list(fits)
     vuong = [vuong_test(fits[a], fits[b]) for i, a in enumerate(names) for b in names[i + 1:]]
 
