@@ -629,10 +629,16 @@ def recover(
     jobs: JobsOpt = None,
     json_out: StudyJsonOpt = None,
     force: ForceOpt = False,
+    intervals: Annotated[str, typer.Option(
+        help="Intervals whose coverage is reported: wald (natural-scale and transformed "
+        "Wald), auto (also profile likelihood where Wald is unreliable), profile (also "
+        "profile likelihood for every parameter; slow).")] = "wald",
 ) -> None:
-    """Parameter recovery: simulate from known parameters, fit, report bias, RMSE, coverage."""
+    """Parameter recovery: simulate from known parameters, fit, report bias, RMSE, the
+    coverage of each interval type and the share of estimates at a bound."""
     from cheaptalk.estimation.studies import recover as run_recover
 
+    _intervals_choice(intervals)
     d = load_design(design)
     given = _load_params(params)
     m = model_from(model, given)
@@ -644,7 +650,8 @@ def recover(
         summary, draws = run_recover(
             d, m, values, subjects=subjects, rounds=rounds, replications=replications,
             seed=seed, jobs=jobs, progress=step,
-            epsilon=DEFAULT_TREMBLE if estimated is None else estimated)
+            epsilon=DEFAULT_TREMBLE if estimated is None else estimated,
+            profile={"wald": (), "auto": "auto", "profile": "all"}[intervals])
     console.print(f"Parameter recovery for {m.name}: {replications} synthetic datasets, "
                   f"{subjects} subjects per role per treatment, {_rounds_text(d, rounds)} "
                   f"({int(draws['converged'].sum())} fits converged).")

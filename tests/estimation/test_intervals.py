@@ -243,3 +243,23 @@ def test_json_names_every_interval(profiled):
     assert doc["level"] == 0.95 and "CR1" in doc["se"]
     assert {r["method"] for r in doc["reported"].values()} == {"profile"}
     assert set(doc["methods"]) == {"profile", "wald"}
+
+
+def test_recovery_summary_counts_coverage_by_interval_type_and_bounds():
+    import pandas as pd
+
+    from cheaptalk.estimation.studies import summarise_recovery
+
+    draws = pd.DataFrame({
+        "est:a": [1.0, 2.0, 0.0, np.nan], "se:a": [0.5, 0.1, np.nan, np.nan],
+        "at_bound:a": [False, False, True, False],
+        "lo:wald:a": [0.2, 1.9, np.nan, np.nan], "hi:wald:a": [1.8, 2.1, np.nan, np.nan],
+        "lo:profile:a": [0.3, 1.7, 0.0, np.nan], "hi:profile:a": [1.9, 2.2, 1.5, np.nan],
+    })
+    row = summarise_recovery(draws, {"a": 1.2}).loc["a"]
+    # three replications have an estimate; one of them at a bound
+    assert row["identified"] == 0.75 and row["at_bound"] == pytest.approx(1 / 3)
+    # Wald: two intervals (none at the bound), one covers 1.2
+    assert row["n_wald"] == 2 and row["coverage_wald"] == 0.5
+    # profile: three intervals, the first and the one-sided third cover 1.2
+    assert row["n_profile"] == 3 and row["coverage_profile"] == pytest.approx(2 / 3)

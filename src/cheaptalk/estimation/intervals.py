@@ -342,9 +342,12 @@ def _profile_end(est: Any, task: ProfileEnd) -> dict[str, Any]:
     if fa >= 0:  # the estimate was not the maximum nearby; keep the outer end
         root = b
     else:
+        # the signed root of the deviance is nearly linear in t: Brent converges in a few
+        # inner fits on it
         try:
-            root = optimize.brentq(lambda s: deviance(s) - task.critical, a, b,
-                                   xtol=1e-4 * max(1.0, abs(b - a)), maxiter=30)
+            root = optimize.brentq(
+                lambda s: np.sqrt(max(deviance(s), 0.0)) - np.sqrt(task.critical), a, b,
+                xtol=1e-4 * max(1.0, abs(b - a)), maxiter=30)
         except ValueError:
             root = b if fb >= 0 else a
     higher = max([ll for _, ll in points if np.isfinite(ll)], default=task.loglik)

@@ -1,8 +1,9 @@
 """Simulation studies: parameter recovery and design power (SPEC §5).
 
 * :func:`recover`: simulate a design from a model with known parameters many times, fit the
-  same model to each dataset, and report bias, RMSE and the coverage of the 95% sandwich
-  confidence interval.
+  same model to each dataset, and report bias, RMSE, the coverage of each 95% interval type
+  computed (natural-scale and transformed Wald, profile likelihood on request) and how
+  often an estimate sat at a bound.
 * :func:`power`: for each candidate model as the truth, simulate, fit every candidate, and
   count how often each one wins by BIC: how likely is this design (subjects × rounds) to
   tell the models apart?
@@ -25,7 +26,7 @@ from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.design import Design
 from cheaptalk.data.interactions import validate_table
 from cheaptalk.models.base import Model
-from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
+from cheaptalk.runner import Backend, InProcess, Progress, default_backend, run_tasks
 from cheaptalk.simulation import Simulation, check_size
 
 from .mle import MaximumLikelihood
@@ -54,6 +55,7 @@ class RecoveryReplication:
     seed: int
     epsilon: float
     n_starts: int
+    profile: tuple[str, ...] | str = ()
 
     @property
     def description(self) -> str:
@@ -62,13 +64,25 @@ class RecoveryReplication:
     def run(self) -> dict[str, Any]:
         ds = _simulate(self.design, self.model, self.params, self.subjects, self.rounds,
                        self.seed, self.epsilon)
-        fit = MaximumLikelihood(self.model, ds, epsilon=self.epsilon).fit(
-            start=self.params, n_starts=self.n_starts, seed=self.seed)
+        est = MaximumLikelihood(self.model, ds, epsilon=self.epsilon)
+        fit = est.fit(start=self.params, n_starts=self.n_starts, seed=self.seed)
+        if self.profile:
+            names = ("auto" if self.profile == "auto" else None if self.profile == "all"
+                     else [n for n in self.profile if n not in fit.not_identified])
+            est.add_profile_intervals(fit, names, backend=InProcess())
         # A parameter the data do not identify is held at its start (the truth): no estimate.
-        return {"seed": self.seed, "converged": fit.converged,
-                **{f"est:{k}": np.nan if k in fit.not_identified else v
-                   for k, v in fit.params.items()},
-                **{f"se:{k}": v for k, v in fit.bse_sandwich.items()}}
+        row: dict[str, Any] = {
+            "seed": self.seed, "converged": fit.converged,
+            **{f"est:{k}": np.nan if k in fit.not_identified else v
+               for k, v in fit.params.items()},
+            **{f"se:{k}": v for k, v in fit.bse_sandwich.items()},
+            **{f"at_bound:{k}": k in fit.at_bound for k in fit.params.index}}
+        for kind, table in fit.intervals.items():
+            for k in fit.params.index:
+                if k in table.index and k not in fit.not_identified:
+                    row[f"lo:{kind}:{k}"] = float(table.loc[k, "lower"])
+                    row[f"hi:{kind}:{k}"] = float(table.loc[k, "upper"])
+        return row
 
 
 #: Normal quantile of the two-sided 95% interval whose coverage :func:`summarise_recovery`
@@ -77,7 +91,8 @@ Z_95 = 1.959963984540054
 
 
 def summarise_recovery(draws: pd.DataFrame, truth: Mapping[str, float]) -> pd.DataFrame:
-    r"""Bias, RMSE and 95% coverage of each parameter from a table of draws.
+    r"""Bias, RMSE and 95% coverage of each parameter, by interval type, from a table of
+    draws.
 
     With estimates :math:`\hat\theta_r` and standard errors :math:`s_r` over replications
     :math:`r = 1..R` of a parameter whose true value is :math:`\theta`: bias
@@ -89,17 +104,26 @@ def summarise_recovery(draws: pd.DataFrame, truth: Mapping[str, float]) -> pd.Da
     left out of these and counted in ``identified``, the share of replications with one; a
     parameter never identified has NaN statistics, never a perfect score.
 
+    For each interval type the draws hold (columns ``lo:KIND:NAME`` and ``hi:KIND:NAME``,
+    e.g. ``wald`` the transformed Wald interval, ``profile``), ``coverage_KIND`` is the share
+    of the replications with such an interval that contain the truth (a replication without
+    one, e.g. Wald at a bound, is left out) and ``n_KIND`` how many had one. ``at_bound``
+    is the share of replications (with an estimate) whose estimate was at a bound, from
+    columns ``at_bound:NAME``.
+
     Parameters
     ----------
     draws : DataFrame
-        Columns ``est:NAME`` and ``se:NAME`` for each parameter, one row per replication.
+        Columns ``est:NAME`` and ``se:NAME`` for each parameter, one row per replication;
+        optionally ``at_bound:NAME`` and interval ends.
     truth : mapping name → value
 
     Returns
     -------
     DataFrame
         Index ``parameter``; columns ``truth, identified, mean, bias, rmse, sd_estimate,
-        mean_se, coverage``.
+        mean_se, coverage`` (the symmetric natural-scale interval ``est ± z se``), then
+        ``at_bound`` and ``coverage_KIND, n_KIND`` where the draws have them.
 
     Examples
     --------
@@ -122,6 +146,17 @@ def summarise_recovery(draws: pd.DataFrame, truth: Mapping[str, float]) -> pd.Da
                      else np.nan,
                      "sd_estimate": est.std(ddof=1) if len(est) > 1 else np.nan,
                      "mean_se": se.mean(), "coverage": covered.mean() if len(est) else np.nan})
+        if f"at_bound:{name}" in draws:
+            rows[-1]["at_bound"] = (float(draws.loc[found, f"at_bound:{name}"].astype(bool)
+                                          .mean()) if len(est) else np.nan)
+        kinds = [c.split(":")[1] for c in draws.columns
+                 if c.startswith("lo:") and c.endswith(f":{name}")]
+        for kind in kinds:
+            lo, hi = draws[f"lo:{kind}:{name}"], draws[f"hi:{kind}:{name}"]
+            has = found & lo.notna() & hi.notna()
+            inside = (lo[has] <= value) & (value <= hi[has])
+            rows[-1][f"coverage_{kind}"] = float(inside.mean()) if has.any() else np.nan
+            rows[-1][f"n_{kind}"] = int(has.sum())
     return pd.DataFrame(rows).set_index("parameter")
 
 
@@ -130,12 +165,15 @@ def recover(
     rounds: int | None = None, replications: int = 20, seed: int = 0,
     epsilon: float = DEFAULT_TREMBLE,
     n_starts: int = 1, jobs: int | None = None, progress: Progress | None = None,
-    backend: Backend | None = None,
+    backend: Backend | None = None, profile: Sequence[str] | str = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parameter recovery study.
 
     ``jobs`` (worker processes, default all cores) applies when no ``backend``
     (:mod:`cheaptalk.runner`) is given; ``progress`` is called as each replication ends.
+    ``profile``: parameters whose profile-likelihood intervals each replication computes
+    too (``"all"``: every one; ``"auto"``: those whose Wald interval is unreliable), so
+    that their coverage is reported beside the Wald intervals'.
 
     Returns
     -------
@@ -145,8 +183,9 @@ def recover(
         One row per replication: estimates and standard errors.
     """
     check_size(design, subjects, rounds)
+    wanted = profile if isinstance(profile, str) else tuple(profile)
     tasks = [RecoveryReplication(design, model, dict(params), subjects, rounds, seed + r,
-                                 epsilon, n_starts)
+                                 epsilon, n_starts, wanted)
              for r in range(replications)]
     draws = pd.DataFrame(run_tasks(tasks, backend or default_backend(jobs), progress))
     return summarise_recovery(draws, params), draws
