@@ -191,3 +191,33 @@ def test_changed_data_are_refused_by_their_checksum(saved, tmp_path):
     assert rebuild_comparison(raw, ds, source=str(recorded)).fits.keys() == c.fits.keys()
     with pytest.raises(InputError, match="64 hexadecimal digits"):
         read_comparison(_edited(path, tmp_path, lambda d: d.update(data_sha256="xyz")))
+
+
+def test_a_comparison_saved_before_intervals_is_read_with_labelled_wald(saved, tmp_path):
+    """An older JSON has no ``intervals``: it is read, and its intervals are the natural-scale
+    Wald intervals of its standard errors, labelled so."""
+    _, ds, path = saved
+    doc = json.loads(path.read_text())
+    for m in doc["models"]:
+        del m["intervals"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc))
+    back = rebuild_comparison(read_comparison(old), ds, source=str(old))
+    f = back.fits["levelk"]
+    ci = f.reported_intervals()
+    z = 1.959963984540054
+    for n in ("lambda_s", "p1"):
+        assert ci.loc[n, "method"] == "wald-natural"
+        assert ci.loc[n, "lower"] == pytest.approx(f.params[n] - z * f.bse_sandwich[n])
+    p = ReportTables(back).parameters
+    assert set(p["ci_method"].dropna()) == {"wald-natural"}
+
+
+def test_a_bad_interval_method_is_bad_input(saved, tmp_path):
+    _, ds, path = saved
+    doc = json.loads(path.read_text())
+    doc["models"][0]["intervals"]["wald"]["lambda_s"]["method"] = "guess"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match="unknown interval method 'guess'"):
+        rebuild_comparison(read_comparison(bad), ds, source=str(bad))
