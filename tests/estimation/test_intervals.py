@@ -263,3 +263,28 @@ def test_recovery_summary_counts_coverage_by_interval_type_and_bounds():
     assert row["n_wald"] == 2 and row["coverage_wald"] == 0.5
     # profile: three intervals, the first and the one-sided third cover 1.2
     assert row["n_profile"] == 3 and row["coverage_profile"] == pytest.approx(2 / 3)
+
+
+@pytest.mark.slow
+def test_dynamic_trust_eta_at_zero_gets_a_one_sided_interval_inside_zero_one():
+    """``dynamic_trust`` on data without learning (eta = 0): eta is estimated at its lower
+    bound and reported with a one-sided profile interval [0, c], c < 1."""
+    from cheaptalk.data.design import parse_design
+    from cheaptalk.models import get_model
+
+    design = parse_design('game = "forecast_sharing"\n[treatments.LL]\nforecast_low = 50\n'
+                          'forecast_high = 250\nstep = 50\nnoise = 20\ncapacity_cost = 0.25\n'
+                          'matching = "fixed"\nrounds = 8\n')
+    truth = {"alpha_a": 3.0, "alpha_b": 2.0, "beta_mu": -1.5, "beta_sigma": 0.8,
+             "lambda_s": 0.5, "lambda_r": 0.2, "eta": 0.0}
+    df = Simulation(design, get_model("dynamic_trust"), truth, subjects_per_role=5).run(seed=2)
+    fit = MaximumLikelihood(get_model("dynamic_trust"), validate_table(df, design)).fit(
+        n_starts=1, intervals="auto", backend=InProcess())
+    assert "eta" in fit.at_bound
+    row = fit.reported_intervals().loc["eta"]
+    assert row["method"] == "profile-one-sided" and row["lower"] == 0.0
+    assert 0.0 < row["upper"] < 1.0
+    wald = fit.intervals["wald"].dropna()
+    for n, (lo, hi) in fit.bounds.items():
+        if n in wald.index:
+            assert lo <= wald.loc[n, "lower"] <= wald.loc[n, "upper"] <= hi
