@@ -288,3 +288,24 @@ def test_dynamic_trust_eta_at_zero_gets_a_one_sided_interval_inside_zero_one():
     for n, (lo, hi) in fit.bounds.items():
         if n in wald.index:
             assert lo <= wald.loc[n, "lower"] <= wald.loc[n, "upper"] <= hi
+
+
+def test_profile_intervals_survive_the_json_round_trip(profiled):
+    """What a saved comparison re-reads (estimation.saved) is what was computed, open ends
+    included."""
+    import json
+
+    from cheaptalk.estimation.saved import _intervals
+
+    entry = json.loads(json.dumps(profiled.to_dict()))
+    entry["intervals"]["profile"]["q"].update(upper=None, upper_open=True)
+    back = _intervals(entry, profiled.params, profiled.derived, profiled.bse_sandwich,
+                      profiled.derived_se, [])
+    for kind in ("wald", "profile"):
+        for n in profiled.intervals[kind].index:
+            got, want = back[kind].loc[n], profiled.intervals[kind].loc[n]
+            assert got["method"] == want["method"]
+            assert got["lower"] == pytest.approx(want["lower"])
+            if not (kind == "profile" and n == "q"):
+                assert got["upper"] == pytest.approx(want["upper"])
+    assert back["profile"].loc["q", "upper"] == np.inf  # an open end reads back as open

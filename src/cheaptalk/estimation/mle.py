@@ -514,7 +514,9 @@ class MaximumLikelihood:
         """Maximise the log-likelihood with ``name`` held at ``value`` (the other free
         parameters by the usual L-BFGS with exact gradients, from ``start``); returns the
         maximum and the maximising parameters (a profile point)."""
-        space, profiled = self.space, self._profiled
+        space, profiled, ftol = self.space, self._profiled, self._ftol
+        # a profile point needs the log-likelihood to ~1e-4, not to the fit's 1e-10
+        self._ftol = max(ftol, 1e-8)
         fixed = dict(space.fixed)
         fixed[name] = float(value)
         self.space = ParameterSpace(space.names, space.bounds, space.simplex_groups, fixed)
@@ -530,7 +532,7 @@ class MaximumLikelihood:
                 run = self._optimize(x0, 500)
                 return -float(run.fun), self.space.to_natural(run.x)
         finally:
-            self.space, self._profiled = space, profiled
+            self.space, self._profiled, self._ftol = space, profiled, ftol
 
     def _fit(
         self, start: Mapping[str, float] | None, n_starts: int, seed: int | None,
