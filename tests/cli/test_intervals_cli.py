@@ -53,3 +53,19 @@ def test_bad_intervals_choice_is_one_error_line(run, tmp_path, data):
     assert_bad_input(run("compare", "--design", "crawford_sobel", "--data", data, "--json",
                          tmp_path / "c.json", "--intervals", "nope"), "--intervals")
     assert not (tmp_path / "c.json").exists()
+
+
+def test_recover_reports_coverage_by_interval_type(run, tmp_path):
+    out = tmp_path / "rec.json"
+    r = run("recover", "--design", "crawford_sobel", "--model", "equilibrium", "--subjects",
+            "3", "--rounds", "6", "--replications", "2", "--jobs", "1", "--intervals",
+            "profile", "--json", out)
+    assert r.exit_code == 0, r.output
+    assert "coverage_profile" in r.output and "at_bound" in r.output
+    doc = json.loads(out.read_text())
+    for row in doc["summary"]:
+        assert {"coverage", "coverage_wald", "coverage_profile", "n_profile",
+                "at_bound"} <= set(row)
+        assert row["n_profile"] == 2 and 0.0 <= row["coverage_profile"] <= 1.0
+    assert_bad_input(run("recover", "--design", "crawford_sobel", "--model", "equilibrium",
+                         "--intervals", "all"), "--intervals")
