@@ -5,8 +5,12 @@ r"""Maximum likelihood estimation of a behavioural model (SPEC §5).
 :mod:`cheaptalk.estimation.parameters`, with exact gradients from the model's pullback,
 L-BFGS, and several starts. :meth:`MaximumLikelihood.fit` returns :class:`FitResults` in the
 statsmodels manner: ``params``, ``bse`` (inverse Hessian), ``bse_sandwich`` (clustered by
-subject), ``llf``, ``aic``, ``bic``, per-role and per-treatment log-likelihood, posterior
-types, a convergence report and ``summary()``.
+subject, with the CR1 factor :math:`G/(G-1)` for :math:`G` subjects), ``llf``, ``aic``,
+``bic``, per-role and per-treatment log-likelihood, posterior types, 95% intervals
+(:mod:`cheaptalk.estimation.intervals`: transformed Wald always, profile likelihood on
+request or where Wald is unreliable), a convergence report and ``summary()``. Standard
+errors are delta-method ones on the natural scale; the intervals are not
+``estimate ± 1.96 se`` but built on the estimation scale or from the profile likelihood.
 
 Conventions: ``nobs`` is the number of decisions (a row holds a sender and a receiver
 decision); ``aic = 2k - 2 llf`` and ``bic = k log(nobs) - 2 llf`` with ``k`` the number of
@@ -64,7 +68,7 @@ class FitResults:
     params : Series
         Estimates (fixed parameters included, at their fixed values).
     bse, bse_sandwich : Series
-        Standard errors from the inverse Hessian and the subject-clustered sandwich (NaN
+        Standard errors from the inverse Hessian and the subject-clustered CR1 sandwich (NaN
         for fixed and not identified parameters; sandwich NaN where fewer than two subjects
         inform the parameter).
     cov, cov_sandwich : DataFrame
