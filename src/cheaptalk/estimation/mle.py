@@ -313,8 +313,7 @@ class FitResults:
                 lines.append(f"{name:<14}{value:>12.4g}  {status}")
                 continue
             if name in at_bound:
-                lines.append(f"{name:<14}{value:>12.4g}{'at bound':>24}" + (
-                    f"{'':>0}{interval(name)}" if ci.loc[name, "method"] else ""))
+                lines.append(f"{name:<14}{value:>12.4g}{'at bound':>24}{interval(name)}")
                 continue
             se_text = "n/a" if np.isnan(se) else f"{se:.3g}"  # n/a: too few clusters
             lines.append(f"{name:<14}{value:>12.4g}{se_text:>12}{seh:>12.3g}{interval(name)}")
