@@ -240,6 +240,7 @@ def validate(
             markup=False, highlight=False)
     for line in s["mapped"]:
         console.print(f"Grid mapping: {line}.")
+    console.print(f"Feedback: {s['feedback']}.", markup=False, highlight=False)
     if "session" in ds.table.columns and (ds.table["session"] == "synthetic").any():
         console.print("[bold]These data are labelled synthetic (session = 'synthetic').[/]")
     if json_out is not None:

@@ -104,6 +104,15 @@ class Dataset:
     feedback: np.ndarray | None = None
     columns: dict[str, str] = field(default_factory=dict)
 
+    def _feedback_text(self) -> str:
+        column = self.feedback_column
+        if self.feedback is None:
+            return (f"no {column!r} column (models whose play depends on history, such as "
+                    "dynamic_trust, need it)")
+        if column == "state":
+            return "the state is revealed after each round"
+        return f"column {column!r}, every value within the noise band of its state"
+
     @property
     def feedback_column(self) -> str:
         """The column the feedback comes from (SPEC §2.4)."""
@@ -163,6 +172,7 @@ class Dataset:
             "role_switchers": len(self.role_switchers),
             "treatments": by_treatment,
             "mapped": [str(m) for m in self.mappings],
+            "feedback": self._feedback_text(),
             **({"columns": dict(self.columns)} if self.columns else {}),
         }
 
