@@ -8,6 +8,7 @@ each page, posts its form and polls wait pages until they let it go on.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -19,10 +20,53 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
+import pytest
+
+#: Two treatments on a coarse grid: fixed partners for 3 rounds; random re-matching within
+#: groups of 2 per role for 2 rounds (the sender's margin 2 so payoffs tell roles apart).
+SMALL = """game = "forecast_sharing"
+
+[treatments.LL]
+forecast_low = 50
+forecast_high = 150
+step = 10
+noise = 20
+capacity_cost = 0.25
+matching = "fixed"
+rounds = 3
+
+[treatments.LH]
+forecast_low = 50
+forecast_high = 150
+step = 10
+noise = 20
+margin_sender = 2.0
+capacity_cost = 0.75
+rounds = 2
+group_size = 2
+"""
+
 
 REST_KEY = "test-rest-key"
 ADMIN_PASSWORD = "test-admin-password"
+
+
+def otree_command() -> Path:
+    """The `otree` command beside this Python; skips the test where oTree is missing."""
+    missing = [m for m in ("otree", "requests") if importlib.util.find_spec(m) is None]
+    command = Path(sys.executable).parent / "otree"
+    if missing or not command.exists():
+        pytest.skip(f"oTree is not installed ({', '.join(missing) or 'no otree command'}): "
+                    "pip install 'cheaptalk[experiment]'")
+    return command
+
+
+def otree_test(project: Path, config: str, participants: int, export: Path) -> None:
+    """`otree test CONFIG N --export DIR` in the project (bots play a whole session)."""
+    r = subprocess.run([str(otree_command()), "test", config, str(participants), "--export",
+                        str(export)], cwd=project, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
 
 
 def free_port() -> int:
@@ -56,6 +100,8 @@ class Server:
         self.log = self.project / f"server-{self.port}.log"
 
     def start(self, timeout: float = 60) -> Server:
+        import requests
+
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [str(Path(sys.executable).parent / "otree"), "prodserver",
@@ -103,6 +149,8 @@ class Server:
     def create_session(self, config: str, participants: int, **fields: Any
                        ) -> tuple[str, list[str]]:
         """Create a session; return its code and its participants' codes."""
+        import requests
+
         r = requests.post(f"{self.base}/api/sessions", headers=self._headers(), timeout=60,
                           json=dict(session_config_name=config, num_participants=participants,
                                     modified_session_config_fields=fields))
@@ -115,6 +163,8 @@ class Server:
 
     def export(self, app: str) -> str:
         """The app's custom export (CSV text)."""
+        import requests
+
         r = requests.get(f"{self.base}/api/export_app_custom", params={"app": app},
                          headers=self._headers(), timeout=60)
         r.raise_for_status()
@@ -132,6 +182,8 @@ class Participant:
     def __init__(self, server: Server, code: str) -> None:
         self.server = server
         self.code = code
+        import requests
+
         self.http = requests.Session()
         self.url = ""
         self.html = ""

@@ -14,39 +14,13 @@ from cheaptalk.data import load_design
 from cheaptalk.experiment import BOT_TAIL, _sparse_row, game_spec
 from cheaptalk.models import get_model
 from helpers import assert_bad_input
-
-SMALL = """game = "forecast_sharing"
-
-[treatments.LL]
-forecast_low = 50
-forecast_high = 150
-step = 10
-noise = 20
-capacity_cost = 0.25
-matching = "fixed"
-rounds = 3
-
-[treatments.LH]
-forecast_low = 50
-forecast_high = 150
-step = 10
-noise = 20
-margin_sender = 2.0
-capacity_cost = 0.75
-rounds = 2
-group_size = 2
-"""
+from otree_driver import SMALL
 
 
 def run(*args):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
-@pytest.fixture
-def design_file(tmp_path):
-    p = tmp_path / "small.toml"
-    p.write_text(SMALL)
-    return p
 
 
 def test_project_files_and_session_configs(tmp_path, design_file):
