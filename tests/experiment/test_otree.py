@@ -118,6 +118,25 @@ def test_bots_fixed_and_random_matching(tmp_path, design_file):
                        ["strategies"]), row
 
 
+@pytest.mark.parametrize(("design", "config", "model"), [
+    ("crawford_sobel", "all_treatments", "trust"), ("binary_deception", "G1", "levelk")])
+def test_bots_in_table_games(tmp_path, design, config, model):
+    otree_command()
+    project = generate(design, tmp_path / "lab", "--bots", model, "--rounds", "2")
+    otree_test(project, config, 4, tmp_path / "export")
+    data = tmp_path / "export" / f"{design}_custom.csv"
+    validate(design, data)
+    df = pd.read_csv(data)
+    spec = json.loads((project / design / "game.json").read_text())["treatments"]
+    assert len(df) == 2 * 2 * len(spec)  # 2 pairs, 2 rounds, every treatment
+    assert "demand" not in df.columns  # the state itself is the feedback
+    for row in df.itertuples():
+        t = spec[row.treatment]
+        s, a = t["states"].index(row.state), t["actions"].index(row.action)
+        assert row.sender_points == pytest.approx(round(t["sender_payoffs"][s][a], 2))
+        assert row.receiver_points == pytest.approx(round(t["receiver_payoffs"][s][a], 2))
+
+
 def test_larger_bot_run_fits_levelk_ahead_of_trust(tmp_path):
     otree_command()
     design = tmp_path / "big.toml"
@@ -191,10 +210,21 @@ def test_server_restart_and_timeouts(tmp_path, design_file, database):
         time.sleep(5.5)
         receiver.submit({"timeout_happened": "1"})
         sender.wait_for("Results")
+        # Roles that alternate every round (session config option).
+        _, codes = again.create_session("LL", 2, decision_timeout_seconds=0,
+                                        alternate_roles=True)
+        swap = [Participant(again, c).start() for c in codes]
+        for _ in range(2):
+            play_round(swap, game["treatments"]["LL"], rng)
         export = tmp_path / "export.csv"
         export.write_text(again.export("forecast_sharing"))
     validate(design_file, export)
     df = pd.read_csv(export)
+    alternating = df[df["session"] == df["session"].iloc[-1]]
+    assert list(alternating["round"]) == [1, 2]
+    assert alternating["sender"].iloc[0] == alternating["receiver"].iloc[1]
+    assert alternating["receiver"].iloc[0] == alternating["sender"].iloc[1]
+    df = df[df["session"] != df["session"].iloc[-1]]
     fixed = df[df["treatment"] == "LL"]
     assert list(fixed["round"]) == [1, 2, 3] and fixed["sender"].nunique() == 1
     assert fixed["receiver"].nunique() == 1
