@@ -661,7 +661,10 @@ def experiment(
             strategies = bot_strategies({t: m.predict(d.game(t), values)
                                          for t in d.treatments}, str(bots))
     per_treatment = rounds_by_treatment(d, rounds)
-    command = "cheaptalk experiment " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else ""
+    command = " ".join(["cheaptalk experiment --design", str(design), "--out", str(out),
+                        *(["--bots", bots] if bots else []),
+                        *(["--params", str(params)] if params else []),
+                        *(["--rounds", str(rounds)] if rounds else [])])
     write_project(d, out, per_treatment, bots=strategies, force=force, command=command)
     first = next(iter(per_treatment))
     console.print(f"Wrote the oTree project for {d.kind.name} ({len(d.treatments)} "

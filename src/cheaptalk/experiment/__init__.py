@@ -78,6 +78,15 @@ class _Words:
     action_labels: Callable[[Game], list[str]]
 
 
+def _pts(x: float) -> str:
+    """Points as the app pays them (two decimals), without trailing zeros."""
+    return f"{round(float(x), 2):g}"
+
+
+def _per_unit(x: float) -> str:
+    return f"{x:g} point" if x == 1 else f"{x:g} points"
+
+
 def _numbers(values: Any) -> list[str]:
     return [f"{float(v):g}" for v in values]
 
@@ -101,8 +110,8 @@ def _table_html(game: Game, words: _Words, roles: tuple[str, str]) -> str:
     head = "".join(f"<th>{html.escape(a)}</th>" for a in actions)
     rows = []
     for i, s in enumerate(states):
-        cells = "".join(f"<td>{game.sender_payoff[i, j]:g} / {game.receiver_payoff[i, j]:g}</td>"
-                        for j in range(len(actions)))
+        cells = "".join(f"<td>{_pts(game.sender_payoff[i, j])} / "
+                        f"{_pts(game.receiver_payoff[i, j])}</td>" for j in range(len(actions)))
         rows.append(f"<tr><th>{html.escape(s)}</th>{cells}</tr>")
     return (f'<table class="table table-sm table-bordered" id="payoff-table"><thead><tr>'
             f"<th>{html.escape(words.state)} \\ {html.escape(words.action)}</th>{head}</tr>"
@@ -132,10 +141,10 @@ def _forecast_texts(game: Game, roles: tuple[str, str]) -> dict[str, Any]:
         f"to {hi:g} in steps of {step:g}; it need not equal the forecast). The {s} sees the "
         f"report, not the forecast, and builds a <b>capacity</b> from 0 to {k_max:g} in steps "
         f"of {step:g}. Then demand is revealed to both.</p>"
-        f"<p><b>Sales</b> = the smaller of demand and capacity. The {m} earns {ms:g} points "
-        f"per unit sold: points = {ms:g} × sales. The {s} earns {mr:g} points per unit sold "
-        f"and pays {ck:g} points per unit of capacity: points = {mr:g} × sales − {ck:g} × "
-        f"capacity.</p>")
+        f"<p><b>Sales</b> = the smaller of demand and capacity. The {m} earns {_per_unit(ms)} "
+        f"per unit sold: points = {ms:g} × sales. The {s} earns {_per_unit(mr)} per unit "
+        f"sold and pays {_per_unit(ck)} per unit of capacity: points = {mr:g} × sales − "
+        f"{ck:g} × capacity.</p>")
     mid = float(game.states[game.n_states // 2])
     demand = round(mid - e / 2, 2)
     sales = min(demand, mid)
@@ -177,13 +186,12 @@ def _table_texts(game: Game, words: _Words, roles: tuple[str, str]) -> dict[str,
         f"{html.escape(words.state)}.</p>{formula}"
         f"<p>Points depend only on the {html.escape(words.state)} and the "
         f"{html.escape(words.action)}:</p>"
-        + _table_html(game, words, roles).replace(
-            "<td>", "<td>").replace(">-0 ", ">0 "))
+        + _table_html(game, words, roles))
     t, a = 0, game.n_actions - 1
     example = (f"<p>If the {html.escape(words.state)} is {html.escape(states[t])} and the "
                f"{rcv} chooses {html.escape(actions[a])}, the {snd} earns "
-               f"{game.sender_payoff[t, a]:g} points and the {rcv} "
-               f"{game.receiver_payoff[t, a]:g} points, whatever message was sent.</p>")
+               f"{_pts(game.sender_payoff[t, a])} points and the {rcv} "
+               f"{_pts(game.receiver_payoff[t, a])} points, whatever message was sent.</p>")
     t1, a1 = game.n_states - 1, 0
     question = (f"Suppose the {words.state} is {states[t1]} and the {rcv} chooses "
                 f"{actions[a1]}. How many points do you earn this round?")
