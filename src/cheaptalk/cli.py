@@ -630,8 +630,8 @@ def experiment(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the oTree project (new "
                                       "or empty).")],
     bots: Annotated[str | None, typer.Option(
-        help="Model the project's bots play by (strategies computed now and stored in the "
-        "project); default: bots choose at random.")] = None,
+        help=f"Model the project's bots play by ({_MODELS}; strategies computed now and "
+        "stored in the project); default: bots choose at random.")] = None,
     params: ParamsOpt = None,
     rounds: RoundsOpt = None,
     force: Annotated[bool, typer.Option(help="Replace a project cheaptalk wrote there "

@@ -276,6 +276,17 @@ def check_project_folder(out: str | Path, force: bool = False) -> Path:
     Raises
     ------
     InputError
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> check_project_folder(folder) == folder          # empty: fine
+    True
+    >>> _ = (folder / "notes.txt").write_text("mine")
+    >>> check_project_folder(folder, force=True)
+    Traceback (most recent call last):
+    cheaptalk.data.errors.InputError: ...: folder exists and is not a project cheaptalk wrote; ...
     """
     p = Path(out)
     if p.exists() and not p.is_dir():
@@ -453,6 +464,15 @@ def write_project(
     -------
     Path
         The project folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from cheaptalk.data import load_design
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "lab"
+    >>> _ = write_project(load_design("binary_deception"), out, {"G1": 10})
+    >>> sorted(p.name for p in (out / "binary_deception").glob("*.py"))
+    ['__init__.py', 'tests.py']
     """
     check_feasible(design)
     check_project_folder(out, force)
