@@ -13,6 +13,7 @@
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import time
 from io import StringIO
@@ -194,6 +195,7 @@ def test_server_restart_and_timeouts(tmp_path, design_file, database):
         for _ in range(2):
             play_round(pair, game["treatments"]["LL"], rng)
         assert {p.page for p in pair} == {"Payment"}
+        payment = {p.code: p.html for p in pair}
         # Timeouts: a second session with a 5-second limit; nobody decides in time.
         _, codes = again.create_session("LH", 2, decision_timeout_seconds=5)
         late = [Participant(again, c).start() for c in codes]
@@ -229,6 +231,13 @@ def test_server_restart_and_timeouts(tmp_path, design_file, database):
     assert list(fixed["round"]) == [1, 2, 3] and fixed["sender"].nunique() == 1
     assert fixed["receiver"].nunique() == 1
     assert fixed[["sender_timeout", "receiver_timeout"]].to_numpy().sum() == 0
+    for code, page in payment.items():  # the payment page: every round's points, in money
+        total = (fixed.loc[fixed["sender"] == code, "sender_points"].sum()
+                 + fixed.loc[fixed["receiver"] == code, "receiver_points"].sum())
+        shown = re.search(r'id="total-points">([^<]+)<', page).group(1)
+        money = re.sub(r"[^0-9.\-]", "", re.search(r'id="money">([^<]+)<', page).group(1))
+        assert float(shown) == pytest.approx(total, abs=0.01)
+        assert float(money) == pytest.approx(total * 0.01, abs=0.0051)  # to the cent
     timed_out = df[df["treatment"] == "LH"].iloc[0]
     assert timed_out["sender_timeout"] == 1 and timed_out["receiver_timeout"] == 1
     assert timed_out["message"] == timed_out["state"]  # the truthful report
