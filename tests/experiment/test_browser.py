@@ -85,6 +85,19 @@ class Tab:
                 raise AssertionError(f"tab stuck on {self.page()}, not {name}")
             time.sleep(0.3)
 
+    def wait_until(self, condition: str, timeout: float = 60) -> None:
+        """Poll a JavaScript condition until it holds (pages reload meanwhile)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self.js(condition):
+                    return
+            except RuntimeError:  # navigating
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{condition} never held on {self.page()}")
+            time.sleep(0.3)
+
     def text(self, selector: str) -> str:
         return self.js(f"document.querySelector({json.dumps(selector)}).innerText")
 
@@ -153,18 +166,15 @@ def test_one_round_in_chromium(tmp_path, design_file):
                 tab.fill("quiz_points", 12345)  # a wrong answer: the server says so
                 tab.js("document.querySelector('#id_quiz_cheap-1').click()")
                 tab.next()
-                time.sleep(1)
-                tab.wait_for("Instructions")
-                assert "Not quite" in tab.text(".otree-content")
+                tab.wait_until("document.body.innerText.includes('Not quite')")
+                assert tab.page() == "Instructions"
                 tab.fill("quiz_points", t["quiz"][role]["answer"])
                 tab.js("document.querySelector('#id_quiz_cheap-1').click()")
                 tab.next()
             roles = {}
             for tab in tabs:
-                deadline = time.monotonic() + 60
-                while tab.page() not in ("SenderDecision", "WaitForMessage"):
-                    assert time.monotonic() < deadline, tab.page()
-                    time.sleep(0.3)
+                tab.wait_until("['SenderDecision', 'WaitForMessage'].some("
+                               "p => location.pathname.includes('/' + p + '/'))")
                 roles["manufacturer" if tab.page() == "SenderDecision" else "supplier"] = tab
             m, s = roles["manufacturer"], roles["supplier"]
             m.wait_for("SenderDecision")
