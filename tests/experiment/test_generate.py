@@ -131,6 +131,14 @@ def test_too_many_capacities_refused_before_writing(tmp_path):
     assert list(tmp_path.iterdir()) == [design]  # nothing written beside it either
 
 
+def test_treatment_name_with_comma_refused(tmp_path):
+    design = tmp_path / "comma.toml"
+    design.write_text('game = "binary_deception"\n[treatments."a,b"]\n')
+    assert_bad_input(run("experiment", "--design", design, "--out", tmp_path / "lab"),
+                     "comma.toml", "comma")
+    assert not (tmp_path / "lab").exists()
+
+
 def test_existing_out_refused_without_force(tmp_path, design_file):
     out = tmp_path / "lab"
     assert run("experiment", "--design", design_file, "--out", out).exit_code == 0

@@ -229,6 +229,9 @@ def check_feasible(design: Design) -> None:
     """
     names = session_config_names(design)
     for name in design.treatments:
+        if "," in name:  # session configs list their treatments separated by commas
+            raise InputError("a treatment name for the experiment cannot contain a comma",
+                             file=design.source, key=f"treatments.{name}")
         game = design.game(name)
         for what, values in (("message", game.messages), ("action", game.actions)):
             label = dict(zip(("state", "message", "action"), design.kind.variables,
