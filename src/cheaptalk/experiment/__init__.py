@@ -503,7 +503,7 @@ def write_project(
                                          encoding="utf-8")
         (tmp / "README.md").write_text(_render("README.md_tmpl", **context), encoding="utf-8")
         (tmp / "requirements.txt").write_text(
-            f"otree=={OTREE_VERSION}\n# for PostgreSQL (DATABASE_URL=postgres://...):\n"
+            f"otree=={OTREE_VERSION}\n# for PostgreSQL (DATABASE_URL=postgresql://...):\n"
             "# psycopg2-binary>=2.9\n", encoding="utf-8")
         (tmp / ".gitignore").write_text("db.sqlite3\n__pycache__/\n__temp*/\n",
                                         encoding="utf-8")
