@@ -792,6 +792,56 @@ def advise(
         console.print(f"Wrote the figure to {report_dir}/advice.png.")
 
 
+@app.command()
+@_bad_input
+def experiment(
+    design: DesignOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the oTree project (new "
+                                      "or empty).")],
+    bots: Annotated[str | None, typer.Option(
+        help=f"Model the project's bots play by ({_MODELS}; strategies computed now and "
+        "stored in the project); default: bots choose at random.")] = None,
+    params: ParamsOpt = None,
+    rounds: RoundsOpt = None,
+    force: Annotated[bool, typer.Option(help="Replace a project cheaptalk wrote there "
+                                        "(never one holding session data).")] = False,
+) -> None:
+    """Write an oTree 6 project that runs the design with people (SPEC §7)."""
+    from cheaptalk.experiment import (
+        bot_strategies,
+        check_feasible,
+        check_project_folder,
+        write_project,
+    )
+    from cheaptalk.simulation import rounds_by_treatment
+
+    d = load_design(design)
+    if params is not None and bots is None:
+        raise InputError("--params sets the bots' model parameters: give --bots MODEL too",
+                         file=params)
+    check_feasible(d)
+    check_project_folder(out, force)
+    strategies = None
+    if bots is not None:
+        given = _load_params(params)
+        m = model_from(bots, given)
+        values = _params_for(m, d, given)
+        with console.status(f"computing {m.name} strategies for the bots…"):
+            strategies = bot_strategies({t: m.predict(d.game(t), values)
+                                         for t in d.treatments}, str(bots))
+    per_treatment = rounds_by_treatment(d, rounds)
+    command = " ".join(["cheaptalk experiment --design", str(design), "--out", str(out),
+                        *(["--bots", bots] if bots else []),
+                        *(["--params", str(params)] if params else []),
+                        *(["--rounds", str(rounds)] if rounds else [])])
+    write_project(d, out, per_treatment, bots=strategies, force=force, command=command)
+    first = next(iter(per_treatment))
+    console.print(f"Wrote the oTree project for {d.kind.name} ({len(d.treatments)} "
+                  f"treatments, {_rounds_text(d, rounds)}) to {out}. Run it: cd {out} && "
+                  "otree prodserver 8000 (see its README.md; bots: otree test "
+                  f"{first} 4).", markup=False, highlight=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     from cheaptalk._threads import single_blas_thread
