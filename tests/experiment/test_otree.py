@@ -244,3 +244,33 @@ def test_server_restart_and_timeouts(tmp_path, design_file, database):
     assert timed_out["action"] == t["actions"][t["timeout_action"]]
     check_points(df[df["treatment"] == "LL"], 1.0, 1.0, 0.25)
     check_points(df[df["treatment"] == "LH"], 2.0, 1.0, 0.75)
+
+
+LABELLED = """game = "matrix"
+
+[treatments.advice]
+states = [0, 1]
+prior = [0.6, 0.4]
+messages = ["sell", "buy", "strong buy"]
+literal = [0, 1, 1]
+actions = [0, 1]
+sender_payoffs = [[2, 0], [3, 4]]
+receiver_payoffs = [[1, -2], [0, 3]]
+rounds = 3
+"""
+
+
+def test_bots_in_a_game_whose_messages_are_labels(tmp_path):
+    """Two labels assert one state: the app keeps the message by index and exports the
+    label, which validate and fit read."""
+    otree_command()
+    design = tmp_path / "labels.toml"
+    design.write_text(LABELLED)
+    project = generate(design, tmp_path / "lab", "--bots", "levelk")
+    otree_test(project, "advice", 4, tmp_path / "export")
+    data = next((tmp_path / "export").glob("*_custom.csv"))
+    validate(design, data)
+    df = pd.read_csv(data)
+    assert len(df) == 2 * 3 and set(df["message"]) <= {"sell", "buy", "strong buy"}
+    r = run("fit", "--design", design, "--data", data, "--model", "levelk", "--starts", "1")
+    assert r.exit_code == 0, r.output

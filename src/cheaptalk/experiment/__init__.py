@@ -100,7 +100,9 @@ def _family_words(kind_name: str, variables: tuple[str, str, str], feedback: str
                       lambda g: ["A", "B"])
     state, message, action = variables
     return _Words(state, message, action, feedback if feedback != "state" else state,
-                  lambda g: _numbers(g.states), lambda g: _numbers(g.messages),
+                  lambda g: _numbers(g.states),
+                  lambda g: (list(g.message_labels) if g.message_labels is not None
+                             else _numbers(g.messages)),
                   lambda g: _numbers(g.actions))
 
 
@@ -215,7 +217,8 @@ def check_feasible(design: Design) -> None:
 
     Each decision (message, action) may take at most :data:`MAX_INPUT_VALUES` values; one
     with more than :data:`MAX_CHOICE_BUTTONS` values is entered as a number, so its values
-    must be evenly spaced.
+    must be evenly spaced; messages given as labels (``matrix`` games) are buttons, so at
+    most :data:`MAX_CHOICE_BUTTONS` of them.
 
     Raises
     ------
@@ -241,6 +244,12 @@ def check_feasible(design: Design) -> None:
                     f"{values.size} {label} values: a browser input takes at most "
                     f"{MAX_INPUT_VALUES}; use a coarser grid for the experiment",
                     file=design.source, key=f"treatments.{name}")
+            if (what == "message" and game.message_labels is not None
+                    and values.size > MAX_CHOICE_BUTTONS):
+                raise InputError(
+                    f"{values.size} {label}s given as labels: the app offers labelled "
+                    f"{label}s as buttons, at most {MAX_CHOICE_BUTTONS}", file=design.source,
+                    key=f"treatments.{name}")
             if values.size > MAX_CHOICE_BUTTONS and _step(values) is None:
                 raise InputError(
                     f"{values.size} {label} values that are not evenly spaced: the app shows "
@@ -352,6 +361,7 @@ def game_spec(design: Design, rounds: Mapping[str, int]) -> dict[str, Any]:
             "actions": game.actions.tolist(),
             "state_labels": words.state_labels(game),
             "message_labels": words.message_labels(game),
+            "labelled_messages": game.message_labels is not None,
             "action_labels": words.action_labels(game),
             "message_step": msg_step, "action_step": act_step,
             "message_low": float(game.messages.min()),
