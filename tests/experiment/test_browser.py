@@ -6,7 +6,7 @@ manufacturer, one the supplier. The test answers the comprehension questions, ch
 the browser itself refuses a report off the grid, makes both decisions, waits on oTree's
 wait pages as a participant would, and checks the results page's numbers against the payoff
 formula. The supplier's results page is saved as a screenshot (to the path in
-CHEAPTALK_SCREENSHOT when set: docs/images/experiment_results.png came from here).
+CHEAPTALK_SCREENSHOT when set: docs/img/experiment_results.png came from here).
 Skipped where Chromium or oTree is missing.
 """
 
