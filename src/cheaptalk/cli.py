@@ -124,7 +124,8 @@ _DESIGNS = ", ".join(sorted(bundled_designs()))
 
 DesignOpt = Annotated[str, typer.Option("--design", "-d", help="Design TOML file, or the name "
                                         f"of a bundled design ({_DESIGNS}).")]
-DataOpt = Annotated[Path, typer.Option("--data", help="Interaction data (CSV or Parquet).")]
+DataOpt = Annotated[Path, typer.Option("--data", help="Interaction data: a CSV file, a Parquet "
+                                      "file or a folder of Parquet files.")]
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", help="Column map NAME=COLUMN,... for a data file whose columns have other "
     "names, e.g. state=forecast,message=report,action=capacity (names: treatment, round, "
