@@ -54,7 +54,7 @@ def test_folder_gives_the_csv_data_and_fit(tmp_path, design, demo_table):
 
 def test_a_bad_cell_is_named_by_its_file_and_row(tmp_path, design, demo_table):
     bad = demo_table.copy()
-    names, parts = split(bad, tmp_path / "data", extra=False)
+    names, _ = split(bad, tmp_path / "data", extra=False)
     # the 5th row of the second file
     table = pd.read_parquet(names[1])
     table.loc[4, "message"] = 10_000.0
