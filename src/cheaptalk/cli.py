@@ -335,12 +335,15 @@ def simulate(
                              "'cheaptalk[parquet]'", file=out) from None
     sim = Simulation(d, m, values, subjects_per_role=subjects, rounds=rounds, epsilon=epsilon)
     with console.status("simulating…"):
-        df = sim.run(seed)
-    if out.suffix.lower() == ".csv":
-        write_atomic(out, lambda tmp: df.to_csv(tmp, index=False), force)
-    else:
-        write_atomic(out, lambda tmp: df.to_parquet(tmp, index=False), force)
-    console.print(f"Wrote {len(df)} rows of synthetic data ({m.name}, seed {seed}) to {out}.")
+        if out.suffix.lower() == ".csv":
+            df = sim.run(seed)
+            n_rows = len(df)
+            write_atomic(out, lambda tmp: df.to_csv(tmp, index=False), force)
+        else:  # written one treatment at a time: memory holds one treatment's rows
+            written: list[int] = []
+            write_atomic(out, lambda tmp: written.append(sim.write_parquet(tmp, seed)), force)
+            n_rows = written[0]
+    console.print(f"Wrote {n_rows} rows of synthetic data ({m.name}, seed {seed}) to {out}.")
 
 
 @app.command()
