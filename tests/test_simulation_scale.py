@@ -71,3 +71,15 @@ def test_parquet_written_by_treatment_is_runs_table(tmp_path, levelk_sim):
     whole = tmp_path / "whole.parquet"
     sim.run(seed=9).to_parquet(whole, index=False)
     pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(whole))
+
+
+def test_run_is_draw_subjects_then_simulate_experiment(levelk_sim):
+    """run() builds each treatment's tables on demand; the public path draws them all first:
+    the same random stream, the same table."""
+    design, model, params = levelk_sim
+    sim = Simulation(design, model, params, subjects_per_role=6, rounds=3)
+    rng = np.random.default_rng(13)
+    subjects = sim.draw_subjects(rng)
+    expected = simulate_experiment(design, subjects, 3, seed=int(rng.integers(2**63 - 1)),
+                                   epsilon=sim.epsilon, model=model, params=params)
+    pd.testing.assert_frame_equal(sim.run(13), expected)

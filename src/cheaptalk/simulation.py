@@ -308,6 +308,25 @@ def simulated_parts(
         yield pd.concat(rounds_played, ignore_index=True)
 
 
+class _OnDemand(Mapping[str, SubjectStrategies]):
+    """Treatment → subjects' strategies, each built when asked for."""
+
+    def __init__(self, drawn: dict[str, Any], build: Any) -> None:
+        self._drawn, self._build = drawn, build
+
+    def __getitem__(self, name: str) -> SubjectStrategies:
+        return self._build(name, self._drawn[name])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._drawn
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._drawn)
+
+    def __len__(self) -> int:
+        return len(self._drawn)
+
+
 class Simulation:
     """An experiment simulated from a model: types drawn per subject, then play.
 
@@ -357,21 +376,35 @@ class Simulation:
 
     def draw_subjects(self, rng: np.random.Generator) -> dict[str, SubjectStrategies]:
         """Draw each subject's type from the model's population, per treatment."""
-        out = {}
-        n = self.subjects_per_role
+        drawn = self._draw_types(rng)
+        return {name: self._subjects(name, drawn[name]) for name in drawn}
+
+    def _draw_types(self, rng: np.random.Generator) -> dict[str, dict[str, NDArray[np.intp]]]:
+        """Each subject's type index, per treatment and role (the random draws of
+        :meth:`draw_subjects`, in its order)."""
+        out: dict[str, dict[str, NDArray[np.intp]]] = {}
         for name, pred in self.predictions.items():
-            drawn: dict[str, Any] = {}
+            out[name] = {}
             for role in ("sender", "receiver"):
-                weights, strategies, names = pred.role_types(role)
-                k = rng.choice(len(weights), size=n, p=weights)
-                drawn[role] = (strategies, [names[i] for i in k], k)
-            # One table per type, indexed by each subject's type (a copy per subject would
-            # take subjects × states × messages).
-            out[name] = SubjectStrategies(drawn["sender"][0], drawn["receiver"][0],
-                                          drawn["sender"][1], drawn["receiver"][1],
-                                          drawn["sender"][2], drawn["receiver"][2],
-                                          by_type=True)
+                # The weights as Prediction.role_types normalises them, without stacking
+                # the strategies.
+                weights = np.array([ty.weight for ty in pred.types
+                                    if getattr(ty, role) is not None], dtype=float)
+                weights = weights / weights.sum()
+                out[name][role] = rng.choice(len(weights), size=self.subjects_per_role,
+                                             p=weights)
         return out
+
+    def _subjects(self, name: str, drawn: Mapping[str, NDArray[np.intp]]) -> SubjectStrategies:
+        """One table per type, indexed by each subject's type (a copy per subject would take
+        subjects × states × messages)."""
+        tables, labels = {}, {}
+        for role in ("sender", "receiver"):
+            _, tables[role], names = self.predictions[name].role_types(role)
+            labels[role] = [names[i] for i in drawn[role]]
+        return SubjectStrategies(tables["sender"], tables["receiver"], labels["sender"],
+                                 labels["receiver"], drawn["sender"], drawn["receiver"],
+                                 by_type=True)
 
     def run(self, seed: int | None = None) -> pd.DataFrame:
         """Simulate one dataset; the same seed gives the same table."""
@@ -380,7 +413,8 @@ class Simulation:
     def parts(self, seed: int | None = None) -> Iterator[pd.DataFrame]:
         """:meth:`run`'s table one treatment at a time (:func:`simulated_parts`)."""
         rng = np.random.default_rng(seed)
-        subjects = self.draw_subjects(rng)
+        # Each treatment's type tables are stacked when its turn comes, not all at once.
+        subjects = _OnDemand(self._draw_types(rng), self._subjects)
         return simulated_parts(self.design, subjects, self.rounds,
                                seed=int(rng.integers(2**63 - 1)), epsilon=self.epsilon,
                                model=self.model, params=self.params)
