@@ -91,3 +91,22 @@ def test_default_chunk_size_and_bad_sizes(demo):
     assert Likelihood(get_model("levelk"), demo).chunk_size == DEFAULT_CHUNK_SIZE
     with pytest.raises(ValueError, match="chunk_size"):
         Likelihood(get_model("levelk"), demo, chunk_size=0)
+
+
+def test_a_unit_spanning_treatments_is_labelled_and_chunked_whole(demo):
+    from cheaptalk.data import validate_table
+
+    table = demo.table.copy()
+    table.loc[table["sender"] == "LH-S01", "sender"] = "LL-S01"  # one sender in LL and LH
+    data = validate_table(table, demo.design)
+    model, params = _params("levelk", data)
+    lik = Likelihood(model, data, chunk_size=7)
+    for role in ("sender", "receiver"):  # independent: the treatments each unit played
+        played = data.table.groupby(role)["treatment"].agg(set)
+        expected = ["+".join(g for g in lik.treatments if g in played[u])
+                    for u in lik.units[role]]
+        assert lik.unit_treatment[role] == expected
+    assert lik.unit_treatment["sender"][lik.units["sender"].index("LL-S01")] == "LL+LH"
+    expected = Likelihood(model, data, chunk_size=WHOLE).evaluate(params, gradient=True)
+    assert "LL+LH" in expected.by_treatment
+    _same(lik.evaluate(params, gradient=True), expected)

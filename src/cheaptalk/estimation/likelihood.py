@@ -224,12 +224,13 @@ class Likelihood:
         # Treatment label of each unit (joined when a unit spans treatments).
         self.unit_treatment: dict[str, list[str]] = {}
         for role in ROLES:
-            sets: list[set[str]] = [set() for _ in self.units[role]]
-            for u, g in zip(unit_of_row[role], treatments_all[self.masks[role]], strict=True):
-                sets[u].add(g)
-            self.unit_treatment[role] = [
-                "+".join(g for g in self.treatments if g in s) for s in sets
-            ]
+            # The distinct (unit, treatment) pairs, in the design's order of treatments.
+            n_t = len(self.treatments)
+            pairs = np.unique(unit_of_row[role] * n_t + treatment_code[role])
+            sets: list[list[str]] = [[] for _ in self.units[role]]
+            for u, t_i in zip((pairs // n_t).tolist(), (pairs % n_t).tolist(), strict=True):
+                sets[u].append(self.treatments[t_i])
+            self.unit_treatment[role] = ["+".join(s) for s in sets]
         # The treatment whose type weights a unit's mixture uses: its own, or the first of
         # its treatments where it spans several (weights may differ by game, e.g. trust's
         # quadrature nodes follow the game's payoff scale).
