@@ -25,3 +25,16 @@ class KillsItsWorker:
 
     def run(self) -> None:
         os._exit(1)
+
+
+@dataclass(frozen=True)
+class BlasThreads:
+    """The thread counts of the BLAS libraries loaded where it runs."""
+
+    description: str = "blas threads"
+
+    def run(self) -> list[int]:
+        import numpy  # noqa: F401  (BLAS is loaded with numpy)
+        from threadpoolctl import threadpool_info
+
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]

@@ -20,7 +20,7 @@ from cheaptalk.estimation.studies import recover
 from cheaptalk.models import get_model
 from cheaptalk.runner import ClusterError, Dask, ProcessPool, batches_of, run_tasks
 from cheaptalk.simulation import Simulation
-from cluster_tasks import KillsItsWorker, Square
+from cluster_tasks import BlasThreads, KillsItsWorker, Square
 
 pytestmark = pytest.mark.slow
 
@@ -81,6 +81,11 @@ def test_results_in_task_order_with_one_progress_call_per_task(cluster):
         i**2 for i in range(10)]
     assert sorted(seen) == sorted(f"square {i}" for i in range(10))
     assert [list(b) for b in batches_of(7, 3)] == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def test_workers_run_blas_on_one_thread(cluster):
+    counts = run_tasks([BlasThreads()] * 4, Dask(cluster.client, batch=1))
+    assert all(c and set(c) == {1} for c in counts)
 
 
 def test_a_worker_killed_mid_study_is_replaced_and_its_work_rerun(cluster, levelk):

@@ -317,7 +317,7 @@ class Dask:
             else:
                 self._cluster = LocalCluster(
                     n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
-                    processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                    processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
         return self._client
 
