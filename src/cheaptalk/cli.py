@@ -464,6 +464,9 @@ def fit(
     from cheaptalk.estimation.mle import MaximumLikelihood
 
     columns_map = column_map(columns)
+    if (workers is not None or scheduler is not None) and not bootstrap:
+        raise InputError("--workers and --scheduler run the bootstrap's fits on a Dask "
+                         "cluster: give --bootstrap N too")
     d = load_design(design)
     ds = load_data(data, d, columns=columns_map)
     m = model_from(model, None, option)

@@ -37,3 +37,9 @@ def test_power_counts_winners(run, tmp_path):
 def test_cluster_options_that_conflict_are_one_error_line(run, flags, fragment):
     r = run("recover", "--design", "crawford_sobel", "--model", "levelk", *flags)
     assert_bad_input(r, fragment)
+
+
+def test_fit_cluster_options_need_a_bootstrap(run):
+    r = run("fit", "--design", "crawford_sobel", "--data", "x.csv", "--model", "levelk",
+            "--workers", "2")
+    assert_bad_input(r, "--bootstrap")
