@@ -42,6 +42,7 @@ from cheaptalk.models.spec import (
     read_params_by_model,
 )
 from cheaptalk.outputs import check_folder, check_output, write_atomic, write_json
+from cheaptalk.runner import Backend, ClusterError, default_backend
 from cheaptalk.simulation import rounds_by_treatment
 
 
@@ -99,6 +100,9 @@ def _bad_input(func: F) -> F:
             err_console.print(f"error: {e.args[0]}", markup=False, highlight=False,
                               soft_wrap=True)
             raise typer.Exit(2) from None
+        except ClusterError as e:  # not bad input: the cluster failed; nothing is reported
+            err_console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -124,7 +128,8 @@ _DESIGNS = ", ".join(sorted(bundled_designs()))
 
 DesignOpt = Annotated[str, typer.Option("--design", "-d", help="Design TOML file, or the name "
                                         f"of a bundled design ({_DESIGNS}).")]
-DataOpt = Annotated[Path, typer.Option("--data", help="Interaction data (CSV or Parquet).")]
+DataOpt = Annotated[Path, typer.Option("--data", help="Interaction data: a CSV file, a Parquet "
+                                      "file or a folder of Parquet files.")]
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", help="Column map NAME=COLUMN,... for a data file whose columns have other "
     "names, e.g. state=forecast,message=report,action=capacity (names: treatment, round, "
@@ -148,11 +153,44 @@ RoundsOpt = Annotated[int | None, typer.Option(
     min=1, help="Rounds per treatment (default: the design's rounds, else 30).")]
 JobsOpt = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
                                              "cores).")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Run the independent fits on a local Dask cluster of N worker "
+    "processes instead of the process pool (needs cheaptalk[dask]).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Run the independent fits on an existing Dask cluster: its "
+    "scheduler's address, e.g. tcp://10.0.0.5:8786 (needs cheaptalk[dask] here and "
+    "cheaptalk on the workers). Same seed, same numbers.")]
 OptionOpt = Annotated[list[str] | None, typer.Option(
     "--option", help="Model option [MODEL.]NAME=VALUE, repeatable (e.g. lie_cost=quadratic, "
     "levelk.shares=per_role, aqre.roles=per_role); see docs/models.md.")]
 StudyJsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the study as JSON "
                                                    "here.")]
+
+
+@contextmanager
+def _backend(jobs: int | None = None, workers: int | None = None,
+             scheduler: str | None = None) -> Iterator[Backend]:
+    """The runner of a command's independent fits: the local process pool (``--jobs``), a
+    local Dask cluster (``--workers``) or an existing one (``--scheduler``); a local cluster
+    is stopped on leaving."""
+    if workers is not None and scheduler is not None:
+        raise InputError("--workers starts a local Dask cluster and --scheduler uses an "
+                         "existing one: give one of them")
+    if jobs is not None and (workers is not None or scheduler is not None):
+        raise InputError("--jobs sets the local process pool; with --workers or --scheduler "
+                         "the Dask cluster runs the fits: give one of them")
+    if workers is None and scheduler is None:
+        yield default_backend(jobs)
+        return
+    from importlib.util import find_spec
+
+    flag = "--workers" if workers is not None else "--scheduler"
+    if find_spec("distributed") is None:
+        raise InputError(f"{flag} needs Dask: pip install 'cheaptalk[dask]'")
+    from cheaptalk.runner import Dask
+
+    with Dask(workers=workers, address=scheduler) as backend:
+        yield backend
 
 
 def column_map(text: str | None) -> dict[str, str]:
@@ -298,12 +336,15 @@ def simulate(
                              "'cheaptalk[parquet]'", file=out) from None
     sim = Simulation(d, m, values, subjects_per_role=subjects, rounds=rounds, epsilon=epsilon)
     with console.status("simulating…"):
-        df = sim.run(seed)
-    if out.suffix.lower() == ".csv":
-        write_atomic(out, lambda tmp: df.to_csv(tmp, index=False), force)
-    else:
-        write_atomic(out, lambda tmp: df.to_parquet(tmp, index=False), force)
-    console.print(f"Wrote {len(df)} rows of synthetic data ({m.name}, seed {seed}) to {out}.")
+        if out.suffix.lower() == ".csv":
+            df = sim.run(seed)
+            n_rows = len(df)
+            write_atomic(out, lambda tmp: df.to_csv(tmp, index=False), force)
+        else:  # written one treatment at a time: memory holds one treatment's rows
+            written: list[int] = []
+            write_atomic(out, lambda tmp: written.append(sim.write_parquet(tmp, seed)), force)
+            n_rows = written[0]
+    console.print(f"Wrote {n_rows} rows of synthetic data ({m.name}, seed {seed}) to {out}.")
 
 
 @app.command()
@@ -384,7 +425,7 @@ def _progress_bar(description: str, total: int) -> Iterator[Callable[[str], None
 
 def _run_comparison(d: Design, ds: Any, models: list[ModelSpec], folds: int,
                     seed: int, starts: int, epsilon: float,
-                    estimate_epsilon: bool = False) -> Any:
+                    estimate_epsilon: bool = False, backend: Backend | None = None) -> Any:
     from cheaptalk.estimation.compare import compare
 
     n_treat = len({*ds.table["treatment"]})
@@ -397,7 +438,7 @@ def _run_comparison(d: Design, ds: Any, models: list[ModelSpec], folds: int,
                 raise InputError(f"model {label!r} is listed twice")
         return compare(built, ds, folds=folds, seed=seed,
                        n_starts=starts, epsilon=epsilon, progress=step,
-                       estimate_epsilon=estimate_epsilon)
+                       estimate_epsilon=estimate_epsilon, backend=backend)
 
 
 @app.command()
@@ -416,12 +457,17 @@ def fit(
     bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replications over "
                                            "subjects (0: none).")] = 0,
     columns: ColumnsOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Fit one model by maximum likelihood and print its summary."""
     from cheaptalk.estimation.mle import MaximumLikelihood
 
     columns_map = column_map(columns)
+    if (workers is not None or scheduler is not None) and not bootstrap:
+        raise InputError("--workers and --scheduler run the bootstrap's fits on a Dask "
+                         "cluster: give --bootstrap N too")
     d = load_design(design)
     ds = load_data(data, d, columns=columns_map)
     m = model_from(model, None, option)
@@ -433,8 +479,10 @@ def fit(
     if bootstrap:
         from cheaptalk.estimation.bootstrap import bootstrap as run_bootstrap
 
-        with _progress_bar(f"bootstrap {m.name}", bootstrap) as step:
-            run_bootstrap(res, ds, replications=bootstrap, seed=seed, progress=step)
+        with _backend(None, workers, scheduler) as backend, \
+                _progress_bar(f"bootstrap {m.name}", bootstrap) as step:
+            run_bootstrap(res, ds, replications=bootstrap, seed=seed, progress=step,
+                          backend=backend)
     console.print(res.summary(), markup=False, highlight=False, soft_wrap=True)
     if not res.converged:
         err_console.print("warning: the optimiser did not converge; see the convergence line")
@@ -466,6 +514,8 @@ def compare(
     estimate_epsilon: EstimateEpsOpt = False,
     option: OptionOpt = None,
     columns: ColumnsOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     force: Annotated[bool, typer.Option(help="Replace an existing --json file and --report "
                                         "folder (only a cheaptalk report is ever "
                                         "replaced).")] = False,
@@ -480,7 +530,9 @@ def compare(
     check_output(json_out, force)
     if report is not None:
         check_folder(report, force)
-    c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon)
+    with _backend(None, workers, scheduler) as backend:
+        c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon,
+                            backend)
     tables = ReportTables(c, ds)
     _print_comparison(tables)
     write_json(c.to_dict(), json_out, force)
@@ -604,6 +656,8 @@ def recover(
     replications: Annotated[int, typer.Option(min=2, help="Simulated datasets.")] = 20,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     json_out: StudyJsonOpt = None,
     force: ForceOpt = False,
 ) -> None:
@@ -617,10 +671,11 @@ def recover(
     estimated = None if given is None else given.epsilon
     if json_out is not None:
         check_output(json_out, force)
-    with _progress_bar(f"recovering {m.name}", replications) as step:
+    with _backend(jobs, workers, scheduler) as backend, \
+            _progress_bar(f"recovering {m.name}", replications) as step:
         summary, draws = run_recover(
             d, m, values, subjects=subjects, rounds=rounds, replications=replications,
-            seed=seed, jobs=jobs, progress=step,
+            seed=seed, backend=backend, progress=step,
             epsilon=DEFAULT_TREMBLE if estimated is None else estimated)
     console.print(f"Parameter recovery for {m.name}: {replications} synthetic datasets, "
                   f"{subjects} subjects per role per treatment, {_rounds_text(d, rounds)} "
@@ -647,6 +702,8 @@ def power(
     replications: Annotated[int, typer.Option(min=1, help="Datasets per true model.")] = 20,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     json_out: StudyJsonOpt = None,
     force: ForceOpt = False,
 ) -> None:
@@ -668,10 +725,11 @@ def power(
         m = build_model(spec)
         values = None if spec.name not in given else ParameterFile(params, given[spec.name])
         truths[spec.name] = (m, _params_for(m, d, values))
-    with _progress_bar("power study", len(truths) * replications) as step:
+    with _backend(jobs, workers, scheduler) as backend, \
+            _progress_bar("power study", len(truths) * replications) as step:
         shares, draws = run_power(d, truths, [m for m, _ in truths.values()],
                                   subjects=subjects, rounds=rounds, replications=replications,
-                                  seed=seed, jobs=jobs, progress=step)
+                                  seed=seed, backend=backend, progress=step)
     console.print(f"Share of {replications} synthetic datasets won by each model (BIC); rows: "
                   f"true model; {subjects} subjects per role per treatment, "
                   f"{_rounds_text(d, rounds)}.")

@@ -38,7 +38,7 @@ from scipy.stats import chi2, norm
 from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
-from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
+from cheaptalk.runner import Backend, Progress, choose_backend, run_tasks
 
 from .diagnostics import diagnostics
 from .likelihood import Likelihood
@@ -242,6 +242,7 @@ def compare(
     leave_one_treatment_out: bool = True, seed: int = 0, n_starts: int = 3,
     epsilon: float = DEFAULT_TREMBLE, progress: Progress | None = None,
     jobs: int | None = None, estimate_epsilon: bool = False, backend: Backend | None = None,
+    client: Any = None,
 ) -> Comparison:
     """Fit every model and compare them (see the module docstring).
 
@@ -267,6 +268,8 @@ def compare(
     backend : Backend, optional
         Runs the independent fits (:mod:`cheaptalk.runner`); default a local process pool
         of ``jobs`` workers.
+    client : distributed.Client, optional
+        Run the fits on this Dask cluster instead (when no ``backend`` is given).
     """
     if isinstance(models, Mapping):
         named = dict(models)
@@ -274,7 +277,7 @@ def compare(
         named = {m.label: m for m in models}
         if len(named) < len(models):
             raise ValueError("the same model (with the same options) is listed twice")
-    backend = backend or default_backend(jobs)
+    backend = choose_backend(backend, jobs, client)
     full = [SampleFit(model, dataset, epsilon, estimate_epsilon, n_starts, seed, name)
             for name, model in named.items()]
     fits = dict(zip(named, run_tasks(full, backend, progress), strict=True))
