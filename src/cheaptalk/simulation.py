@@ -33,10 +33,10 @@ from cheaptalk.data.design import Design
 from cheaptalk.data.errors import InputError
 from cheaptalk.games.base import Game
 from cheaptalk.models.base import Model, Prediction
-from cheaptalk.models.history import build_history
+from cheaptalk.models.history import History, build_history
 
-__all__ = ["DEFAULT_ROUNDS", "MAX_SIMULATED_ROWS", "SYNTHETIC_LABEL", "Simulation",
-           "SubjectStrategies", "check_size", "pair", "rounds_by_treatment",
+__all__ = ["DEFAULT_ROUNDS", "MAX_SIMULATED_ROWS", "SYNTHETIC_LABEL", "RoundRecord", "Simulation",
+           "SubjectStrategies", "check_size", "draw", "pair", "rounds_by_treatment",
            "simulate_experiment", "simulated_parts"]
 
 #: Value of the ``session`` column in every simulated table.
@@ -144,30 +144,35 @@ class SubjectStrategies:
         return int(np.asarray(self.sender).shape[0])
 
 
-def _draw(rng: np.random.Generator, probabilities: NDArray[np.float64]) -> NDArray[np.intp]:
+def draw(rng: np.random.Generator, probabilities: NDArray[np.float64]) -> NDArray[np.intp]:
     """One draw per row of ``probabilities`` (shape (n, k)) by inverse CDF."""
     cdf = np.cumsum(probabilities, axis=-1)
     u = rng.random(probabilities.shape[0]) * cdf[:, -1]
     return np.minimum((u[:, None] >= cdf).sum(axis=-1), probabilities.shape[-1] - 1)
 
 
-class _Record:
-    """The decisions of one role so far, for a model whose play depends on history."""
+class RoundRecord:
+    """The decisions of one role so far, round by round, for a model whose play depends on
+    history (the simulator's, and :func:`cheaptalk.advice.project_trust`'s)."""
 
     def __init__(self) -> None:
         self.unit: list[NDArray[np.intp]] = []
         self.credible: list[NDArray[np.float64]] = []
 
-    def rows(self, model: Model, game: Game, params: Mapping[str, float], role: str,
-             unit: NDArray[np.intp], seen: NDArray[np.intp],
-             type_index: NDArray[np.intp]) -> NDArray[np.float64]:
-        """Choice probabilities for this round's decisions (``unit`` in this round)."""
+    def current(self, unit: NDArray[np.intp]) -> tuple[History, NDArray[np.intp]]:
+        """The history including this round's decisions by ``unit`` (credibility not yet
+        known) and those decisions' indices in it."""
         done = sum(u.size for u in self.unit)
         units = np.concatenate([*self.unit, unit])
         rounds = np.concatenate([np.full(u.size, r) for r, u in enumerate([*self.unit, unit])])
         credible = np.concatenate([*self.credible, np.full(unit.size, np.nan)])
-        history = build_history(units, rounds, credible)
-        now = np.arange(done, done + unit.size)
+        return build_history(units, rounds, credible), np.arange(done, done + unit.size)
+
+    def rows(self, model: Model, game: Game, params: Mapping[str, float], role: str,
+             unit: NDArray[np.intp], seen: NDArray[np.intp],
+             type_index: NDArray[np.intp]) -> NDArray[np.float64]:
+        """Choice probabilities for this round's decisions (``unit`` in this round)."""
+        history, now = self.current(unit)
         return model.history_strategy_rows(game, params, role, history, now, seen, type_index)
 
     def add(self, unit: NDArray[np.intp], credible: NDArray[np.float64]) -> None:
@@ -261,7 +266,7 @@ def simulated_parts(
             if type_index[role] is None:
                 raise ValueError(f"the {role}s' type indices are needed: their play depends "
                                  "on history")
-        record = {role: _Record() for role in history_roles}
+        record = {role: RoundRecord() for role in history_roles}
         width = max(2, len(str(n)))
         s_ids = np.array([f"{name}-S{i + 1:0{width}d}" for i in range(n)], dtype=object)
         r_ids = np.array([f"{name}-R{i + 1:0{width}d}" for i in range(n)], dtype=object)
@@ -278,15 +283,15 @@ def simulated_parts(
             if "sender" in record:
                 rows = record["sender"].rows(model, game, params, "sender", senders, t,
                                              type_index["sender"])
-                m = _draw(rng, tremble(rows, epsilon))
+                m = draw(rng, tremble(rows, epsilon))
             else:
-                m = _draw(rng, sender[table_of["sender"][senders], t])
+                m = draw(rng, sender[table_of["sender"][senders], t])
             if "receiver" in record:
                 rows = record["receiver"].rows(model, game, params, "receiver", partner, m,
                                                type_index["receiver"][partner])
-                a = _draw(rng, tremble(rows, epsilon))
+                a = draw(rng, tremble(rows, epsilon))
             else:
-                a = _draw(rng, receiver[table_of["receiver"][partner], m])
+                a = draw(rng, receiver[table_of["receiver"][partner], m])
             y = game.draw_feedback(feedback_rng, t)
             credible = game.credible(m, y)
             for role, units in (("sender", senders), ("receiver", partner)):
