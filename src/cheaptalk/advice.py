@@ -1055,7 +1055,7 @@ def project_trust_game(game: Game, model: Model, params: Mapping[str, float], po
     """The rows of :attr:`TrustProjection.paths` in one game (module docstring)."""
     from scipy.stats import norm
 
-    from cheaptalk.models.history import build_history
+    from cheaptalk.simulation import RoundRecord, draw
 
     if "receiver" not in model.history_roles or not hasattr(model, "trust_levels"):
         raise InputError(f"--policy projects how the partner's trust moves: it needs a model "
@@ -1070,28 +1070,21 @@ def project_trust_game(game: Game, model: Model, params: Mapping[str, float], po
         rng = np.random.default_rng(seed)   # the same draws for every policy
         start = rng.choice(weights.size, size=replications, p=weights)
         report_of = pol.reports(game)
-        units: list[NDArray[np.intp]] = []
-        credible: list[NDArray[np.float64]] = []
+        record = RoundRecord()
         cumulative = np.zeros(replications)
+        everyone = np.arange(replications)
         for r in range(1, rounds + 1):
             t = rng.choice(game.n_states, size=replications, p=game.prior)
             m = report_of[t]
-            everyone = np.arange(replications)
-            history = build_history(np.concatenate([*units, everyone]),
-                                    np.repeat(np.arange(r), replications),
-                                    np.concatenate([*credible, np.full(replications, np.nan)]))
-            now = np.arange((r - 1) * replications, r * replications)
+            history, now = record.current(everyone)
             alpha = model.trust_levels(game, params, history, now, start)
-            rows = tremble(model.history_strategy_rows(game, params, "receiver", history, now,
-                                                       m, start), epsilon)
-            cdf = np.cumsum(rows, axis=1)
-            u = rng.random(replications) * cdf[:, -1]
-            a = np.minimum((u[:, None] >= cdf).sum(axis=1), game.n_actions - 1)
+            rows = model.history_strategy_rows(game, params, "receiver", history, now, m,
+                                               start)
+            a = draw(rng, tremble(rows, epsilon))
             payoff = game.sender_payoff[t, a]
             cumulative += payoff
             y = game.draw_feedback(rng, t)
-            units.append(everyone)
-            credible.append(game.credible(m, y))
+            record.add(everyone, game.credible(m, y))
             half = z * payoff.std(ddof=1) / np.sqrt(replications)
             out.append({"policy": pol.name, "round": r, "mean_trust": float(alpha.mean()),
                         "trust_05": float(np.quantile(alpha, 0.05)),

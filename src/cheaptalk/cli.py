@@ -42,6 +42,7 @@ from cheaptalk.models.spec import (
     read_params_by_model,
 )
 from cheaptalk.outputs import check_folder, check_output, write_atomic, write_json
+from cheaptalk.runner import Backend, ClusterError, default_backend
 from cheaptalk.simulation import rounds_by_treatment
 
 
@@ -99,6 +100,9 @@ def _bad_input(func: F) -> F:
             err_console.print(f"error: {e.args[0]}", markup=False, highlight=False,
                               soft_wrap=True)
             raise typer.Exit(2) from None
+        except ClusterError as e:  # not bad input: the cluster failed; nothing is reported
+            err_console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -124,7 +128,8 @@ _DESIGNS = ", ".join(sorted(bundled_designs()))
 
 DesignOpt = Annotated[str, typer.Option("--design", "-d", help="Design TOML file, or the name "
                                         f"of a bundled design ({_DESIGNS}).")]
-DataOpt = Annotated[Path, typer.Option("--data", help="Interaction data (CSV or Parquet).")]
+DataOpt = Annotated[Path, typer.Option("--data", help="Interaction data: a CSV file, a Parquet "
+                                      "file or a folder of Parquet files.")]
 ColumnsOpt = Annotated[str | None, typer.Option(
     "--columns", help="Column map NAME=COLUMN,... for a data file whose columns have other "
     "names, e.g. state=forecast,message=report,action=capacity (names: treatment, round, "
@@ -162,11 +167,44 @@ RoundsOpt = Annotated[int | None, typer.Option(
     min=1, help="Rounds per treatment (default: the design's rounds, else 30).")]
 JobsOpt = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
                                              "cores).")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Run the independent fits on a local Dask cluster of N worker "
+    "processes instead of the process pool (needs cheaptalk[dask]).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Run the independent fits on an existing Dask cluster: its "
+    "scheduler's address, e.g. tcp://10.0.0.5:8786 (needs cheaptalk[dask] here and "
+    "cheaptalk on the workers). Same seed, same numbers.")]
 OptionOpt = Annotated[list[str] | None, typer.Option(
     "--option", help="Model option [MODEL.]NAME=VALUE, repeatable (e.g. lie_cost=quadratic, "
     "levelk.shares=per_role, aqre.roles=per_role); see docs/models.md.")]
 StudyJsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the study as JSON "
                                                    "here.")]
+
+
+@contextmanager
+def _backend(jobs: int | None = None, workers: int | None = None,
+             scheduler: str | None = None) -> Iterator[Backend]:
+    """The runner of a command's independent fits: the local process pool (``--jobs``), a
+    local Dask cluster (``--workers``) or an existing one (``--scheduler``); a local cluster
+    is stopped on leaving."""
+    if workers is not None and scheduler is not None:
+        raise InputError("--workers starts a local Dask cluster and --scheduler uses an "
+                         "existing one: give one of them")
+    if jobs is not None and (workers is not None or scheduler is not None):
+        raise InputError("--jobs sets the local process pool; with --workers or --scheduler "
+                         "the Dask cluster runs the fits: give one of them")
+    if workers is None and scheduler is None:
+        yield default_backend(jobs)
+        return
+    from importlib.util import find_spec
+
+    flag = "--workers" if workers is not None else "--scheduler"
+    if find_spec("distributed") is None:
+        raise InputError(f"{flag} needs Dask: pip install 'cheaptalk[dask]'")
+    from cheaptalk.runner import Dask
+
+    with Dask(workers=workers, address=scheduler) as backend:
+        yield backend
 
 
 def column_map(text: str | None) -> dict[str, str]:
@@ -254,6 +292,7 @@ def validate(
             markup=False, highlight=False)
     for line in s["mapped"]:
         console.print(f"Grid mapping: {line}.")
+    console.print(f"Feedback: {s['feedback']}.", markup=False, highlight=False)
     if "session" in ds.table.columns and (ds.table["session"] == "synthetic").any():
         console.print("[bold]These data are labelled synthetic (session = 'synthetic').[/]")
     if json_out is not None:
@@ -311,12 +350,15 @@ def simulate(
                              "'cheaptalk[parquet]'", file=out) from None
     sim = Simulation(d, m, values, subjects_per_role=subjects, rounds=rounds, epsilon=epsilon)
     with console.status("simulating…"):
-        df = sim.run(seed)
-    if out.suffix.lower() == ".csv":
-        write_atomic(out, lambda tmp: df.to_csv(tmp, index=False), force)
-    else:
-        write_atomic(out, lambda tmp: df.to_parquet(tmp, index=False), force)
-    console.print(f"Wrote {len(df)} rows of synthetic data ({m.name}, seed {seed}) to {out}.")
+        if out.suffix.lower() == ".csv":
+            df = sim.run(seed)
+            n_rows = len(df)
+            write_atomic(out, lambda tmp: df.to_csv(tmp, index=False), force)
+        else:  # written one treatment at a time: memory holds one treatment's rows
+            written: list[int] = []
+            write_atomic(out, lambda tmp: written.append(sim.write_parquet(tmp, seed)), force)
+            n_rows = written[0]
+    console.print(f"Wrote {n_rows} rows of synthetic data ({m.name}, seed {seed}) to {out}.")
 
 
 @app.command()
@@ -397,7 +439,8 @@ def _progress_bar(description: str, total: int | None) -> Iterator[Callable[[str
 
 def _run_comparison(d: Design, ds: Any, models: list[ModelSpec], folds: int,
                     seed: int, starts: int, epsilon: float,
-                    estimate_epsilon: bool = False, intervals: str = "wald") -> Any:
+                    estimate_epsilon: bool = False, intervals: str = "wald",
+                    backend: Backend | None = None) -> Any:
     from cheaptalk.estimation.compare import compare
 
     n_treat = len({*ds.table["treatment"]})
@@ -410,7 +453,8 @@ def _run_comparison(d: Design, ds: Any, models: list[ModelSpec], folds: int,
                 raise InputError(f"model {label!r} is listed twice")
         return compare(built, ds, folds=folds, seed=seed,
                        n_starts=starts, epsilon=epsilon, progress=step,
-                       estimate_epsilon=estimate_epsilon, intervals=intervals)
+                       estimate_epsilon=estimate_epsilon, intervals=intervals,
+                       backend=backend)
 
 
 @app.command()
@@ -431,6 +475,8 @@ def fit(
                                            "intervals.")] = 0,
     intervals: IntervalsOpt = "auto",
     columns: ColumnsOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Fit one model by maximum likelihood and print its summary."""
@@ -438,6 +484,9 @@ def fit(
 
     _intervals_choice(intervals)
     columns_map = column_map(columns)
+    if (workers is not None or scheduler is not None) and not bootstrap:
+        raise InputError("--workers and --scheduler run the bootstrap's fits on a Dask "
+                         "cluster: give --bootstrap N too")
     d = load_design(design)
     ds = load_data(data, d, columns=columns_map)
     m = model_from(model, None, option)
@@ -453,8 +502,10 @@ def fit(
     if bootstrap:
         from cheaptalk.estimation.bootstrap import bootstrap as run_bootstrap
 
-        with _progress_bar(f"bootstrap {m.name}", bootstrap) as step:
-            run_bootstrap(res, ds, replications=bootstrap, seed=seed, progress=step)
+        with _backend(None, workers, scheduler) as backend, \
+                _progress_bar(f"bootstrap {m.name}", bootstrap) as step:
+            run_bootstrap(res, ds, replications=bootstrap, seed=seed, progress=step,
+                          backend=backend)
     console.print(res.summary(), markup=False, highlight=False, soft_wrap=True)
     if not res.converged:
         err_console.print("warning: the optimiser did not converge; see the convergence line")
@@ -487,6 +538,8 @@ def compare(
     option: OptionOpt = None,
     intervals: IntervalsOpt = "auto",
     columns: ColumnsOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     force: Annotated[bool, typer.Option(help="Replace an existing --json file and --report "
                                         "folder (only a cheaptalk report is ever "
                                         "replaced).")] = False,
@@ -502,8 +555,9 @@ def compare(
     check_output(json_out, force)
     if report is not None:
         check_folder(report, force)
-    c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon,
-                        intervals)
+    with _backend(None, workers, scheduler) as backend:
+        c = _run_comparison(d, ds, specs, folds, seed, starts, epsilon, estimate_epsilon,
+                            intervals, backend)
     tables = ReportTables(c, ds)
     _print_comparison(tables)
     write_json(c.to_dict(), json_out, force)
@@ -627,6 +681,8 @@ def recover(
     replications: Annotated[int, typer.Option(min=2, help="Simulated datasets.")] = 20,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     json_out: StudyJsonOpt = None,
     force: ForceOpt = False,
     intervals: Annotated[str, typer.Option(
@@ -646,10 +702,11 @@ def recover(
     estimated = None if given is None else given.epsilon
     if json_out is not None:
         check_output(json_out, force)
-    with _progress_bar(f"recovering {m.name}", replications) as step:
+    with _backend(jobs, workers, scheduler) as backend, \
+            _progress_bar(f"recovering {m.name}", replications) as step:
         summary, draws = run_recover(
             d, m, values, subjects=subjects, rounds=rounds, replications=replications,
-            seed=seed, jobs=jobs, progress=step,
+            seed=seed, backend=backend, progress=step,
             epsilon=DEFAULT_TREMBLE if estimated is None else estimated,
             profile={"wald": (), "auto": "auto", "profile": "all"}[intervals])
     console.print(f"Parameter recovery for {m.name}: {replications} synthetic datasets, "
@@ -677,6 +734,8 @@ def power(
     replications: Annotated[int, typer.Option(min=1, help="Datasets per true model.")] = 20,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     json_out: StudyJsonOpt = None,
     force: ForceOpt = False,
 ) -> None:
@@ -698,10 +757,11 @@ def power(
         m = build_model(spec)
         values = None if spec.name not in given else ParameterFile(params, given[spec.name])
         truths[spec.name] = (m, _params_for(m, d, values))
-    with _progress_bar("power study", len(truths) * replications) as step:
+    with _backend(jobs, workers, scheduler) as backend, \
+            _progress_bar("power study", len(truths) * replications) as step:
         shares, draws = run_power(d, truths, [m for m, _ in truths.values()],
                                   subjects=subjects, rounds=rounds, replications=replications,
-                                  seed=seed, jobs=jobs, progress=step)
+                                  seed=seed, backend=backend, progress=step)
     console.print(f"Share of {replications} synthetic datasets won by each model (BIC); rows: "
                   f"true model; {subjects} subjects per role per treatment, "
                   f"{_rounds_text(d, rounds)}.")
@@ -820,6 +880,56 @@ def advise(
             figure.savefig(tmp / "advice.png", dpi=150, metadata={"Software": None})
             figure.savefig(tmp / "advice.svg", metadata={"Date": None})
         console.print(f"Wrote the figure to {report_dir}/advice.png.")
+
+
+@app.command()
+@_bad_input
+def experiment(
+    design: DesignOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the oTree project (new "
+                                      "or empty).")],
+    bots: Annotated[str | None, typer.Option(
+        help=f"Model the project's bots play by ({_MODELS}; strategies computed now and "
+        "stored in the project); default: bots choose at random.")] = None,
+    params: ParamsOpt = None,
+    rounds: RoundsOpt = None,
+    force: Annotated[bool, typer.Option(help="Replace a project cheaptalk wrote there "
+                                        "(never one holding session data).")] = False,
+) -> None:
+    """Write an oTree 6 project that runs the design with people (SPEC §7)."""
+    from cheaptalk.experiment import (
+        bot_strategies,
+        check_feasible,
+        check_project_folder,
+        write_project,
+    )
+    from cheaptalk.simulation import rounds_by_treatment
+
+    d = load_design(design)
+    if params is not None and bots is None:
+        raise InputError("--params sets the bots' model parameters: give --bots MODEL too",
+                         file=params)
+    check_feasible(d)
+    check_project_folder(out, force)
+    strategies = None
+    if bots is not None:
+        given = _load_params(params)
+        m = model_from(bots, given)
+        values = _params_for(m, d, given)
+        with console.status(f"computing {m.name} strategies for the bots…"):
+            strategies = bot_strategies({t: m.predict(d.game(t), values)
+                                         for t in d.treatments}, str(bots))
+    per_treatment = rounds_by_treatment(d, rounds)
+    command = " ".join(["cheaptalk experiment --design", str(design), "--out", str(out),
+                        *(["--bots", bots] if bots else []),
+                        *(["--params", str(params)] if params else []),
+                        *(["--rounds", str(rounds)] if rounds else [])])
+    write_project(d, out, per_treatment, bots=strategies, force=force, command=command)
+    first = next(iter(per_treatment))
+    console.print(f"Wrote the oTree project for {d.kind.name} ({len(d.treatments)} "
+                  f"treatments, {_rounds_text(d, rounds)}) to {out}. Run it: cd {out} && "
+                  "otree prodserver 8000 (see its README.md; bots: otree test "
+                  f"{first} 4).", markup=False, highlight=False)
 
 
 def main() -> None:

@@ -8,13 +8,14 @@ runs. :func:`run_tasks` hands a list of tasks to a backend and returns their res
 order; ``progress``, when given, is called once per finished task with its description (the
 command line turns these calls into a progress bar; nothing here prints).
 
-Backends: :class:`InProcess` (one after the other, here) and :class:`ProcessPool` (a local
-pool of worker processes, the default). A backend is any object with
-``map(tasks, progress) -> list`` that keeps these promises: results in task order, one
-progress call per finished task, and, if anything goes wrong or the caller is interrupted
-(an exception, ``KeyboardInterrupt``, :class:`Interrupted`), no worker left running and the
-exception passed on, so that no result of a partial set is ever returned. A backend for a
-cluster may group tasks into batches to keep per-task overhead small.
+Backends: :class:`InProcess` (one after the other, here), :class:`ProcessPool` (a local
+pool of worker processes, the default) and :class:`Dask` (a Dask cluster: a local one or an
+existing one by its scheduler's address; the optional extra ``cheaptalk[dask]``). A backend
+is any object with ``map(tasks, progress) -> list`` that keeps these promises: results in
+task order, one progress call per finished task, and, if anything goes wrong or the caller
+is interrupted (an exception, ``KeyboardInterrupt``, :class:`Interrupted`), no worker left
+running and the exception passed on, so that no result of a partial set is ever returned. A
+backend for a cluster may group tasks into batches to keep per-task overhead small.
 
 Workers run BLAS on one thread (:mod:`cheaptalk._threads`: parallelism comes from the
 processes) and ignore Ctrl-C, which the parent handles for them.
@@ -22,16 +23,18 @@ processes) and ignore Ctrl-C, which the parent handles for them.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["Backend", "InProcess", "Interrupted", "ProcessPool", "Progress", "Task",
-           "default_backend", "interrupt_on_signals", "run_tasks"]
+__all__ = ["Backend", "ClusterError", "Dask", "InProcess", "Interrupted", "ProcessPool",
+           "Progress", "Task", "choose_backend", "default_backend", "interrupt_on_signals",
+           "run_tasks"]
 
 R = TypeVar("R")
 
@@ -233,6 +236,167 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 def default_backend(jobs: int | None = None) -> Backend:
     """The local process pool with ``jobs`` workers (1: in this process)."""
     return InProcess() if jobs == 1 else ProcessPool(jobs)
+
+
+class ClusterError(RuntimeError):
+    """The cluster could not finish the tasks (e.g. the workers running one kept dying): no
+    result of the set is returned."""
+
+
+def _run_batch(batch: Sequence[Task]) -> list[Any]:
+    """Run a batch of tasks on a Dask worker, BLAS on one thread."""
+    from cheaptalk._threads import single_blas_thread
+
+    with single_blas_thread():
+        return [task.run() for task in batch]
+
+
+class Dask:
+    """Run the tasks on a Dask cluster (``pip install 'cheaptalk[dask]'``).
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        A client of a cluster the caller runs (it is left open).
+    address : str, optional
+        The scheduler of an existing cluster, e.g. ``"tcp://10.0.0.5:8786"``; its workers
+        need cheaptalk installed.
+    workers : int, optional
+        Start a local cluster of this many worker processes (one thread each) on first use;
+        :meth:`close` (or leaving a ``with`` block) stops it. A script that starts one needs
+        the ``if __name__ == "__main__":`` guard of :mod:`multiprocessing`.
+    batch : int, optional
+        Tasks per Dask task (default: about four batches per worker thread, so that the
+        per-task overhead of the scheduler stays small and the load stays even).
+    retries : int
+        Times a batch whose run raised is tried again (a worker lost while running it is
+        handled by the scheduler, which reruns the batch elsewhere; if the workers running
+        one batch die again and again, :class:`ClusterError`).
+
+    Notes
+    -----
+    Each task carries its own seed, so the results are those of any other backend. Batches
+    are submitted with ``pure=False``: Dask would otherwise merge identical calls. Progress
+    is reported as each batch ends (once per task of the batch).
+    """
+
+    def __init__(self, client: Any = None, *, address: str | None = None,
+                 workers: int | None = None, batch: int | None = None,
+                 retries: int = 0) -> None:
+        if sum(x is not None for x in (client, address, workers)) > 1:
+            raise ValueError("give one of client, address and workers")
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        if batch is not None and batch < 1:
+            raise ValueError(f"batch must be at least 1, not {batch}")
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ImportError("running on a Dask cluster needs Dask: pip install "
+                              "'cheaptalk[dask]'") from None
+        self._given = client
+        self.address = address
+        self.workers = workers
+        self.batch = batch
+        self.retries = retries
+        self._client: Any = client
+        self._cluster: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The Dask client (connecting, or starting the local cluster, on first use)."""
+        if self._client is None:
+            from distributed import Client, LocalCluster
+
+            if self.address is not None:
+                try:
+                    self._client = Client(self.address, timeout="20s")
+                except (OSError, TimeoutError) as e:
+                    raise ClusterError(f"cannot reach the Dask scheduler at {self.address}: "
+                                       f"{e}") from None
+            else:
+                self._cluster = LocalCluster(
+                    n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
+                    processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
+                self._client = Client(self._cluster)
+        return self._client
+
+    def close(self) -> None:
+        """Stop the local cluster this backend started (a given client is left open)."""
+        if self._client is not None and self._client is not self._given:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._given
+        self._cluster = None
+
+    def __enter__(self) -> Dask:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def batches(self, n_tasks: int, threads: int) -> list[range]:
+        """Consecutive batches of task indices: ``batch`` tasks each, or about four batches
+        per worker thread."""
+        size = self.batch or max(1, -(-n_tasks // (4 * max(threads, 1))))
+        return batches_of(n_tasks, size)
+
+    def map(self, tasks: Sequence[Task], progress: Progress | None) -> list[Any]:
+        if not tasks:
+            return []
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        client = self.client
+        threads = sum(client.nthreads().values())
+        groups = self.batches(len(tasks), threads)
+        futures = client.map(_run_batch, [[tasks[i] for i in g] for g in groups],
+                             pure=False, retries=self.retries)
+        index = {f.key: g for f, g in zip(futures, groups, strict=True)}
+        out: list[Any] = [None] * len(tasks)
+        try:
+            for fut in as_completed(futures):
+                results = fut.result()
+                for i, r in zip(index[fut.key], results, strict=True):
+                    out[i] = r
+                    if progress is not None:
+                        progress(tasks[i].description)
+        except KilledWorker as e:
+            client.cancel(futures)
+            first = tasks[_first_task(e, index)].description
+            raise ClusterError(f"the Dask workers running {first!r} (and its batch) died "
+                               "repeatedly; the study stopped and reports no results") from None
+        except BaseException:
+            client.cancel(futures)
+            raise
+        return out
+
+
+def batches_of(n_tasks: int, size: int) -> list[range]:
+    """Consecutive batches of ``size`` task indices (the last may be smaller).
+
+    Examples
+    --------
+    >>> [list(b) for b in batches_of(5, 2)]
+    [[0, 1], [2, 3], [4]]
+    """
+    return [range(i, min(i + size, n_tasks)) for i in range(0, n_tasks, size)]
+
+
+def _first_task(error: Any, index: Mapping[Any, range]) -> int:
+    """The first task of the batch a :class:`KilledWorker` error names (0 if unknown)."""
+    key = getattr(error, "task", None) or (error.args[0] if error.args else None)
+    return index[key][0] if key in index else 0
+
+
+def choose_backend(backend: Backend | None = None, jobs: int | None = None,
+                   client: Any = None) -> Backend:
+    """``backend`` if given, else :class:`Dask` on ``client`` if given, else the local
+    pool of ``jobs`` workers (:func:`default_backend`)."""
+    if backend is not None:
+        return backend
+    return Dask(client) if client is not None else default_backend(jobs)
 
 
 def run_tasks(tasks: Sequence[Task], backend: Backend | None = None,

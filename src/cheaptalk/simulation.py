@@ -19,8 +19,9 @@ same table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,11 +33,11 @@ from cheaptalk.data.design import Design
 from cheaptalk.data.errors import InputError
 from cheaptalk.games.base import Game
 from cheaptalk.models.base import Model, Prediction
-from cheaptalk.models.history import build_history
+from cheaptalk.models.history import History, build_history
 
-__all__ = ["DEFAULT_ROUNDS", "MAX_SIMULATED_ROWS", "SYNTHETIC_LABEL", "Simulation",
-           "SubjectStrategies", "check_size", "pair", "rounds_by_treatment",
-           "simulate_experiment"]
+__all__ = ["DEFAULT_ROUNDS", "MAX_SIMULATED_ROWS", "SYNTHETIC_LABEL", "RoundRecord", "Simulation",
+           "SubjectStrategies", "check_size", "draw", "pair", "rounds_by_treatment",
+           "simulate_experiment", "simulated_parts"]
 
 #: Value of the ``session`` column in every simulated table.
 SYNTHETIC_LABEL = "synthetic"
@@ -120,6 +121,10 @@ class SubjectStrategies:
         Each subject's type, as an index into the prediction's types of that role; needed
         for a role whose play depends on history (the model computes its choices round by
         round from the type and what the subject saw).
+    by_type : bool
+        ``sender`` and ``receiver`` hold one strategy per type (shapes (n_types, n_t, n_m)
+        and (n_types, n_m, n_a)) and ``sender_index``/``receiver_index`` give each subject's
+        type: memory grows with the types, not the subjects.
     """
 
     sender: NDArray[np.float64]
@@ -128,32 +133,46 @@ class SubjectStrategies:
     receiver_types: Sequence[str] | None = None
     sender_index: NDArray[np.intp] | None = None
     receiver_index: NDArray[np.intp] | None = None
+    by_type: bool = False
+
+    @property
+    def n_subjects(self) -> int:
+        """Subjects per role."""
+        if self.by_type:
+            assert self.sender_index is not None
+            return int(np.asarray(self.sender_index).size)
+        return int(np.asarray(self.sender).shape[0])
 
 
-def _draw(rng: np.random.Generator, probabilities: NDArray[np.float64]) -> NDArray[np.intp]:
+def draw(rng: np.random.Generator, probabilities: NDArray[np.float64]) -> NDArray[np.intp]:
     """One draw per row of ``probabilities`` (shape (n, k)) by inverse CDF."""
     cdf = np.cumsum(probabilities, axis=-1)
     u = rng.random(probabilities.shape[0]) * cdf[:, -1]
     return np.minimum((u[:, None] >= cdf).sum(axis=-1), probabilities.shape[-1] - 1)
 
 
-class _Record:
-    """The decisions of one role so far, for a model whose play depends on history."""
+class RoundRecord:
+    """The decisions of one role so far, round by round, for a model whose play depends on
+    history (the simulator's, and :func:`cheaptalk.advice.project_trust`'s)."""
 
     def __init__(self) -> None:
         self.unit: list[NDArray[np.intp]] = []
         self.credible: list[NDArray[np.float64]] = []
 
-    def rows(self, model: Model, game: Game, params: Mapping[str, float], role: str,
-             unit: NDArray[np.intp], seen: NDArray[np.intp],
-             type_index: NDArray[np.intp]) -> NDArray[np.float64]:
-        """Choice probabilities for this round's decisions (``unit`` in this round)."""
+    def current(self, unit: NDArray[np.intp]) -> tuple[History, NDArray[np.intp]]:
+        """The history including this round's decisions by ``unit`` (credibility not yet
+        known) and those decisions' indices in it."""
         done = sum(u.size for u in self.unit)
         units = np.concatenate([*self.unit, unit])
         rounds = np.concatenate([np.full(u.size, r) for r, u in enumerate([*self.unit, unit])])
         credible = np.concatenate([*self.credible, np.full(unit.size, np.nan)])
-        history = build_history(units, rounds, credible)
-        now = np.arange(done, done + unit.size)
+        return build_history(units, rounds, credible), np.arange(done, done + unit.size)
+
+    def rows(self, model: Model, game: Game, params: Mapping[str, float], role: str,
+             unit: NDArray[np.intp], seen: NDArray[np.intp],
+             type_index: NDArray[np.intp]) -> NDArray[np.float64]:
+        """Choice probabilities for this round's decisions (``unit`` in this round)."""
+        history, now = self.current(unit)
         return model.history_strategy_rows(game, params, role, history, now, seen, type_index)
 
     def add(self, unit: NDArray[np.intp], credible: NDArray[np.float64]) -> None:
@@ -199,6 +218,19 @@ def simulate_experiment(
     >>> bool((df.state == df.message).all() and (df.message == df.action).all())
     True
     """
+    parts = list(simulated_parts(design, strategies, rounds, seed, epsilon, model, params))
+    if not parts:
+        raise ValueError("no strategies for any treatment of the design")
+    return pd.concat(parts, ignore_index=True)
+
+
+def simulated_parts(
+    design: Design, strategies: Mapping[str, SubjectStrategies], rounds: int | None = None,
+    seed: int | None = None, epsilon: float = DEFAULT_TREMBLE,
+    model: Model | None = None, params: Mapping[str, float] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """:func:`simulate_experiment` one treatment at a time: the tables it concatenates, in
+    order (the same random stream), so that a large simulation can be written as it goes."""
     per_treatment = rounds_by_treatment(design, rounds)
     history_roles = model.history_roles if model is not None else ()
     if history_roles and params is None:
@@ -207,7 +239,6 @@ def simulate_experiment(
     # The feedback has its own stream: the other columns do not depend on it.
     feedback_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     feedback_column = design.kind.feedback_column
-    parts = []
     for name in design.treatments:
         if name not in strategies:
             continue
@@ -216,9 +247,18 @@ def simulate_experiment(
         s = strategies[name]
         sender = np.asarray(game.check_sender(s.sender), dtype=float)
         receiver = np.asarray(game.check_receiver(s.receiver), dtype=float)
-        if sender.ndim != 3 or receiver.ndim != 3 or sender.shape[0] != receiver.shape[0]:
+        if s.by_type:  # one table per type: each subject plays its type's
+            if s.sender_index is None or s.receiver_index is None:
+                raise ValueError("strategies by type need each subject's type index")
+            table_of = {"sender": np.asarray(s.sender_index, dtype=np.intp),
+                        "receiver": np.asarray(s.receiver_index, dtype=np.intp)}
+        else:
+            table_of = {"sender": np.arange(sender.shape[0]),
+                        "receiver": np.arange(receiver.shape[0])}
+        if (sender.ndim != 3 or receiver.ndim != 3
+                or table_of["sender"].size != table_of["receiver"].size):
             raise ValueError("need equal numbers of senders and receivers per treatment")
-        n = sender.shape[0]
+        n = table_of["sender"].size
         sender = tremble(sender, epsilon)
         receiver = tremble(receiver, epsilon)
         type_index = {"sender": s.sender_index, "receiver": s.receiver_index}
@@ -226,7 +266,7 @@ def simulate_experiment(
             if type_index[role] is None:
                 raise ValueError(f"the {role}s' type indices are needed: their play depends "
                                  "on history")
-        record = {role: _Record() for role in history_roles}
+        record = {role: RoundRecord() for role in history_roles}
         width = max(2, len(str(n)))
         s_ids = np.array([f"{name}-S{i + 1:0{width}d}" for i in range(n)], dtype=object)
         r_ids = np.array([f"{name}-R{i + 1:0{width}d}" for i in range(n)], dtype=object)
@@ -236,21 +276,22 @@ def simulate_experiment(
                              dtype=object)
         fixed = pair(rng, n) if play.matching == "fixed" else None
         senders = np.arange(n)
+        rounds_played = []
         for r in range(1, per_treatment[name] + 1):
             partner = fixed if fixed is not None else pair(rng, n, play.group_size)
             t = rng.choice(game.n_states, size=n, p=game.prior)
             if "sender" in record:
                 rows = record["sender"].rows(model, game, params, "sender", senders, t,
                                              type_index["sender"])
-                m = _draw(rng, tremble(rows, epsilon))
+                m = draw(rng, tremble(rows, epsilon))
             else:
-                m = _draw(rng, sender[senders, t])
+                m = draw(rng, sender[table_of["sender"][senders], t])
             if "receiver" in record:
                 rows = record["receiver"].rows(model, game, params, "receiver", partner, m,
                                                type_index["receiver"][partner])
-                a = _draw(rng, tremble(rows, epsilon))
+                a = draw(rng, tremble(rows, epsilon))
             else:
-                a = _draw(rng, receiver[partner, m])
+                a = draw(rng, receiver[table_of["receiver"][partner], m])
             y = game.draw_feedback(feedback_rng, t)
             credible = game.credible(m, y)
             for role, units in (("sender", senders), ("receiver", partner)):
@@ -268,10 +309,27 @@ def simulate_experiment(
                 columns[feedback_column] = y
             columns.update(session=SYNTHETIC_LABEL, sender_type=s_types,
                            receiver_type=r_types[partner])
-            parts.append(pd.DataFrame(columns))
-    if not parts:
-        raise ValueError("no strategies for any treatment of the design")
-    return pd.concat(parts, ignore_index=True)
+            rounds_played.append(pd.DataFrame(columns))
+        yield pd.concat(rounds_played, ignore_index=True)
+
+
+class _OnDemand(Mapping[str, SubjectStrategies]):
+    """Treatment → subjects' strategies, each built when asked for."""
+
+    def __init__(self, drawn: dict[str, Any], build: Any) -> None:
+        self._drawn, self._build = drawn, build
+
+    def __getitem__(self, name: str) -> SubjectStrategies:
+        return self._build(name, self._drawn[name])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._drawn
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._drawn)
+
+    def __len__(self) -> int:
+        return len(self._drawn)
 
 
 class Simulation:
@@ -323,23 +381,65 @@ class Simulation:
 
     def draw_subjects(self, rng: np.random.Generator) -> dict[str, SubjectStrategies]:
         """Draw each subject's type from the model's population, per treatment."""
-        out = {}
-        n = self.subjects_per_role
+        drawn = self._draw_types(rng)
+        return {name: self._subjects(name, drawn[name]) for name in drawn}
+
+    def _draw_types(self, rng: np.random.Generator) -> dict[str, dict[str, NDArray[np.intp]]]:
+        """Each subject's type index, per treatment and role (the random draws of
+        :meth:`draw_subjects`, in its order)."""
+        out: dict[str, dict[str, NDArray[np.intp]]] = {}
         for name, pred in self.predictions.items():
-            drawn: dict[str, Any] = {}
+            out[name] = {}
             for role in ("sender", "receiver"):
-                weights, strategies, names = pred.role_types(role)
-                k = rng.choice(len(weights), size=n, p=weights)
-                drawn[role] = (strategies[k], [names[i] for i in k], k)
-            out[name] = SubjectStrategies(drawn["sender"][0], drawn["receiver"][0],
-                                          drawn["sender"][1], drawn["receiver"][1],
-                                          drawn["sender"][2], drawn["receiver"][2])
+                # The weights as Prediction.role_types normalises them, without stacking
+                # the strategies.
+                weights = np.array([ty.weight for ty in pred.types
+                                    if getattr(ty, role) is not None], dtype=float)
+                weights = weights / weights.sum()
+                out[name][role] = rng.choice(len(weights), size=self.subjects_per_role,
+                                             p=weights)
         return out
+
+    def _subjects(self, name: str, drawn: Mapping[str, NDArray[np.intp]]) -> SubjectStrategies:
+        """One table per type, indexed by each subject's type (a copy per subject would take
+        subjects × states × messages)."""
+        tables, labels = {}, {}
+        for role in ("sender", "receiver"):
+            _, tables[role], names = self.predictions[name].role_types(role)
+            labels[role] = [names[i] for i in drawn[role]]
+        return SubjectStrategies(tables["sender"], tables["receiver"], labels["sender"],
+                                 labels["receiver"], drawn["sender"], drawn["receiver"],
+                                 by_type=True)
 
     def run(self, seed: int | None = None) -> pd.DataFrame:
         """Simulate one dataset; the same seed gives the same table."""
+        return pd.concat(list(self.parts(seed)), ignore_index=True)
+
+    def parts(self, seed: int | None = None) -> Iterator[pd.DataFrame]:
+        """:meth:`run`'s table one treatment at a time (:func:`simulated_parts`)."""
         rng = np.random.default_rng(seed)
-        subjects = self.draw_subjects(rng)
-        return simulate_experiment(self.design, subjects, self.rounds,
-                                   seed=int(rng.integers(2**63 - 1)), epsilon=self.epsilon,
-                                   model=self.model, params=self.params)
+        # Each treatment's type tables are stacked when its turn comes, not all at once.
+        subjects = _OnDemand(self._draw_types(rng), self._subjects)
+        return simulated_parts(self.design, subjects, self.rounds,
+                               seed=int(rng.integers(2**63 - 1)), epsilon=self.epsilon,
+                               model=self.model, params=self.params)
+
+    def write_parquet(self, path: str | Path, seed: int | None = None) -> int:
+        """Simulate one dataset into a Parquet file, one treatment at a time (memory holds
+        one treatment's rows); the table is :meth:`run`'s. Returns the number of rows."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        writer = None
+        rows = 0
+        try:
+            for part in self.parts(seed):
+                table = pa.Table.from_pandas(part, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(str(path), table.schema)
+                writer.write_table(table.cast(writer.schema))
+                rows += len(part)
+        finally:
+            if writer is not None:
+                writer.close()
+        return rows

@@ -258,6 +258,8 @@ SEEDED = {
     "demo": ["demo", "--report", "never"],
     "recover": ["recover", "-d", "crawford_sobel", "-m", "levelk"],
     "power": ["power", "-d", "crawford_sobel"],
+    "advise": ["advise", "-d", "crawford_sobel", "-m", "dynamic_trust", "--role", "sender",
+               "--policy", "truthful"],
 }
 
 

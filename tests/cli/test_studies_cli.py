@@ -1,5 +1,9 @@
 import json
 
+import pytest
+
+from helpers import assert_bad_input
+
 
 def test_recover_reports_bias_rmse_coverage(run, tmp_path):
     out = tmp_path / "rec.json"
@@ -23,3 +27,19 @@ def test_power_counts_winners(run, tmp_path):
     for row in doc["shares"].values():
         assert abs(sum(row.values()) - 1) < 1e-9
     assert len(doc["draws"]) == 4
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "give one of them"),
+    (["--jobs", "2", "--workers", "2"], "--jobs sets the local process pool"),
+    (["--workers", "0"], "--workers"),
+])
+def test_cluster_options_that_conflict_are_one_error_line(run, flags, fragment):
+    r = run("recover", "--design", "crawford_sobel", "--model", "levelk", *flags)
+    assert_bad_input(r, fragment)
+
+
+def test_fit_cluster_options_need_a_bootstrap(run):
+    r = run("fit", "--design", "crawford_sobel", "--data", "x.csv", "--model", "levelk",
+            "--workers", "2")
+    assert_bad_input(r, "--bootstrap")

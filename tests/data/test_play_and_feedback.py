@@ -101,3 +101,10 @@ def test_credibility_and_density_forecast():
     np.testing.assert_allclose(f[0], np.where(inside, 1 / 40, 0.0))
     cs = crawford_sobel()
     np.testing.assert_array_equal(cs.feedback_density([5.0])[0], cs.states == 5)
+
+
+def test_validate_says_where_the_feedback_comes_from(forecast_design, good_rows):
+    assert "no 'demand' column" in validate_table(good_rows, forecast_design).summary()[
+        "feedback"]
+    rows = good_rows.assign(demand=good_rows["state"])
+    assert "column 'demand'" in validate_table(rows, forecast_design).summary()["feedback"]

@@ -229,3 +229,26 @@ def test_bad_input_no_feedback_one_round(run, tmp_path, design, data):
     t.to_csv(text, index=False)
     assert_bad_input(run("validate", "--design", d, "--data", text), "not a finite number",
                      "row 6")
+
+
+def test_subject_weights_reach_the_history_path(data):
+    """Bootstrap counts weight each subject: doubling every weight doubles the value and the
+    gradient, history path included."""
+    model = get_model("dynamic_trust")
+    lk = Likelihood(model, data)
+    once = lk.evaluate(TRUE, gradient=True)
+    lk.subject_weights = np.full(lk.n_subjects, 2.0)
+    twice = lk.evaluate(TRUE, gradient=True)
+    assert twice.loglik == pytest.approx(2 * once.loglik, rel=1e-12)
+    for k in TRUE:
+        assert twice.gradient[k] == pytest.approx(2 * once.gradient[k], rel=1e-10)
+
+
+def test_recover_runs_for_moving_trust(run, tmp_path):
+    design, params = tmp_path / "d.toml", tmp_path / "p.json"
+    design.write_text(DESIGN)
+    params.write_text(__import__("json").dumps({"name": "dynamic_trust", "params": TRUE}))
+    r = run("recover", "--design", design, "--model", "dynamic_trust", "--params", params,
+            "--subjects", "4", "--rounds", "6", "--replications", "2", "--jobs", "1")
+    assert r.exit_code == 0, r.output
+    assert "eta" in r.output and "2 synthetic datasets" in r.output

@@ -26,6 +26,10 @@ one of the labels (a number matches a numeric label by value); the table's ``mes
 then holds each message's literal value (the state it asserts), and the label is
 ``game.message_labels[dataset.message]``.
 
+Data may be a CSV file, a Parquet file or a folder of Parquet files (SPEC §5.1); of Parquet
+data only the columns cheaptalk reads are loaded, and an error in a folder names the file and
+its row.
+
 Units of type analysis are (subject, role): where subjects switch roles between rounds, a
 subject's sender decisions and receiver decisions form two units (SPEC §4).
 """
@@ -42,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import apply_column_map, parse_column_map
+from .columns import KNOWN_COLUMNS, apply_column_map, parse_column_map
 from .design import Design
 from .errors import InputError
 from .files import existing_file
@@ -104,6 +108,15 @@ class Dataset:
     feedback: np.ndarray | None = None
     columns: dict[str, str] = field(default_factory=dict)
 
+    def _feedback_text(self) -> str:
+        column = self.feedback_column
+        if self.feedback is None:
+            return (f"no {column!r} column (models whose play depends on history, such as "
+                    "dynamic_trust, need it)")
+        if column == "state":
+            return "the state is revealed after each round"
+        return f"column {column!r}, every value within the noise band of its state"
+
     @property
     def feedback_column(self) -> str:
         """The column the feedback comes from (SPEC §2.4)."""
@@ -163,25 +176,16 @@ class Dataset:
             "role_switchers": len(self.role_switchers),
             "treatments": by_treatment,
             "mapped": [str(m) for m in self.mappings],
+            "feedback": self._feedback_text(),
             **({"columns": dict(self.columns)} if self.columns else {}),
         }
 
 
 # ---------------------------------------------------------------------------- reading
-def _read_table(path: Path, raw: bytes) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise InputError("reading Parquet needs pyarrow: pip install 'cheaptalk[parquet]'",
-                             file=path) from None
-        try:
-            table = pd.read_parquet(io.BytesIO(raw))
-        except Exception as e:  # pyarrow raises many kinds for a corrupt file
-            raise InputError(f"not a readable Parquet file ({type(e).__name__})",
-                             file=path) from None
-        return table.astype({c: object for c in table.columns if c in _ID_COLUMNS})
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _read_csv(path: Path, raw: bytes) -> pd.DataFrame:
     if not raw.strip():
         raise InputError("the file is empty", file=path)
     try:
@@ -210,13 +214,74 @@ def _read_table(path: Path, raw: bytes) -> pd.DataFrame:
     return table
 
 
+def _parquet_files(path: Path, shown: str | Path) -> list[Path]:
+    """The Parquet file, or the Parquet files of the folder (and its subfolders) by name."""
+    if not path.is_dir():
+        return [path]
+    files = sorted(f for f in path.rglob("*")
+                   if f.is_file() and f.suffix.lower() in _PARQUET_SUFFIXES)
+    if not files:
+        raise InputError("the folder holds no Parquet files (*.parquet, *.pq)", file=shown)
+    return files
+
+
+def _read_parquet(files: list[Path], column_map: dict[str, str]
+                  ) -> tuple[pd.DataFrame, list[tuple[Path, int]]]:
+    """Only the columns cheaptalk reads (:data:`~cheaptalk.data.columns.KNOWN_COLUMNS`, by
+    their own names and through the map) of the Parquet files, one after the other, with
+    each file's row count; read with pyarrow's dataset API."""
+    try:
+        import pyarrow.dataset as pads
+    except ImportError:
+        raise InputError("reading Parquet needs pyarrow: pip install 'cheaptalk[parquet]'",
+                         file=files[0]) from None
+    wanted = {*KNOWN_COLUMNS, *column_map.values()}
+    parts, sizes = [], []
+    present: list[set[str]] = []
+    for f in files:
+        try:
+            fragment = pads.dataset(str(f), format="parquet")
+            names = [n for n in fragment.schema.names if n.strip() in wanted]
+            part = fragment.to_table(columns=names).to_pandas()
+        except Exception as e:  # pyarrow raises many kinds for a corrupt file
+            raise InputError(f"not a readable Parquet file ({type(e).__name__})",
+                             file=f) from None
+        ids = {column_map.get(n, n) for n in _ID_COLUMNS}
+        parts.append(part.astype({c: object for c in part.columns if c.strip() in ids}))
+        sizes.append((f, len(part)))
+        present.append({str(c).strip() for c in part.columns})
+    # A column that some files of a folder have and others lack: name the file that lacks it.
+    for f, have in zip(files, present, strict=True):
+        lacking = sorted(set().union(*present) - have)
+        if lacking:
+            raise InputError(f"no column {lacking[0]!r}, which other files of the folder "
+                             "have", file=f, column=lacking[0])
+    return (parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)), sizes
+
+
+def _digest(files: list[Path], folder: Path | None) -> str:
+    """SHA-256 of a file's bytes; of a folder, of each file's path in it and bytes."""
+    h = hashlib.sha256()
+    for f in files:
+        if folder is not None:
+            h.update(f.relative_to(folder).as_posix().encode() + b"\0")
+        with f.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
 def load_data(path: str | Path, design: Design,
               columns: str | dict[str, str] | None = None) -> Dataset:
-    """Read a CSV or Parquet file of interactions and validate it against ``design``.
+    """Read a CSV file, a Parquet file or a folder of Parquet files of interactions and
+    validate it against ``design``.
 
     ``columns`` is a column map, ``{NAME: COLUMN}`` or ``"NAME=COLUMN,..."`` (see
     :func:`~cheaptalk.data.columns.parse_column_map`), for a file whose columns have other
-    names.
+    names. Of Parquet data only the columns cheaptalk reads are loaded (the required ones,
+    ``session`` and the feedback column ``demand``); the files of a folder (``*.parquet``,
+    ``*.pq``, subfolders included) are read in order of their paths, and an error names the
+    file and its row.
 
     Raises
     ------
@@ -224,14 +289,38 @@ def load_data(path: str | Path, design: Design,
         For a missing, empty or unreadable file and any invalid cell (see the module
         docstring).
     """
+    column_map = parse_column_map(columns)
+    p = Path(path)
+    if p.is_dir() or p.suffix.lower() in _PARQUET_SUFFIXES:
+        if not p.exists():
+            raise InputError("data file not found", file=path)
+        files = _parquet_files(p, path)
+        for f in files:
+            try:
+                f.open("rb").close()
+            except OSError as e:
+                raise InputError(f"cannot read file: {e.strerror}", file=f) from None
+        table, sizes = _read_parquet(files, column_map)
+        try:
+            ds = validate_table(table, design, source=str(path), csv=False,
+                                columns=column_map)
+        except InputError as e:
+            if not p.is_dir() or e.row is None:
+                raise
+            # The folder's row: that file's row.
+            row = e.row
+            for f, n in sizes:
+                if row <= n:
+                    raise InputError(e.message, file=f, row=row, column=e.column) from None
+                row -= n
+            raise
+        return replace(ds, sha256=_digest(files, p if p.is_dir() else None))
     p = existing_file(path, "data")
     try:
         raw = p.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read file: {e.strerror}", file=path) from None
-    table = _read_table(p, raw)
-    ds = validate_table(table, design, source=str(path), csv=p.suffix.lower() not in
-                        (".parquet", ".pq"), columns=columns)
+    ds = validate_table(_read_csv(p, raw), design, source=str(path), columns=column_map)
     return replace(ds, sha256=hashlib.sha256(raw).hexdigest())
 
 

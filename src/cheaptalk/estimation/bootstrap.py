@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from numpy.typing import NDArray
 from cheaptalk.choice import TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
-from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
+from cheaptalk.runner import Backend, Progress, choose_backend, run_tasks
 
 from .intervals import bootstrap_percentile
 from .likelihood import Likelihood
@@ -70,6 +71,7 @@ def resample_counts(n_subjects: int, replications: int, seed: int) -> list[NDArr
 def bootstrap(
     results: FitResults, dataset: Dataset, replications: int = 200, seed: int = 0,
     jobs: int | None = None, progress: Progress | None = None, backend: Backend | None = None,
+    client: Any = None,
 ) -> pd.DataFrame:
     """Bootstrap the fit in ``results``; sets ``results.bse_bootstrap`` and the percentile
     intervals ``results.intervals["bootstrap"]``
@@ -89,6 +91,8 @@ def bootstrap(
         Called with a description as each replication ends.
     backend : Backend, optional
         Runs the replications (:mod:`cheaptalk.runner`).
+    client : distributed.Client, optional
+        Run them on this Dask cluster instead (when no ``backend`` is given).
 
     Returns
     -------
@@ -100,7 +104,7 @@ def bootstrap(
     tasks = [BootstrapReplication(results.model, dataset, results.epsilon, start, counts, r,
                                   replications)
              for r, counts in enumerate(resample_counts(n_subjects, replications, seed))]
-    table = pd.DataFrame(run_tasks(tasks, backend or default_backend(jobs), progress))
+    table = pd.DataFrame(run_tasks(tasks, choose_backend(backend, jobs, client), progress))
     results.bse_bootstrap = table.std(ddof=1)
     results.intervals["bootstrap"] = bootstrap_percentile(table, results.model)
     return table

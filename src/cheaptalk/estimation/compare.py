@@ -38,7 +38,7 @@ from scipy.stats import chi2, norm
 from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
-from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
+from cheaptalk.runner import Backend, Progress, choose_backend, run_tasks
 
 from .diagnostics import diagnostics
 from .likelihood import Likelihood
@@ -243,6 +243,7 @@ def compare(
     epsilon: float = DEFAULT_TREMBLE, progress: Progress | None = None,
     jobs: int | None = None, estimate_epsilon: bool = False, backend: Backend | None = None,
     intervals: str = "wald",
+    client: Any = None,
 ) -> Comparison:
     """Fit every model and compare them (see the module docstring).
 
@@ -272,6 +273,8 @@ def compare(
         ``"wald"``, ``"auto"`` or ``"profile"``: the full-sample fits' intervals, as in
         :meth:`~cheaptalk.estimation.mle.MaximumLikelihood.fit` (profile ends run by
         ``backend``).
+    client : distributed.Client, optional
+        Run the fits on this Dask cluster instead (when no ``backend`` is given).
     """
     if isinstance(models, Mapping):
         named = dict(models)
@@ -279,7 +282,7 @@ def compare(
         named = {m.label: m for m in models}
         if len(named) < len(models):
             raise ValueError("the same model (with the same options) is listed twice")
-    backend = backend or default_backend(jobs)
+    backend = choose_backend(backend, jobs, client)
     full = [SampleFit(model, dataset, epsilon, estimate_epsilon, n_starts, seed, name)
             for name, model in named.items()]
     fits = dict(zip(named, run_tasks(full, backend, progress), strict=True))

@@ -39,6 +39,13 @@ unit's earlier decisions of that role (its own rows in round order,
 :math:`\sum_i r_{ik} (1-\varepsilon)/P_k(d)` goes to the pullback that method returns,
 per decision instead of per cell. Static models take the path above unchanged.
 
+Scale (SPEC §5.1). Every quantity above is a sum over units of terms that need only the
+unit's own decisions, so the units of each role are evaluated in chunks of about
+``chunk_size`` decisions (a unit is never split; a history role's record is rebuilt per chunk
+from the chunk's decisions, which hold each unit's whole record): memory holds one chunk's
+decisions × types at a time, the cost is linear in the decisions, and the sums are the same
+up to rounding whatever the chunk size.
+
 The tremble may be estimated (SPEC §1): pass it as the parameter ``"epsilon"`` (it overrides
 the fixed value), and the gradient has
 
@@ -50,7 +57,8 @@ the fixed value), and the gradient has
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+import itertools
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,25 +73,49 @@ from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
 from cheaptalk.models.history import History, build_history
 
-__all__ = ["ROLES", "Evaluation", "Likelihood"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "ROLES", "Evaluation", "Likelihood"]
 
 ROLES = ("sender", "receiver")
+
+#: Decisions evaluated together by default (:class:`Likelihood`): with trust's 161 sender
+#: types, each decisions × types array of a chunk takes about 26 MB.
+DEFAULT_CHUNK_SIZE = 20_000
 
 
 @dataclass
 class _Block:
-    """Decisions of one role in one treatment."""
+    """Decisions of one role in one treatment: all of them (:attr:`Likelihood.blocks`,
+    ``rows`` into :attr:`Likelihood.histories`) or one chunk's (``unit`` and ``rows`` local
+    to the chunk)."""
 
     treatment: str
     flat: NDArray[np.intp]  # x * n_y + y per decision
     unit: NDArray[np.intp]  # unit index per decision
     n_xy: int
     n_y: int
-    to_units: sparse.csr_matrix  # (n_dec, n_units) one-hot
-    to_cells: sparse.csr_matrix  # (n_dec, n_xy) one-hot
     x: NDArray[np.intp]  # what each decision saw (state or message index)
     y: NDArray[np.intp]  # what it chose (message or action index)
     rows: NDArray[np.intp]  # its index among the role's decisions (the History's order)
+
+
+@dataclass
+class _ChunkBlock:
+    """A chunk's decisions in one treatment, with the sums the evaluation needs."""
+
+    block: _Block
+    to_units: sparse.csr_matrix  # (n_dec, n_units of the chunk) one-hot
+    cells: NDArray[np.intp]  # the distinct cells the decisions fall in
+    to_cells: sparse.csr_matrix  # (n_dec, n_cells) one-hot into ``cells``
+
+
+@dataclass
+class _Chunk:
+    """Units ``start:stop`` of one role with all their decisions (a unit is never split)."""
+
+    start: int
+    stop: int
+    blocks: list[_ChunkBlock]
+    history: History | None  # the chunk's decisions, for a role whose play has a history
 
 
 @dataclass
@@ -128,15 +160,24 @@ class Likelihood:
     subjects : collection of str, optional
         Use only the decisions these subjects made (in either role): cross-validation by
         subject.
+    chunk_size : int, optional
+        Decisions evaluated together (default :data:`DEFAULT_CHUNK_SIZE`). The units of
+        each role are taken in chunks of about this many decisions (a unit is never split),
+        so that the arrays of decisions × types the evaluation holds stay this size whatever
+        the size of the data; the results do not depend on it (up to rounding).
     """
 
     def __init__(
         self, model: Model, dataset: Dataset, rows: Sequence[int] | NDArray[np.intp] | None = None,
         epsilon: float = DEFAULT_TREMBLE, subjects: Collection[str] | None = None,
+        chunk_size: int | None = None,
     ) -> None:
         self.model = model
         self.dataset = dataset
         self.epsilon = float(epsilon)
+        self.chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
+        if self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
         table = dataset.table
         keep_rows = np.zeros(len(table), dtype=bool)
         keep_rows[np.arange(len(table)) if rows is None else np.asarray(rows, dtype=np.intp)] = 1
@@ -162,38 +203,34 @@ class Likelihood:
             raise ValueError("no decisions selected")
         self.games = {g: dataset.design.game(g) for g in self.treatments}
         self.blocks: dict[str, list[_Block]] = {r: [] for r in ROLES}
+        #: Each role's units in chunks of about :attr:`chunk_size` decisions.
+        self.chunks: dict[str, list[_Chunk]] = {}
+        treatment_code: dict[str, NDArray[np.intp]] = {}
         for role in ROLES:
             mask = self.masks[role]
-            treatments = treatments_all[mask]
+            code = np.full(int(mask.sum()), -1, dtype=np.intp)
+            for t_i, g in enumerate(self.treatments):
+                code[treatments_all[mask] == g] = t_i
+            treatment_code[role] = code
             if role == "sender":
                 xs, ys = dataset.state[mask], dataset.message[mask]
             else:
                 xs, ys = dataset.message[mask], dataset.action[mask]
-            for g in self.treatments:
-                game = self.games[g]
-                sel = treatments == g
-                n_y = game.n_messages if role == "sender" else game.n_actions
-                n_xy = (game.n_states if role == "sender" else game.n_messages) * n_y
-                unit = unit_of_row[role][sel]
-                n_dec = unit.size
-                ones = np.ones(n_dec)
-                flat = xs[sel] * n_y + ys[sel]
-                self.blocks[role].append(_Block(
-                    g, flat, unit, n_xy, n_y,
-                    sparse.csr_matrix((ones, (np.arange(n_dec), unit)),
-                                      shape=(n_dec, len(self.units[role]))),
-                    sparse.csr_matrix((ones, (np.arange(n_dec), flat)), shape=(n_dec, n_xy)),
-                    xs[sel], ys[sel], np.flatnonzero(sel),
-                ))
+            for t_i, g in enumerate(self.treatments):
+                sel = np.flatnonzero(code == t_i)
+                n_y, n_xy = self._sizes(role, g)
+                self.blocks[role].append(_Block(g, xs[sel] * n_y + ys[sel], unit_of_row[role][sel],
+                                                n_xy, n_y, xs[sel], ys[sel], sel))
         # Treatment label of each unit (joined when a unit spans treatments).
         self.unit_treatment: dict[str, list[str]] = {}
         for role in ROLES:
-            sets: list[set[str]] = [set() for _ in self.units[role]]
-            for u, g in zip(unit_of_row[role], treatments_all[self.masks[role]], strict=True):
-                sets[u].add(g)
-            self.unit_treatment[role] = [
-                "+".join(g for g in self.treatments if g in s) for s in sets
-            ]
+            # The distinct (unit, treatment) pairs, in the design's order of treatments.
+            n_t = len(self.treatments)
+            pairs = np.unique(unit_of_row[role] * n_t + treatment_code[role])
+            sets: list[list[str]] = [[] for _ in self.units[role]]
+            for u, t_i in zip((pairs // n_t).tolist(), (pairs % n_t).tolist(), strict=True):
+                sets[u].append(self.treatments[t_i])
+            self.unit_treatment[role] = ["+".join(s) for s in sets]
         # The treatment whose type weights a unit's mixture uses: its own, or the first of
         # its treatments where it spans several (weights may differ by game, e.g. trust's
         # quadrature nodes follow the game's payoff scale).
@@ -203,8 +240,14 @@ class Likelihood:
             for role in ROLES
         }
         #: Each history role's decisions in round order (:attr:`Model.history_roles`).
-        self.histories: dict[str, History] = {
-            role: self._history(role, unit_of_row[role]) for role in model.history_roles}
+        self.histories: dict[str, History] = {}
+        record: dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
+        for role in model.history_roles:
+            record[role] = self._record(role)
+            self.histories[role] = build_history(unit_of_row[role], *record[role])
+        for role in ROLES:
+            self.chunks[role] = self._chunks(role, unit_of_row[role], treatment_code[role],
+                                             record.get(role))
         # Subjects (clusters): a subject id in both roles is one cluster.
         subjects = sorted(set(self.units["sender"]) | set(self.units["receiver"]))
         pos = {s: i for i, s in enumerate(subjects)}
@@ -214,8 +257,14 @@ class Likelihood:
         #: Optional weight of each subject (bootstrap counts); ``None`` means all 1.
         self.subject_weights: NDArray[np.float64] | None = None
 
-    def _history(self, role: str, unit: NDArray[np.intp]) -> History:
-        """The role's decisions with each unit's order of play and the feedback's verdict."""
+    def _sizes(self, role: str, treatment: str) -> tuple[int, int]:
+        """Choices ``n_y`` and (seen, chosen) cells ``n_xy`` of a role in a treatment."""
+        game = self.games[treatment]
+        n_y = game.n_messages if role == "sender" else game.n_actions
+        return n_y, (game.n_states if role == "sender" else game.n_messages) * n_y
+
+    def _record(self, role: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Round and feedback verdict (credible or not) of each of the role's decisions."""
         ds, mask = self.dataset, self.masks[role]
         feedback = ds.require_feedback(f"model {self.model.name} (play that depends on "
                                        "history)")[mask]
@@ -230,7 +279,55 @@ class Likelihood:
         for g in self.treatments:
             sel = treatments == g
             credible[sel] = self.games[g].credible(message[sel], feedback[sel])
-        return build_history(unit, rounds, credible)
+        return rounds, credible
+
+    def _chunks(self, role: str, unit: NDArray[np.intp], code: NDArray[np.intp],
+                record: tuple[NDArray[np.int64], NDArray[np.float64]] | None
+                ) -> list[_Chunk]:
+        """The role's units in chunks of about ``chunk_size`` decisions: a unit goes to chunk
+        ``c`` when the decisions of the units before it number from ``c * chunk_size`` to
+        ``(c + 1) * chunk_size - 1``."""
+        n_units = len(self.units[role])
+        if n_units == 0:
+            return []
+        counts = np.bincount(unit, minlength=n_units)
+        before = np.cumsum(counts) - counts
+        chunk_of_unit = before // self.chunk_size
+        starts = np.flatnonzero(np.r_[True, chunk_of_unit[1:] != chunk_of_unit[:-1]])
+        bounds = np.r_[starts, n_units]
+        by_unit = np.argsort(unit, kind="stable")  # decisions grouped by unit
+        first = np.r_[0, np.cumsum(counts)]
+        blocks = {b.treatment: b for b in self.blocks[role]}
+        mask = self.masks[role]
+        xs_all = (self.dataset.state if role == "sender" else self.dataset.message)[mask]
+        ys_all = (self.dataset.message if role == "sender" else self.dataset.action)[mask]
+        out = []
+        for a, b in itertools.pairwise(bounds):
+            idx = np.sort(by_unit[first[a]:first[b]])  # the chunk's decisions, in data order
+            local = unit[idx] - a
+            history = (None if record is None else
+                       build_history(local, record[0][idx], record[1][idx]))
+            chunk_blocks = []
+            for t_i, g in enumerate(self.treatments):
+                sel = np.flatnonzero(code[idx] == t_i)
+                if sel.size == 0:
+                    continue
+                n_y, n_xy = blocks[g].n_y, blocks[g].n_xy
+                dec = idx[sel]
+                x, y = xs_all[dec], ys_all[dec]
+                flat = x * n_y + y
+                cells, cell_of = np.unique(flat, return_inverse=True)
+                n_dec, ones = sel.size, np.ones(sel.size)
+                chunk_blocks.append(_ChunkBlock(
+                    _Block(g, flat, local[sel], n_xy, n_y, x, y, sel),
+                    sparse.csr_matrix((ones, (np.arange(n_dec), local[sel])),
+                                      shape=(n_dec, int(b - a))),
+                    cells,
+                    sparse.csr_matrix((ones, (np.arange(n_dec), cell_of.reshape(-1))),
+                                      shape=(n_dec, cells.size)),
+                ))
+            out.append(_Chunk(int(a), int(b), chunk_blocks, history))
+        return out
 
     def _unit_weights(self, role: str) -> NDArray[np.float64]:
         if self.subject_weights is None:
@@ -261,6 +358,9 @@ class Likelihood:
     def evaluate(self, params: Mapping[str, float], gradient: bool = False) -> Evaluation:
         """Log-likelihood at ``params``; with ``gradient=True`` also its exact gradient.
 
+        Evaluated chunk by chunk (:attr:`chunk_size`): a unit's posterior and contribution
+        need only its own decisions, and the gradient's sums over units are accumulated.
+
         Raises ``ValueError`` if the model has no analytic pullback and a gradient is asked
         for (:class:`~cheaptalk.estimation.mle.MaximumLikelihood` then differences the
         log-likelihood instead).
@@ -271,8 +371,6 @@ class Likelihood:
             params = dict(params)
             eps = float(params.pop(TREMBLE))
         preds, pullbacks = {}, {}
-        history_pullbacks: dict[tuple[str, int], Callable[[NDArray[np.float64]],
-                                                          dict[str, float]]] = {}
         for g in self.treatments:
             if gradient:
                 preds[g], pullbacks[g] = self.model.predict_with_pullback(self.games[g], params)
@@ -281,49 +379,85 @@ class Likelihood:
             else:
                 preds[g] = self.model.predict(self.games[g], params)
 
-        unit_ll: dict[str, NDArray[np.float64]] = {}
-        posterior: dict[str, NDArray[np.float64]] = {}
         names: dict[str, dict[str, list[str]]] = {r: {} for r in ROLES}
         families: dict[str, list[str]] = {}
-        probs: dict[tuple[str, int], NDArray[np.float64]] = {}
-        model_probs: dict[tuple[str, int], NDArray[np.float64]] = {}
         log_w: dict[tuple[str, str], NDArray[np.float64]] = {}
         type_index: dict[tuple[str, str], list[int]] = {}
         for role in ROLES:
-            n_units = len(self.units[role])
-            total: NDArray[np.float64] | None = None
-            for b_i, block in enumerate(self.blocks[role]):
-                pred = preds[block.treatment]
+            for g in self.treatments:
+                pred = preds[g]
                 chosen = [i for i, ty in enumerate(pred.types) if getattr(ty, role) is not None]
-                type_index[(role, block.treatment)] = chosen
-                if role in self.histories:
-                    chosen_p, history_pullbacks[(role, b_i)] = \
-                        self.model.history_probabilities(
-                            self.games[block.treatment], params, role, self.histories[role],
-                            block.rows, block.x, block.y)
-                else:
-                    # Only the observed cells are needed: gather them type by type (stacking
-                    # the full strategies would copy every type's whole table).
-                    chosen_p = np.stack([getattr(pred.types[i], role).reshape(-1)[block.flat]
-                                         for i in chosen])
-                p = (1.0 - eps) * chosen_p + eps / block.n_y
-                probs[(role, b_i)] = p
-                model_probs[(role, b_i)] = chosen_p
-                contrib = (block.to_units.T @ np.log(p).T).T  # (K, n_units)
-                total = contrib if total is None else total + contrib
+                type_index[(role, g)] = chosen
                 w = np.array([pred.types[i].weight for i in chosen], dtype=float)
                 with np.errstate(divide="ignore"):
-                    log_w[(role, block.treatment)] = np.log(w / w.sum())
-                names[role][block.treatment] = [pred.types[i].name for i in chosen]
-                if role not in families:
-                    families[role] = [pred.types[i].family for i in chosen]
-            assert total is not None
+                    log_w[(role, g)] = np.log(w / w.sum())
+                names[role][g] = [pred.types[i].name for i in chosen]
+                families.setdefault(role, [pred.types[i].family for i in chosen])
+
+        unit_ll: dict[str, NDArray[np.float64]] = {}
+        posterior: dict[str, NDArray[np.float64]] = {}
+        # Gradient pieces summed over chunks: adjoints of the observed cells of each type's
+        # strategy, posterior weight of the units at home in each treatment, the tremble's.
+        cell_bar: dict[tuple[str, str], NDArray[np.float64]] = {}
+        home_weight: dict[tuple[str, str], NDArray[np.float64]] = {}
+        grad: dict[str, float] = {}
+        eps_bar = 0.0
+        for role in ROLES:
+            n_units = len(self.units[role])
+            n_types = len(type_index[(role, self.treatments[0])])
             unit_log_w = np.stack([log_w[(role, g)] for g in self.treatments],
                                   axis=1)[:, self.unit_home[role]]  # (K, n_units)
-            joint = unit_log_w + total
-            ll = logsumexp(joint, axis=0) if n_units else np.zeros(0)
-            unit_ll[role] = ll
-            posterior[role] = np.exp(joint - ll[None, :])
+            unit_ll[role] = np.zeros(n_units)
+            posterior[role] = np.zeros((n_types, n_units))
+            history = role in self.histories
+            if gradient:
+                for g in self.treatments:
+                    home_weight[(role, g)] = np.zeros(n_types)
+                    if not history:
+                        cell_bar[(role, g)] = np.zeros((n_types, self._sizes(role, g)[1]))
+            weights = self._unit_weights(role)
+            for chunk in self.chunks[role]:
+                a, b = chunk.start, chunk.stop
+                total = np.zeros((n_types, b - a))
+                pieces = []
+                for cb in chunk.blocks:
+                    block, g = cb.block, cb.block.treatment
+                    history_pullback = None
+                    if history:
+                        chosen_p, history_pullback = self.model.history_probabilities(
+                            self.games[g], params, role, chunk.history, block.rows, block.x,
+                            block.y)
+                    else:
+                        # Only the observed cells are needed: gather them type by type
+                        # (stacking the full strategies would copy every type's table).
+                        pred = preds[g]
+                        chosen_p = np.stack([getattr(pred.types[i], role).reshape(-1)[block.flat]
+                                             for i in type_index[(role, g)]])
+                    p = (1.0 - eps) * chosen_p + eps / block.n_y
+                    total += (cb.to_units.T @ np.log(p).T).T  # (K, units of the chunk)
+                    pieces.append((cb, chosen_p, p, history_pullback))
+                joint = unit_log_w[:, a:b] + total
+                ll = logsumexp(joint, axis=0)
+                post = np.exp(joint - ll[None, :])
+                unit_ll[role][a:b] = ll
+                posterior[role][:, a:b] = post
+                if not gradient:
+                    continue
+                r_w = post * weights[None, a:b]
+                for cb, chosen_p, p, history_pullback in pieces:
+                    block, g = cb.block, cb.block.treatment
+                    r_dec = r_w[:, block.unit]
+                    coef = r_dec * ((1.0 - eps) / p)  # (K, n_dec)
+                    if estimated:
+                        eps_bar += float(np.sum(r_dec * ((1.0 / block.n_y - chosen_p) / p)))
+                    if history_pullback is not None:
+                        for name, value in history_pullback(coef).items():
+                            grad[name] = grad.get(name, 0.0) + float(value)
+                    else:
+                        cell_bar[(role, g)][:, cb.cells] += (cb.to_cells.T @ coef.T).T
+                home = self.unit_home[role][a:b]
+                for t_i, g in enumerate(self.treatments):
+                    home_weight[(role, g)] += r_w[:, home == t_i].sum(axis=1)
 
         # Per role and per treatment with the same (bootstrap) subject weights as the total.
         by_treatment: dict[str, float] = {}
@@ -340,39 +474,23 @@ class Likelihood:
         if not gradient:
             return ev
 
-        grad: dict[str, float] = {}
-        eps_bar = 0.0
-        for t_i, g in enumerate(self.treatments):
-            pred = preds[g]
+        for g in self.treatments:
+            pred, game = preds[g], self.games[g]
             n_types = len(pred.types)
             w_bar = np.zeros(n_types)
             bars: dict[str, list[NDArray[np.float64] | None]] = {r: [None] * n_types
                                                                  for r in ROLES}
             for role in ROLES:
                 chosen = type_index[(role, g)]
-                b_i = next(i for i, b in enumerate(self.blocks[role]) if b.treatment == g)
-                block = self.blocks[role][b_i]
-                p = probs[(role, b_i)]
-                r_w = posterior[role] * self._unit_weights(role)[None, :]
-                coef = r_w[:, block.unit] * ((1.0 - eps) / p)  # (K, n_dec)
-                if estimated:
-                    eps_bar += float(np.sum(
-                        r_w[:, block.unit] * ((1.0 / block.n_y - model_probs[(role, b_i)]) / p)))
-                if (role, b_i) in history_pullbacks:
-                    for name, value in history_pullbacks[(role, b_i)](coef).items():
-                        grad[name] = grad.get(name, 0.0) + float(value)
-                    coef = None
-                cell = None if coef is None else (block.to_cells.T @ coef.T).T  # (K, n_xy)
-                game = self.games[g]
+                cell = cell_bar.get((role, g))
                 shape = ((game.n_states, game.n_messages) if role == "sender"
                          else (game.n_messages, game.n_actions))
                 for k, i in enumerate(chosen):
                     bars[role][i] = None if cell is None else cell[k].reshape(shape)
                 # d logL / d w_k^g = sum over the units at home in g of r_ik / w_k^g
                 w = np.exp(log_w[(role, g)])
-                home = self.unit_home[role] == t_i
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    wb = np.where(w > 0, r_w[:, home].sum(axis=1) / w, 0.0)
+                    wb = np.where(w > 0, home_weight[(role, g)] / w, 0.0)
                 w_bar[chosen] += wb
             for name, value in pullbacks[g](w_bar, bars["sender"], bars["receiver"]).items():
                 grad[name] = grad.get(name, 0.0) + float(value)

@@ -45,6 +45,7 @@ from cheaptalk._threads import single_blas_thread
 from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model, ParameterError
+from cheaptalk.numerics.quadrature import doubling_tolerance
 
 from .likelihood import ROLES, Evaluation, Likelihood
 from .parameters import ParameterSpace
@@ -754,12 +755,16 @@ class MaximumLikelihood:
             fine_ll = Likelihood(finer, self.dataset, epsilon=self.epsilon,
                                  **self._selection).evaluate(theta).loglik
             change = abs(fine_ll - ev.loglik)
+            # Scale-aware (doubling_tolerance): 0.01, or 1e-6 per decision on large data.
+            tolerance = doubling_tolerance(self.likelihood.n_decisions)
             convergence["quadrature"] = {**self.model.quadrature(),
-                                         "loglik_change_when_doubled": change}
-            if change >= 0.01:
+                                         "loglik_change_when_doubled": change,
+                                         "tolerance": tolerance}
+            if change >= tolerance:
                 _warn(convergence,
                       f"doubling the quadrature nodes moves the log-likelihood by {change:.3g} "
-                      "(>= 0.01): raise n_alpha / n_beta")
+                      f"(>= {tolerance:.3g}, the tolerance for "
+                      f"{self.likelihood.n_decisions} decisions): raise n_alpha / n_beta")
         lik = self.likelihood
         return FitResults(
             model=self.model, params=params, bse=bse, bse_sandwich=bse_s,

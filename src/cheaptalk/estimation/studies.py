@@ -26,7 +26,7 @@ from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.design import Design
 from cheaptalk.data.interactions import validate_table
 from cheaptalk.models.base import Model
-from cheaptalk.runner import Backend, InProcess, Progress, default_backend, run_tasks
+from cheaptalk.runner import Backend, InProcess, Progress, choose_backend, run_tasks
 from cheaptalk.simulation import Simulation, check_size
 
 from .mle import MaximumLikelihood
@@ -165,12 +165,14 @@ def recover(
     rounds: int | None = None, replications: int = 20, seed: int = 0,
     epsilon: float = DEFAULT_TREMBLE,
     n_starts: int = 1, jobs: int | None = None, progress: Progress | None = None,
-    backend: Backend | None = None, profile: Sequence[str] | str = (),
+    backend: Backend | None = None, client: Any = None,
+    profile: Sequence[str] | str = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parameter recovery study.
 
     ``jobs`` (worker processes, default all cores) applies when no ``backend``
-    (:mod:`cheaptalk.runner`) is given; ``progress`` is called as each replication ends.
+    (:mod:`cheaptalk.runner`) and no ``client`` (a Dask client: the replications run on its
+    cluster) is given; ``progress`` is called as each replication ends.
     ``profile``: parameters whose profile-likelihood intervals each replication computes
     too (``"all"``: every one; ``"auto"``: those whose Wald interval is unreliable), so
     that their coverage is reported beside the Wald intervals'.
@@ -187,7 +189,7 @@ def recover(
     tasks = [RecoveryReplication(design, model, dict(params), subjects, rounds, seed + r,
                                  epsilon, n_starts, wanted)
              for r in range(replications)]
-    draws = pd.DataFrame(run_tasks(tasks, backend or default_backend(jobs), progress))
+    draws = pd.DataFrame(run_tasks(tasks, choose_backend(backend, jobs, client), progress))
     return summarise_recovery(draws, params), draws
 
 
@@ -229,7 +231,7 @@ def power(
     candidates: Sequence[Model], subjects: int = 16, rounds: int | None = None,
     replications: int = 20, seed: int = 0, epsilon: float = DEFAULT_TREMBLE,
     n_starts: int = 1, jobs: int | None = None, progress: Progress | None = None,
-    backend: Backend | None = None,
+    backend: Backend | None = None, client: Any = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Design-power study: how often each candidate wins (by BIC) under each true model.
 
@@ -239,7 +241,7 @@ def power(
         The data-generating models.
     candidates : sequence of Model
         The models fitted to every dataset.
-    jobs, progress, backend
+    jobs, progress, backend, client
         As in :func:`recover`.
 
     Returns
@@ -253,7 +255,7 @@ def power(
     tasks = [PowerReplication(design, name, model, dict(p), tuple(candidates), subjects,
                               rounds, seed + r, epsilon, n_starts)
              for name, (model, p) in truths.items() for r in range(replications)]
-    draws = pd.DataFrame(run_tasks(tasks, backend or default_backend(jobs), progress))
+    draws = pd.DataFrame(run_tasks(tasks, choose_backend(backend, jobs, client), progress))
     shares = (pd.crosstab(draws["truth"], draws["winner"], normalize="index")
               .reindex(columns=[m.name for m in candidates], fill_value=0.0))
     return shares, draws

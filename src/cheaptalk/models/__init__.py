@@ -46,7 +46,7 @@ def available_models() -> dict[str, type[Model]]:
     Examples
     --------
     >>> list(available_models())
-    ['equilibrium', 'aqre', 'levelk', 'ch', 'trust', 'combination']
+    ['equilibrium', 'aqre', 'levelk', 'ch', 'trust', 'dynamic_trust', 'combination']
     """
     models = {**_package_models(), **_REGISTERED}
     return dict(sorted(models.items(), key=lambda item: (item[1].order, item[0])))

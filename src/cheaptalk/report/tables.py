@@ -20,6 +20,8 @@ table                     rows and columns
                           ``boot_lower, boot_upper`` (bootstrap percentile, when run),
                           ``fixed``, ``derived``
 ``vuong``                 one row per pair of models: ``a, b, z, p, favours``
+``likelihood_ratio``      one row per fitted model and fitted model it nests: ``model,
+                          nested, restriction, lr, df, p, boundary``
 ``out_of_sample``         one row per model; columns ``("cv", "")`` and ``("loto", g)`` for
                           each held-out treatment g: log-likelihood per decision
 ``loto``                  long form of the held-out treatments: ``model, treatment,
@@ -28,6 +30,11 @@ table                     rows and columns
 ``diagnostics``           observed and predicted means by bin (from the comparison)
 ``design``                one row per treatment (index ``treatment``): the design's settings
 ``treatments``            one row per treatment in the data: rows, senders, receivers, rounds
+``trust_over_rounds``     a pair (empty unless a fitted model's play depends on history):
+                          slopes of action on message by block of rounds (``block,
+                          first_round, last_round, n, source, slope, lo, hi``; source
+                          ``data`` or a model) and mean trust paths (``model, round,
+                          mean_trust``)
 ========================  =================================================================
 
 """

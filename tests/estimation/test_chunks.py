@@ -1,0 +1,150 @@
+"""The likelihood evaluated chunk by chunk (SPEC §5.1) equals the evaluation in one piece."""
+
+import numpy as np
+import pytest
+
+from cheaptalk.choice import TREMBLE
+from cheaptalk.data import load_data, load_design
+from cheaptalk.demo import demo_data_path
+from cheaptalk.estimation.likelihood import DEFAULT_CHUNK_SIZE, Likelihood
+from cheaptalk.models import get_model
+
+WHOLE = 10**9  # more decisions than the data have: one chunk per role
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_data(demo_data_path(), load_design("forecast_sharing"))
+
+
+def _params(name, data):
+    model = get_model(name)
+    params = model.default_params(data.design.game(data.design.treatments[0]))
+    return model, params
+
+
+def _same(a, b):
+    assert a.loglik == pytest.approx(b.loglik, rel=0, abs=1e-9)
+    assert a.by_treatment.keys() == b.by_treatment.keys()
+    for key in a.by_treatment:
+        assert a.by_treatment[key] == pytest.approx(b.by_treatment[key], rel=0, abs=1e-9)
+    for role in ("sender", "receiver"):
+        np.testing.assert_allclose(a.unit_loglik[role], b.unit_loglik[role], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(a.posterior[role], b.posterior[role], rtol=0, atol=1e-9)
+    if b.gradient is not None:
+        assert a.gradient.keys() == b.gradient.keys()
+        for name, value in b.gradient.items():
+            assert a.gradient[name] == pytest.approx(value, rel=1e-9, abs=1e-9), name
+
+
+@pytest.mark.parametrize("name", ["trust", "levelk", "dynamic_trust"])
+def test_chunked_equals_whole_value_and_gradient(demo, name):
+    model, params = _params(name, demo)
+    whole = Likelihood(model, demo, chunk_size=WHOLE)
+    assert [len(whole.chunks[r]) for r in ("sender", "receiver")] == [1, 1]
+    expected = whole.evaluate(params, gradient=True)
+    assert expected.gradient and any(v != 0 for v in expected.gradient.values())
+    for size in (1, 7, 100):
+        _same(Likelihood(model, demo, chunk_size=size).evaluate(params, gradient=True), expected)
+
+
+def test_one_unit_per_chunk_at_chunk_size_one(demo):
+    lik = Likelihood(get_model("levelk"), demo, chunk_size=1)
+    for role in ("sender", "receiver"):
+        assert len(lik.chunks[role]) == len(lik.units[role])
+        assert [c.stop - c.start for c in lik.chunks[role]] == [1] * len(lik.units[role])
+
+
+def test_chunks_hold_about_chunk_size_decisions_and_split_no_unit(demo):
+    size = 100
+    lik = Likelihood(get_model("levelk"), demo, chunk_size=size)
+    table = demo.table
+    for role in ("sender", "receiver"):
+        per_unit = table[role].value_counts()
+        seen = []
+        for chunk in lik.chunks[role]:
+            n = sum(cb.block.flat.size for cb in chunk.blocks)
+            units = lik.units[role][chunk.start:chunk.stop]
+            # every decision of each of the chunk's units, and no more than one unit beyond
+            assert n == sum(per_unit[u] for u in units)
+            assert n - per_unit[units[-1]] < size
+            seen += units
+        assert seen == lik.units[role]
+
+
+def test_estimated_tremble_bootstrap_weights_and_a_subset_of_subjects(demo):
+    """The tremble's gradient, subject weights and cross-validation's subject subsets go
+    through the chunks as through the whole."""
+    model, params = _params("trust", demo)
+    params = {**params, TREMBLE: 0.02}
+    some = sorted(set(demo.table["sender"]))[::3] + sorted(set(demo.table["receiver"]))[::2]
+    whole = Likelihood(model, demo, subjects=some, chunk_size=WHOLE)
+    part = Likelihood(model, demo, subjects=some, chunk_size=5)
+    counts = np.random.default_rng(0).integers(0, 3, whole.n_subjects).astype(float)
+    whole.subject_weights = part.subject_weights = counts
+    expected = whole.evaluate(params, gradient=True)
+    assert TREMBLE in expected.gradient
+    _same(part.evaluate(params, gradient=True), expected)
+
+
+def test_default_chunk_size_and_bad_sizes(demo):
+    assert Likelihood(get_model("levelk"), demo).chunk_size == DEFAULT_CHUNK_SIZE
+    with pytest.raises(ValueError, match="chunk_size"):
+        Likelihood(get_model("levelk"), demo, chunk_size=0)
+
+
+def test_a_unit_spanning_treatments_is_labelled_and_chunked_whole(demo):
+    from cheaptalk.data import validate_table
+
+    table = demo.table.copy()
+    table.loc[table["sender"] == "LH-S01", "sender"] = "LL-S01"  # one sender in LL and LH
+    data = validate_table(table, demo.design)
+    model, params = _params("levelk", data)
+    lik = Likelihood(model, data, chunk_size=7)
+    for role in ("sender", "receiver"):  # independent: the treatments each unit played
+        played = data.table.groupby(role)["treatment"].agg(set)
+        expected = ["+".join(g for g in lik.treatments if g in played[u])
+                    for u in lik.units[role]]
+        assert lik.unit_treatment[role] == expected
+    assert lik.unit_treatment["sender"][lik.units["sender"].index("LL-S01")] == "LL+LH"
+    expected = Likelihood(model, data, chunk_size=WHOLE).evaluate(params, gradient=True)
+    assert "LL+LH" in expected.by_treatment
+    _same(lik.evaluate(params, gradient=True), expected)
+
+
+@pytest.mark.slow
+def test_memory_is_bounded_by_a_chunk_not_by_the_data(demo):
+    """Four copies of the demo's subjects: evaluated in chunks, the peak memory grows by far
+    less than the decisions × types arrays an evaluation in one piece adds."""
+    import tracemalloc
+
+    import pandas as pd
+
+    from cheaptalk.data import validate_table
+
+    copies = []
+    for c in range(4):
+        t = demo.table.copy()
+        t["sender"] = t["sender"] + f"-{c}"
+        t["receiver"] = t["receiver"] + f"-{c}"
+        t["round"] = t["round"] + 100 * c
+        copies.append(t)
+    big = validate_table(pd.concat(copies, ignore_index=True), demo.design)
+    model, params = _params("trust", demo)
+
+    def peak(data, size):
+        lik = Likelihood(model, data, chunk_size=size)
+        lik.evaluate(params, gradient=True)  # caches warm
+        tracemalloc.start()
+        try:
+            lik.evaluate(params, gradient=True)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    mb = 2**20
+    chunked = peak(big, 500) - peak(demo, 500)
+    whole = peak(big, WHOLE) - peak(demo, WHOLE)
+    # one-piece growth: at least one (161 types x 3 x 1,920 sender decisions) float array
+    assert whole > 161 * 3 * 1920 * 8, whole / mb
+    assert chunked < whole / 4, (chunked / mb, whole / mb)
