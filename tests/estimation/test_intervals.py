@@ -3,6 +3,7 @@ the profile log-likelihood, transformed Wald intervals inside the parameter spac
 sandwich against a computation by hand, bootstrap percentiles, labels in JSON."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from scipy.stats import chi2
 
 from cheaptalk.data import load_design, validate_table
 from cheaptalk.estimation.intervals import (
+    bootstrap_bca,
     bootstrap_percentile,
     transform_interval,
     transformed_wald,
@@ -231,6 +233,67 @@ def test_bootstrap_percentile_intervals_are_quantiles_of_the_draws(small_data):
     assert ci.loc["odds", "lower"] == pytest.approx(odds[0] + 0.1 * (odds[1] - odds[0]))
     assert fit.to_dict()["intervals"]["bootstrap"]["odds"]["method"] == "bootstrap"
     assert bootstrap_percentile(draws, fit.model).loc["q", "method"] == "bootstrap"
+
+
+def test_bca_agrees_with_scipy_on_a_skewed_mean():
+    """For a sample mean the subject's influence is x_i - mean (the jackknife's, up to a
+    factor that cancels in the acceleration): given SciPy's own bootstrap draws, our BCa ends
+    are SciPy's."""
+    from scipy.stats import bootstrap as scipy_bootstrap
+
+    class NoDerived:
+        def derived(self, p):
+            return {}
+
+    x = np.random.default_rng(3).exponential(size=30)
+    ref = scipy_bootstrap((x,), np.mean, method="BCa", n_resamples=2000, random_state=0)
+    draws = pd.DataFrame({"m": ref.bootstrap_distribution})
+    ci = bootstrap_bca(draws, {"m": x.mean()}, pd.DataFrame({"m": x - x.mean()}),
+                       NoDerived())
+    assert ci.loc["m", "lower"] == pytest.approx(ref.confidence_interval.low, rel=1e-10)
+    assert ci.loc["m", "upper"] == pytest.approx(ref.confidence_interval.high, rel=1e-10)
+    assert ci.loc["m", "acceleration"] > 0  # an exponential sample's mean: right skew
+    # every draw on one side of the estimate: no bias correction exists
+    one_sided = bootstrap_bca(draws, {"m": draws["m"].min() - 1}, pd.DataFrame({"m": x}),
+                              NoDerived())
+    assert np.isnan(one_sided.loc["m", "lower"])
+
+
+def test_influence_is_the_jackknife_of_leaving_a_subject_out(small_data):
+    """The acceleration's U_i (score times inverse information) against refits that drop
+    subject i: theta_hat - theta_hat_(i) ~ U_i."""
+    est = MaximumLikelihood(Toy(), small_data)
+    fit = est.fit(n_starts=1)
+    influence = fit.free["influence"]
+    n = est.likelihood.n_subjects
+    dropped = []
+    for i in range(n):
+        weights = np.ones(n)
+        weights[i] = 0.0
+        again = MaximumLikelihood(Toy(), small_data)
+        again.likelihood.subject_weights = weights
+        refit = again.fit(start=fit.params.to_dict(), n_starts=1, standard_errors=False)
+        dropped.append(fit.params - refit.params)
+    jack = pd.DataFrame(dropped).reset_index(drop=True)
+    for name in ("q", "lambda_s", "lambda_r"):
+        assert np.corrcoef(jack[name], influence[name])[0, 1] > 0.95
+        # first order: within 20% (a dropped subject moves the estimate a little more)
+        np.testing.assert_allclose(influence[name], jack[name], rtol=0.2,
+                                   atol=0.05 * jack[name].std())
+
+
+def test_bootstrap_adds_bca_intervals(small_data):
+    from cheaptalk.estimation.bootstrap import bootstrap
+
+    fit = MaximumLikelihood(OddsToy(), small_data).fit(n_starts=1)
+    draws = bootstrap(fit, small_data, replications=40, seed=1, jobs=1)
+    ci = fit.conf_int(kind="bootstrap-bca")
+    assert set(ci["method"]) == {"bootstrap-bca"}
+    for n in ("q", "odds"):
+        values = draws["q"] if n == "q" else draws["q"] / (1 - draws["q"])
+        assert values.min() <= ci.loc[n, "lower"] < ci.loc[n, "upper"] <= values.max()
+    assert "Bootstrap BCa 95% CI: " in fit.summary()
+    assert fit.to_dict()["intervals"]["methods"]["bootstrap-bca"].startswith("bootstrap BCa")
 
 
 def test_intervals_choice_is_checked(small_data):

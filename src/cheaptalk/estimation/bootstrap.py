@@ -22,7 +22,7 @@ from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
 from cheaptalk.runner import Backend, Progress, choose_backend, run_tasks
 
-from .intervals import bootstrap_percentile
+from .intervals import bootstrap_bca, bootstrap_percentile
 from .likelihood import Likelihood
 from .mle import FitResults, MaximumLikelihood
 
@@ -73,9 +73,11 @@ def bootstrap(
     jobs: int | None = None, progress: Progress | None = None, backend: Backend | None = None,
     client: Any = None,
 ) -> pd.DataFrame:
-    """Bootstrap the fit in ``results``; sets ``results.bse_bootstrap`` and the percentile
+    """Bootstrap the fit in ``results``; sets ``results.bse_bootstrap``, the percentile
     intervals ``results.intervals["bootstrap"]``
-    (:func:`~cheaptalk.estimation.intervals.bootstrap_percentile`), and returns the draws.
+    (:func:`~cheaptalk.estimation.intervals.bootstrap_percentile`) and, for a fit with
+    standard errors, the BCa intervals ``results.intervals["bootstrap-bca"]``
+    (:func:`~cheaptalk.estimation.intervals.bootstrap_bca`); returns the draws.
 
     Parameters
     ----------
@@ -107,4 +109,7 @@ def bootstrap(
     table = pd.DataFrame(run_tasks(tasks, choose_backend(backend, jobs, client), progress))
     results.bse_bootstrap = table.std(ddof=1)
     results.intervals["bootstrap"] = bootstrap_percentile(table, results.model)
+    if "influence" in results.free:
+        results.intervals["bootstrap-bca"] = bootstrap_bca(
+            table, results.params, results.free["influence"], results.model)
     return table

@@ -131,7 +131,8 @@ class FitResults:
 
         ``kind``: ``"reported"`` (the one tables show: profile where computed, else
         transformed Wald), ``"wald"`` (transformed Wald from the CR1 sandwich),
-        ``"profile"``, ``"bootstrap"`` (percentile), or ``"sandwich"`` / ``"hessian"``
+        ``"profile"``, ``"bootstrap"`` (percentile), ``"bootstrap-bca"``, or ``"sandwich"`` /
+        ``"hessian"``
         (symmetric natural-scale ``estimate ± z se``, kept for comparison). Columns
         ``lower, upper, method``; NaN for fixed parameters (and, for Wald, at a bound).
         Levels other than 95% are available for ``"wald"``, ``"sandwich"`` and
@@ -167,6 +168,7 @@ class FitResults:
             return self.reported_intervals()
         if kind not in self.intervals:
             hint = {"bootstrap": "fit with bootstrap > 0",
+                    "bootstrap-bca": "fit with bootstrap > 0 and standard errors",
                     "profile": "fit with intervals='profile'"}.get(kind, "")
             known = ", ".join(INTERVAL_LABELS)
             raise ValueError(f"no {kind} intervals for this fit"
@@ -298,7 +300,7 @@ class FitResults:
         ]
         short = {"wald": "Wald (transformed)", "wald-natural": "Wald",
                  "profile": "profile", "profile-one-sided": "profile, one-sided",
-                 "bootstrap": "bootstrap percentile"}
+                 "bootstrap": "bootstrap percentile", "bootstrap-bca": "bootstrap BCa"}
 
         def interval(name: str) -> str:
             lo, hi, method = ci.loc[name, ["lower", "upper", "method"]]
@@ -325,10 +327,13 @@ class FitResults:
         lines.append("95% CI: profile = profile likelihood; Wald (transformed) = built on the "
                      "estimation scale and mapped back; se = delta-method sandwich (CR1) on "
                      "the natural scale.")
-        if "bootstrap" in self.intervals:
-            boot = self.intervals["bootstrap"]
-            lines.append("Bootstrap percentile 95% CI: " + "; ".join(
-                f"{n} [{_end(r['lower'])}, {_end(r['upper'])}]" for n, r in boot.iterrows()))
+        for kind, label in (("bootstrap", "Bootstrap percentile"),
+                            ("bootstrap-bca", "Bootstrap BCa")):
+            if kind in self.intervals:
+                boot = self.intervals[kind]
+                lines.append(f"{label} 95% CI: " + "; ".join(
+                    f"{n} [{_end(r['lower'])}, {_end(r['upper'])}]"
+                    for n, r in boot.iterrows() if np.isfinite(r["lower"])))
         lines.append("")
         lines.append("Log-likelihood by role: " + ", ".join(
             f"{k} {v:.2f}" for k, v in self.llf_by_role.items()))
@@ -720,7 +725,10 @@ class MaximumLikelihood:
             est = [i for i, n in enumerate(names) if n not in self.space.fixed]
             cov[np.ix_(est, est)] = cov_full[np.ix_(est, est)]
             cov_s[np.ix_(est, est)] = cov_s_full[np.ix_(est, est)]
-            free = {"space": self.space, "x": np.array(x), "cov_sandwich": free_cov_s}
+            # Each subject's empirical influence on the natural-scale estimates (the
+            # infinitesimal jackknife, n × parameters): the BCa bootstrap's acceleration.
+            free = {"space": self.space, "x": np.array(x), "cov_sandwich": free_cov_s,
+                    "influence": pd.DataFrame(scores @ inv @ jac.T, columns=names)}
             # One cluster cannot estimate a clustered variance: its score is the total
             # score, zero at the optimum, so the sandwich would report a spurious ~0.
             few = informed < 2
