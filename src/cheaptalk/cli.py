@@ -471,7 +471,7 @@ def fit(
     estimate_epsilon: EstimateEpsOpt = False,
     option: OptionOpt = None,
     bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replications over "
-                                           "subjects (0: none); adds percentile "
+                                           "subjects (0: none); adds percentile and BCa "
                                            "intervals.")] = 0,
     intervals: IntervalsOpt = "auto",
     columns: ColumnsOpt = None,
