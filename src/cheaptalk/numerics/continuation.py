@@ -329,6 +329,7 @@ def _newton(system: _System, y: NDArray[np.float64], s: float, tol: float,
 _CORRECTOR_TOL = 1e-9
 #: Most refinement sweeps of a tangent computed with an old factorisation.
 _TANGENT_REFINE = 8
+_TANGENT_TOL = 1e-8
 
 
 def _arclength(system: _System, max_steps: int
@@ -369,7 +370,7 @@ def _arclength(system: _System, max_steps: int
                 res = -(system.jvp(p, ty)[0] + fs * ts)
                 res_last = 1.0 - row @ ty - ts0 * ts
                 size = max(_max_abs(res), abs(res_last))
-                if size < 1e-10:
+                if size < _TANGENT_TOL:
                     break
                 if size > 0.5 * prev:
                     return None
