@@ -129,12 +129,21 @@ def test_literal_branch_over_communicates_in_the_forecast_game(lam):
 
 
 @pytest.mark.slow
-def test_literal_branch_hands_over_when_the_path_is_lost():
+def test_literal_branch_through_degenerate_bifurcations():
     # forecast game, step 5, lambda 0.5: the path meets degenerate bifurcations
     game = forecast_sharing(step=5)
     sol = solve_aqre(game, 0.5, 0.5, "literal")
     assert sol.residual < 1e-10
     assert logit_residual(game, sol.sender, sol.receiver, 0.5, 0.5) < 1e-10
+
+
+def test_literal_branch_hands_over_when_the_path_is_lost():
+    # the step limit reached: monotone continuation from the furthest point reached
+    game = forecast_sharing(step=10)
+    sol = solve_aqre(game, 0.3, 0.3, "literal", max_steps=10)
+    assert not sol.path_followed
+    assert sol.residual < 1e-10
+    assert logit_residual(game, sol.sender, sol.receiver, 0.3, 0.3) < 1e-10
 
 
 def test_per_role_precisions():
