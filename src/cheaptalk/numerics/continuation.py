@@ -333,14 +333,13 @@ _TANGENT_TOL = 1e-8
 
 
 def _arclength(system: _System, max_steps: int
-               ) -> tuple[NDArray[np.float64], float, int, bool, _Factor | None]:
+               ) -> tuple[NDArray[np.float64], float, int, bool]:
     """Pseudo-arclength continuation from s = 0 to s = 1.
 
-    Returns ``(y, s, steps, finished, factor)``; when the path cannot be followed (it
-    returns to its start, which only a jump between path pieces at a degenerate bifurcation
-    can cause, the step size underflows, or the step limit is reached) it returns the point
-    with the largest ``s`` reached and ``finished = False``. ``factor`` is the factorisation
-    in use at the end (of a Jacobian at or before the returned point).
+    Returns ``(y, s, steps, finished)``; when the path cannot be followed (it returns to its
+    start, which only a jump between path pieces at a degenerate bifurcation can cause, the
+    step size underflows, or the step limit is reached) it returns the point with the
+    largest ``s`` reached and ``finished = False``.
 
     One factorisation per step: the corrector's first iteration uses the last point's, the
     second factorises at the first corrected point and later iterations keep it (a
@@ -395,7 +394,7 @@ def _arclength(system: _System, max_steps: int
     while True:
         steps += 1
         if steps > max_steps or (best[1] > 0.05 and s < 0.01):
-            return best[0], best[1], steps, False, fac
+            return best[0], best[1], steps, False
         land = ts > 0 and s + step * ts >= 1.0
         if land:
             y_new, s_new = y + (1.0 - s) / ts * ty, 1.0
@@ -443,11 +442,11 @@ def _arclength(system: _System, max_steps: int
         if not ok:
             step /= 2
             if step < 1e-10:
-                return best[0], best[1], steps, False, fac
+                return best[0], best[1], steps, False
             continue
         y, s, p = y_new, s_new, p_new
         if land:
-            return y, 1.0, steps, True, fac_c
+            return y, 1.0, steps, True
         if s > best[1]:
             best = (y, s)
         fac, fs, omega, ty, ts = fac_c, fs_t, w_new, ty_t, ts_t
@@ -538,7 +537,7 @@ def _solve_aqre_state(game: Game, lam_s: float, lam_r: float, branch: str, max_s
         y = np.zeros(0)
         p = system.evaluate(y, 1.0)
         return AQRESolution(p.sig, p.rho, 0.0, 0, True), system, y, p
-    y, s, steps, finished, _ = _arclength(system, max_steps)
+    y, s, steps, finished = _arclength(system, max_steps)
     if not finished:
         y, more = _monotone(system, y, s)
         steps += more
