@@ -129,12 +129,21 @@ def test_literal_branch_over_communicates_in_the_forecast_game(lam):
 
 
 @pytest.mark.slow
-def test_literal_branch_hands_over_when_the_path_is_lost():
+def test_literal_branch_through_degenerate_bifurcations():
     # forecast game, step 5, lambda 0.5: the path meets degenerate bifurcations
     game = forecast_sharing(step=5)
     sol = solve_aqre(game, 0.5, 0.5, "literal")
     assert sol.residual < 1e-10
     assert logit_residual(game, sol.sender, sol.receiver, 0.5, 0.5) < 1e-10
+
+
+def test_literal_branch_hands_over_when_the_path_is_lost():
+    # the step limit reached: monotone continuation from the furthest point reached
+    game = forecast_sharing(step=10)
+    sol = solve_aqre(game, 0.3, 0.3, "literal", max_steps=10)
+    assert not sol.path_followed
+    assert sol.residual < 1e-10
+    assert logit_residual(game, sol.sender, sol.receiver, 0.3, 0.3) < 1e-10
 
 
 def test_per_role_precisions():
@@ -191,6 +200,68 @@ def test_jacobian_and_structured_solve(branch, s):
         np.testing.assert_allclose(system.jvp(point, None, ds=1.0)[0], fd_s, atol=1e-7)
     r = rng.normal(size=system.size)
     np.testing.assert_allclose(jac @ _Factor(system, point).solve(r), r, atol=1e-10)
+    several = rng.normal(size=(3, system.size))        # several right-hand sides at once
+    np.testing.assert_allclose(_Factor(system, point).solve(several) @ jac.T, several,
+                               atol=1e-10)
+
+
+def reference_literal_branch(game: Game, lam: float) -> np.ndarray:
+    """The literal branch traced plainly, independently of the solver's tracer: dense
+    Jacobian, Euclidean arclength in (y, s), tangent as the null vector of [J, F_s] (by a
+    bordered dense solve), Newton with a fresh dense Jacobian at every iteration."""
+    system = _System(game, lam, lam, "literal")
+
+    def augmented(x):
+        p = system.evaluate(x[:-1], x[-1])
+        return p, np.hstack([system.jacobian(p), system.jvp(p, None, ds=1.0)[0][:, None]])
+
+    def newton_at_one(y):
+        for _ in range(30):
+            p = system.evaluate(y, 1.0)
+            if np.abs(p.f).max() < 1e-13:
+                return p.sig
+            y = y - np.linalg.solve(system.jacobian(p), p.f)
+        return None
+
+    x = np.append(system.start(), 0.0)
+    _, a = augmented(x)
+    t = np.linalg.solve(np.vstack([a, np.eye(x.size)[-1]]), np.eye(x.size)[-1])
+    t /= np.linalg.norm(t)
+    h = 0.25
+    while True:
+        assert h > 1e-8, "reference tracer lost the path"
+        if t[-1] > 0 and x[-1] + h * t[-1] >= 1.0:        # land on s = 1
+            sig = newton_at_one(x[:-1] + (1.0 - x[-1]) / t[-1] * t[:-1])
+            if sig is not None:
+                return sig
+            h /= 2
+            continue
+        x0 = x + h * t
+        z, converged = x0.copy(), False
+        for _ in range(15):
+            p, a = augmented(z)
+            f = np.append(p.f, t @ (z - x0))
+            if np.abs(f).max() < 1e-11:
+                converged = True
+                break
+            z = z - np.linalg.solve(np.vstack([a, t]), f)
+        if not converged:
+            h /= 2
+            continue
+        t_new = np.linalg.solve(np.vstack([a, t]), np.eye(x.size)[-1])
+        x, t = z, t_new / np.linalg.norm(t_new)
+        h = min(2 * h, 1.0)
+
+
+@pytest.mark.parametrize(("game", "lam"), [
+    (crawford_sobel(bias=1.2), 2.0),          # one fold on the way
+    (forecast_sharing(step=10), 0.1),         # 21 states, folds near s = 1
+], ids=["cs-fold", "forecast-step10"])
+def test_literal_branch_matches_a_plain_dense_tracer(game, lam):
+    sol = solve_aqre(game, lam, lam, "literal")
+    np.testing.assert_allclose(sol.sender, reference_literal_branch(game, lam), atol=1e-8)
+    # one factorisation per step (plus few): the corrector and the next tangent reuse it
+    assert sol.factorisations <= 1.3 * sol.steps + 3
 
 
 # ---------------------------------------------------------------------------- the model

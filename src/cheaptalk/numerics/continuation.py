@@ -22,9 +22,11 @@ capacitance matrix :math:`\sum_m \operatorname{diag}(\sigma[:, m]) K_m^{-1}` (Wo
 
 Solutions are traced along a homotopy :math:`H(y, s) = 0`, :math:`s \in [0, 1]`, by
 pseudo-arclength continuation (predictor along the tangent, Newton corrector on the bordered
-system, arclength measured in an approximate Fisher metric of :math:`\sigma`, adaptive
-steps, and guards against jumping between parts of the path), which follows the path
-through its turning points. A final Newton polish at :math:`s = 1` brings the residual
+system with one factorisation per step, reused for the rest of the corrector and, refined
+by Jacobian-vector products, for the next tangent; arclength measured in an approximate
+Fisher metric of :math:`\sigma`, adaptive steps, and guards against jumping between parts
+of the path), which follows the path through its turning points. A final Newton polish
+at :math:`s = 1` brings the residual
 :math:`\max|\sigma - \operatorname{logit}(U_S(\rho), \lambda_S)|` below :math:`10^{-10}`
 (:attr:`AQRESolution.residual`).
 
@@ -59,6 +61,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import logsumexp
 
+from cheaptalk._threads import single_blas_thread
 from cheaptalk.games.base import Game
 
 __all__ = ["TOLERANCE", "AQRESolution", "ConvergenceError", "aqre_vjp", "solve_aqre",
@@ -114,6 +117,7 @@ class _System:
             self.log_prior = np.log(game.prior)
         self.n_t, self.n_m = game.n_states, game.n_messages
         self.size = self.n_t * (self.n_m - 1)
+        self.factorisations = 0     # Jacobian factorisations so far (the cost that matters)
 
     def params(self, s: float) -> tuple[float, float, float]:
         """``(lam_s, lam_r, h)`` at path parameter ``s``."""
@@ -195,6 +199,7 @@ class _Factor:
 
     def _build(self) -> None:
         sy, p = self.system, self.point
+        sy.factorisations += 1
         n_t, n_m = sy.n_t, sy.n_m
         us, ur = sy.game.sender_payoff, sy.game.receiver_payoff          # [t, a]
         qw, qq = p.qw, p.qq
@@ -221,17 +226,23 @@ class _Factor:
         return False
 
     def solve(self, r: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``J_y^{-1} r`` for ``r`` of shape (N,)."""
+        """``J_y^{-1} r`` for ``r`` of shape (N,) or (k, N) (k right-hand sides at once: the
+        blocks are read once, which is what a solve costs)."""
+        r = np.asarray(r, dtype=float)
         if self._trivial(r):
             return r.copy()
         sy, p = self.system, self.point
         assert self._k_inv is not None and self._cap is not None
-        rr = np.concatenate([np.zeros((sy.n_t, 1)), r.reshape(sy.n_t, sy.n_m - 1)], axis=1)
-        b = rr - (p.sig * rr).sum(axis=1, keepdims=True)                  # [t, m]
-        c = np.einsum("mts,sm->tm", self._k_inv, b)
-        g = self._cap @ ((p.sig * c).sum(axis=1) / p.lam_s)
-        v = c - p.lam_s * np.einsum("mts,s->tm", self._k_inv, g)
-        return (v[:, 1:] - v[:, :1]).ravel()
+        rk = np.atleast_2d(r)
+        n_rhs = rk.shape[0]
+        rr = np.concatenate([np.zeros((n_rhs, sy.n_t, 1)),
+                             rk.reshape(n_rhs, sy.n_t, sy.n_m - 1)], axis=2)   # [k, t, m]
+        b = rr - (p.sig[None] * rr).sum(axis=2, keepdims=True)
+        c = self._k_inv @ np.transpose(b, (2, 1, 0))                        # [m, t, k]
+        g = ((p.sig.T[:, :, None] * c).sum(axis=0).T / p.lam_s) @ self._cap.T  # [k, t]
+        v = c - p.lam_s * (self._k_inv @ g.T[None])                          # [m, t, k]
+        out = (v[1:] - v[:1]).transpose(2, 1, 0).reshape(n_rhs, sy.size)
+        return out if r.ndim == 2 else out[0]
 
     def solve_transpose(self, r: NDArray[np.float64]) -> NDArray[np.float64]:
         """``J_y^{-T} r`` for ``r`` of shape (N,): the transpose of :meth:`solve`, step by step."""
@@ -256,8 +267,7 @@ class _Factor:
                        rhs: NDArray[np.float64], rhs_last: float
                        ) -> tuple[NDArray[np.float64], float]:
         """Solve ``[[J, col], [row, corner]] (x, xi) = (rhs, rhs_last)`` by bordering."""
-        z1 = self.solve(rhs)
-        z2 = self.solve(col)
+        z1, z2 = self.solve(np.stack([rhs, col]))
         xi = (rhs_last - row @ z1) / (corner - row @ z2)
         return z1 - z2 * xi, float(xi)
 
@@ -278,6 +288,9 @@ class AQRESolution:
     path_followed : bool
         True when the pseudo-arclength path was followed to its end; False when it had to
         hand over to monotone continuation (see :func:`solve_aqre`).
+    factorisations : int
+        Factorisations of the Jacobian (block inverses) the solve needed: its main cost on
+        large games.
     """
 
     sender: NDArray[np.float64]
@@ -285,6 +298,7 @@ class AQRESolution:
     residual: float
     steps: int
     path_followed: bool = True
+    factorisations: int = 0
 
 
 def _max_abs(x: NDArray[np.float64]) -> float:
@@ -313,6 +327,9 @@ def _newton(system: _System, y: NDArray[np.float64], s: float, tol: float,
 
 
 _CORRECTOR_TOL = 1e-9
+#: Most refinement sweeps of a tangent computed with an old factorisation.
+_TANGENT_REFINE = 8
+_TANGENT_TOL = 1e-8
 
 
 def _arclength(system: _System, max_steps: int
@@ -323,6 +340,12 @@ def _arclength(system: _System, max_steps: int
     start, which only a jump between path pieces at a degenerate bifurcation can cause, the
     step size underflows, or the step limit is reached) it returns the point with the
     largest ``s`` reached and ``finished = False``.
+
+    One factorisation per step: the corrector's first iteration uses the last point's, the
+    second factorises at the first corrected point and later iterations keep it (a
+    Shamanskii-type Newton method: near the solution the Jacobian hardly changes); the
+    tangent at the new point is solved with it and refined against exact Jacobian-vector
+    products, with a fresh factorisation only if the refinement does not contract.
     """
     n_t = system.n_t
 
@@ -332,11 +355,29 @@ def _arclength(system: _System, max_steps: int
         sig = p.sig[:, 1:]
         return ((sig * (1.0 - sig) + 1e-3) / n_t).ravel()
 
-    def tangent(fac: _Factor, fs: NDArray[np.float64], ty0: NDArray[np.float64],
-                ts0: float, w: NDArray[np.float64]) -> tuple[NDArray[np.float64], float]:
+    def tangent(fac: _Factor, p: _Point, fs: NDArray[np.float64], ty0: NDArray[np.float64],
+                ts0: float, w: NDArray[np.float64]
+                ) -> tuple[NDArray[np.float64], float] | None:
+        """Unit tangent at ``p``, or None if ``fac`` (of another point) is too far off."""
         if _max_abs(fs) < 1e-12:    # rounding noise (e.g. the exactly symmetric babbling
             fs = np.zeros_like(fs)  # path): the tangent is (0, 1), no factorization needed
-        ty, ts = fac.solve_bordered(fs, w * ty0, ts0, np.zeros(system.size), 1.0)
+        row = w * ty0
+        ty, ts = fac.solve_bordered(fs, row, ts0, np.zeros(system.size), 1.0)
+        if fac.point is not p:      # iterative refinement against the exact J at p
+            prev = np.inf
+            for _ in range(_TANGENT_REFINE):
+                res = -(system.jvp(p, ty)[0] + fs * ts)
+                res_last = 1.0 - row @ ty - ts0 * ts
+                size = max(_max_abs(res), abs(res_last))
+                if size < _TANGENT_TOL:
+                    break
+                if size > 0.5 * prev:
+                    return None
+                prev = size
+                dy, ds = fac.solve_bordered(fs, row, ts0, res, res_last)
+                ty, ts = ty + dy, ts + ds
+            else:
+                return None
         norm = np.sqrt(w @ (ty * ty) + ts * ts)
         return ty / norm, ts / norm
 
@@ -345,7 +386,9 @@ def _arclength(system: _System, max_steps: int
     fac = _Factor(system, p)
     fs = system.jvp(p, None, ds=1.0)[0]
     omega = weights(p)
-    ty, ts = tangent(fac, fs, np.zeros(system.size), 1.0, omega)
+    first = tangent(fac, p, fs, np.zeros(system.size), 1.0, omega)
+    assert first is not None
+    ty, ts = first
     best = (y, s)
     step, steps = 0.5, 0
     while True:
@@ -362,7 +405,7 @@ def _arclength(system: _System, max_steps: int
                 continue
         y_pred, s_pred = y_new, s_new
         ok, err_prev, iters = False, np.inf, 0
-        fac_c, fs_c = fac, fs       # first corrector iteration: the last point's Jacobian
+        fac_c = fac                 # first iteration: the factorisation of the last point
         for iters in range(1, 13):
             p_new = system.evaluate(y_new, s_new)
             err = _max_abs(p_new.f)
@@ -372,12 +415,12 @@ def _arclength(system: _System, max_steps: int
                 ok = True
                 break
             err_prev = err
-            if iters > 1:           # then Newton proper
+            if iters == 2:          # then one factorisation near the solution, kept
                 fac_c = _Factor(system, p_new)
-                fs_c = system.jvp(p_new, None, ds=1.0)[0]
             if land:
                 y_new = y_new + fac_c.solve(-p_new.f)
             else:                   # Newton on the bordered (pseudo-arclength) system
+                fs_c = system.jvp(p_new, None, ds=1.0)[0]
                 arc = (omega * ty) @ (y_new - y_pred) + ts * (s_new - s_pred)
                 dy, ds = fac_c.solve_bordered(fs_c, omega * ty, ts, -p_new.f, -arc)
                 y_new, s_new = y_new + dy, s_new + ds
@@ -388,9 +431,13 @@ def _arclength(system: _System, max_steps: int
             # near the predictor and the direction must turn by less than ~35 degrees
             w_new = weights(p_new)
             dist = np.sqrt(w_new @ (y_new - y_pred) ** 2 + (s_new - s_pred) ** 2)
-            fac_t = fac_c if iters > 2 else _Factor(system, p_new)
             fs_t = system.jvp(p_new, None, ds=1.0)[0]
-            ty_t, ts_t = tangent(fac_t, fs_t, ty * omega / w_new, ts, w_new)
+            found = tangent(fac_c, p_new, fs_t, ty * omega / w_new, ts, w_new)
+            if found is None:
+                fac_c = _Factor(system, p_new)
+                found = tangent(fac_c, p_new, fs_t, ty * omega / w_new, ts, w_new)
+                assert found is not None
+            ty_t, ts_t = found
             ok = dist <= 0.5 * step and (w_new * ty) @ ty_t + ts * ts_t >= 0.8
         if not ok:
             step /= 2
@@ -402,7 +449,7 @@ def _arclength(system: _System, max_steps: int
             return y, 1.0, steps, True
         if s > best[1]:
             best = (y, s)
-        fac, fs, omega, ty, ts = fac_t, fs_t, w_new, ty_t, ts_t
+        fac, fs, omega, ty, ts = fac_c, fs_t, w_new, ty_t, ts_t
         if iters <= 3:
             step *= 2.0
         elif iters <= 5:
@@ -475,6 +522,12 @@ def solve_aqre(game: Game, lam_s: float, lam_r: float, branch: str = "principal"
 def solve_aqre_state(game: Game, lam_s: float, lam_r: float, branch: str, max_steps: int = 2000
            ) -> tuple[AQRESolution, _System, NDArray[np.float64], _Point]:
     """:func:`solve_aqre`, also returning the system, the unknowns and the final point."""
+    with single_blas_thread():
+        return _solve_aqre_state(game, lam_s, lam_r, branch, max_steps)
+
+
+def _solve_aqre_state(game: Game, lam_s: float, lam_r: float, branch: str, max_steps: int
+                      ) -> tuple[AQRESolution, _System, NDArray[np.float64], _Point]:
     if branch not in ("principal", "literal"):
         raise ValueError("branch must be 'principal' or 'literal'")
     if not (0.0 <= lam_s < np.inf and 0.0 <= lam_r < np.inf):
@@ -492,7 +545,8 @@ def solve_aqre_state(game: Game, lam_s: float, lam_r: float, branch: str, max_st
     residual = _residual(game, p.sig, p.rho, lam_s)
     if not residual <= TOLERANCE:
         raise ConvergenceError(f"AQRE ({branch}): residual {residual:.2e} above {TOLERANCE}")
-    return AQRESolution(p.sig, p.rho, residual, steps, finished), system, y, p
+    return (AQRESolution(p.sig, p.rho, residual, steps, finished, system.factorisations),
+            system, y, p)
 
 
 #: Largest sender log-odds (in absolute value) that counts as the babbling solution.
@@ -522,7 +576,8 @@ def aqre_vjp(system: _System, y: NDArray[np.float64], p: _Point,
     x_bar = yy_bar[:, 1:].ravel()
     if not np.any(x_bar):
         return 0.0, d_lam_r
-    z = _Factor(system, p).solve_transpose(x_bar).reshape(n_t, n_m - 1)
+    with single_blas_thread():
+        z = _Factor(system, p).solve_transpose(x_bar).reshape(n_t, n_m - 1)
     # dF/dlam_s = -(US[:, 1:] - US[:, :1])
     d_lam_s = float(np.sum(z * (p.us[:, 1:] - p.us[:, :1])))
     # z^T dF/dlam_r: F = y - lam_s (US[:, 1:] - US[:, :1]), US through rho(lam_r)
