@@ -79,11 +79,12 @@ def assert_close(grad, expected):
 @pytest.mark.parametrize("game_name", list(GAMES))
 @pytest.mark.parametrize("masses", [False, True])
 @pytest.mark.parametrize("lie_cost", ["linear", "inflation"])
-@pytest.mark.parametrize("lambda_s", [0.35, 500.0])  # 500: rows recomputed directly
-def test_batched_trust_matches_type_by_type(game_name, masses, lie_cost, lambda_s):
+# lambda_s = 500 and lambda_r = 100: some rows are recomputed directly
+@pytest.mark.parametrize(("lambda_s", "lambda_r"), [(0.35, 0.25), (500.0, 0.25), (0.35, 100.0)])
+def test_batched_trust_matches_type_by_type(game_name, masses, lie_cost, lambda_s, lambda_r):
     game = GAMES[game_name]
     model = Trust(lie_cost=lie_cost, point_masses=masses, n_alpha=12, n_beta=31)
-    p = {**PARAMS, "lambda_s": lambda_s, **(MASSES if masses else {})}
+    p = {**PARAMS, "lambda_s": lambda_s, "lambda_r": lambda_r, **(MASSES if masses else {})}
     pred, pullback = model.predict_with_pullback(game, p)
     adj = random_adjoints(pred, seed=3)
     dense = ([np.zeros(t.receiver.shape) for t in pred.types if t.receiver is not None]
@@ -93,7 +94,7 @@ def test_batched_trust_matches_type_by_type(game_name, masses, lie_cost, lambda_
     rho, sigma, expected = reference(model, game, p, adj[0], s_bars, r_bars)
     n_a = len(rho)
     for k, r in enumerate(rho):
-        np.testing.assert_allclose(pred.types[k].receiver, r, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(pred.types[k].receiver, r, rtol=1e-10, atol=1e-100)
     # Probabilities below about 1e-100 may lose digits to the shared shift (module
     # docstring of trust, "Computation"); beside the tremble they do not count.
     for k, s in enumerate(sigma):
@@ -102,11 +103,20 @@ def test_batched_trust_matches_type_by_type(game_name, masses, lie_cost, lambda_
 
 
 def test_fallback_rows_are_exercised():
-    """At lambda_s = 500 some senders' normalisers underflow the common shift."""
+    """At lambda_s = 500 some senders' normalisers underflow the common shift; at
+    lambda_r = 100 some receivers' rows underflow the bound on their maximum."""
     game = GAMES["forecast10"]
     model = Trust(n_alpha=12, n_beta=31)
     alpha, wa, beta, wb, _, _ = model.nodes({**PARAMS, "lambda_s": 500.0}, game)
     assert _trust_parts(game, alpha, wa, beta, wb, 500.0, 0.25)[1]["bad"].any()
+    prior = game.prior @ game.receiver_payoff
+    literal = game.literal @ game.receiver_payoff
+    smallest = min(
+        np.exp(100.0 * ((1 - a) * prior + a * literal
+                        - ((1 - a) * prior.max() + a * literal.max(axis=1))[:, None])
+               ).sum(axis=1).min()
+        for a in alpha)
+    assert smallest < 1e-200
 
 
 @pytest.mark.parametrize("masses", [False, True])

@@ -60,7 +60,10 @@ and the adjoints coming in for each type, backwards through the model:
   parts are scaled by :math:`1 - p_0 - p_1` and :math:`1 - p^\beta_0`).
 
 **Computation.** Receivers are computed a batch of types at a time (all of them in a small
-game, one in a large one, so that a batch stays in cache). Senders need few exponentials:
+game, one in a large one, so that a batch stays in cache), each row shifted by an upper
+bound of its maximum, :math:`(1-\alpha)\max_a \bar u_R[a] + \alpha \max_a U_R(L)[m, a]`
+(so the exponent is :math:`\alpha` times one matrix plus one vector; a row whose sum falls
+below 1e-200 is recomputed directly). Senders need few exponentials:
 with :math:`A[t, m] = e^{\lambda_S(U_S[t, m] - \max_{m'} U_S[t, m'])}` and the distinct lie
 costs :math:`c_u` (at most 201 in the forecast game, where :math:`C` depends on
 :math:`|v(m) - t|` only),
@@ -205,14 +208,25 @@ def _trust_parts(
         for i, a in enumerate(alpha):
             receivers[i] = logit(prior_values + a * gain, lambda_r)
     else:
+        # Shifted by the bound (1 - alpha) max(prior values) + alpha max_a U_R(L)[m, a] of
+        # each row's maximum (convexity), so that the exponent is alpha * slope + offset.
+        top_prior = prior_values.max()
+        slope = lambda_r * (gain - (literal_values.max(axis=1) - top_prior)[:, None])
+        offset = lambda_r * (prior_values - top_prior)
+        bad = []
         for a, b in _batches(alpha.size, gain.size):
             z = receivers[a:b]
-            np.multiply(alpha[a:b, None, None], gain, out=z)
-            z += prior_values
-            z -= z.max(axis=-1, keepdims=True)
-            z *= lambda_r
+            np.multiply(alpha[a:b, None, None], slope, out=z)
+            z += offset
             np.exp(z, out=z)
-            z /= z.sum(axis=-1, keepdims=True)
+            total = z.sum(axis=-1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):  # rows redone below
+                z /= total
+            if not np.all(total >= _TINY):
+                bad.append(a + np.argwhere(~(total[..., 0] >= _TINY)))
+        if bad:
+            i, m = np.concatenate(bad).T
+            receivers[i, m] = logit(prior_values + alpha[i, None] * gain[m], lambda_r)
     rho_bar = np.tensordot(alpha_weight, receivers, axes=1)
     values = game.sender_values(rho_bar)
     cost = lie_cost_matrix(game, lie_cost)
@@ -598,14 +612,19 @@ class Trust(Model):
         rho = s.receiver
         observed = _observed(bars, n_m * n_a)
         finite = bool(np.isfinite(lam_r))
+        if not finite and rho_pop_bar is None:
+            return 0.0
+        gain = parts["gain"]
+        # Row-by-row products of every type's strategy with Q, gain and Q * gain, one
+        # batched product over the messages: q[i, m], k[i, m] and sum_m (Q gain)[i, m].
+        columns = ([gain] if rho_pop_bar is None
+                   else [rho_pop_bar, gain, rho_pop_bar * gain])
+        rows = np.matmul(rho.transpose(1, 0, 2), np.stack(columns, axis=-1))  # (m, i, c)
         if rho_pop_bar is not None:
-            # <rho_i, Q> per type, row by row (d's population part); einsum, not BLAS:
-            # logit strategies hold subnormal probabilities, on which BLAS is very slow.
-            q = np.einsum("ima,ma->im", rho, rho_pop_bar)
+            q = rows[:, :, 0].T
             wa_bar += q.sum(axis=1)
         if not finite or (observed is None and rho_pop_bar is None):
             return 0.0
-        gain = parts["gain"]
         d = np.zeros((n_ra, n_m))
         g_rsum = np.zeros((n_m, n_a))
         g_gain = np.zeros(n_ra)
@@ -619,9 +638,9 @@ class Trust(Model):
             w = s.alpha_weight
             d += w[:, None] * q
             g_rsum += s.receiver_population * rho_pop_bar
-            g_gain += w * np.einsum("ima,ma->i", rho, rho_pop_bar * gain)
+            g_gain += w * rows[:, :, 2].sum(axis=0)
         g_rsum -= np.einsum("im,ima->ma", d, rho)
-        g_gain -= np.einsum("im,im->i", d, np.einsum("ima,ma->im", rho, gain))
+        g_gain -= np.einsum("im,mi->i", d, rows[:, :, 0 if rho_pop_bar is None else 1])
         return float(g_rsum.sum(axis=0) @ parts["prior_values"] + s.alpha @ g_gain)
 
     def __repr__(self) -> str:
