@@ -39,9 +39,12 @@ __all__ = ["CellAdjoints", "Family", "Model", "ParameterError", "Prediction", "P
 #: Vector–Jacobian product of a prediction: given the adjoints (derivatives of a scalar such
 #: as the log-likelihood) with respect to each type's ``weight``, ``sender`` and ``receiver``
 #: arrays (in the order of ``Prediction.types``; ``None`` where a type has no strategy for
-#: that role), return the derivative of the scalar with respect to each parameter.
+#: that role), return the derivative of the scalar with respect to each parameter. The
+#: strategy adjoints come as sequences: lists, or :class:`CellAdjoints` from the likelihood
+#: (index and slice them; do not assume a ``list``).
 Pullback = Callable[
-    [NDArray[np.float64], list[NDArray[np.float64] | None], list[NDArray[np.float64] | None]],
+    [NDArray[np.float64], Sequence[NDArray[np.float64] | None],
+     Sequence[NDArray[np.float64] | None]],
     dict[str, float],
 ]
 
