@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cheaptalk.choice import logit
 from cheaptalk.games import Game, crawford_sobel, expected_sales, forecast_sharing
 from cheaptalk.models import ParameterError, get_model
-from cheaptalk.models.levelk import CognitiveHierarchy, LevelK, poisson_shares
+from cheaptalk.models.levelk import CognitiveHierarchy, LevelK, hierarchy, poisson_shares
 
 INF = math.inf
 
@@ -383,3 +384,26 @@ def test_inert_precisions_do_not_move_the_prediction(options, game_name, inert):
                    for x, y in zip(a.types, b.types, strict=True)
                    for r in ("sender", "receiver") if getattr(x, r) is not None)
         assert same == (name in inert), name
+
+
+def test_noiseless_hierarchy_is_reused_and_matches_a_fresh_one():
+    """Level-k's values and best responses are computed once per game and options (they do
+    not depend on the precisions); a later call at other precisions gives what a fresh
+    game gives, and the shared arrays cannot be written."""
+    from cheaptalk.models.levelk import _NOISELESS
+
+    game, fresh = crawford_sobel(bias=1.2), crawford_sobel(bias=1.2)
+    first = hierarchy(game, 3, 0.5, 0.2)
+    assert (3, "truthful", "credulous") in _NOISELESS[game]
+    again = hierarchy(game, 3, 0.9, 0.1)
+    assert again.sender_values[2] is first.sender_values[2]   # reused, not recomputed
+    reference = hierarchy(fresh, 3, 0.9, 0.1)
+    for a, b in zip(again.sender + again.receiver, reference.sender + reference.receiver,
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(again.receiver[1],
+                                  logit(reference.receiver_values[1], 0.1))
+    with pytest.raises(ValueError, match="read-only"):
+        first.receiver_values[1][0, 0] = 1.0
+    uniform = hierarchy(game, 2, 0.5, 0.2, l0_receiver="uniform")
+    assert uniform.receiver_values[0] is None and (2, "truthful", "uniform") in _NOISELESS[game]

@@ -70,7 +70,7 @@ from scipy.special import logsumexp
 from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data.errors import InputError
 from cheaptalk.data.interactions import Dataset
-from cheaptalk.models.base import Model
+from cheaptalk.models.base import CellAdjoints, Model
 from cheaptalk.models.history import History, build_history
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "ROLES", "Evaluation", "Likelihood"]
@@ -248,6 +248,14 @@ class Likelihood:
         for role in ROLES:
             self.chunks[role] = self._chunks(role, unit_of_row[role], treatment_code[role],
                                              record.get(role))
+        # The (seen, chosen) cells each role's decisions fall in, per treatment: the
+        # strategy adjoints of the gradient are zero elsewhere.
+        self._observed_cells = {
+            (role, g): np.unique(np.concatenate(
+                [np.zeros(0, dtype=np.intp)]
+                + [cb.cells for chunk in self.chunks[role] for cb in chunk.blocks
+                   if cb.block.treatment == g]))
+            for role in ROLES for g in self.treatments}
         # Subjects (clusters): a subject id in both roles is one cluster.
         subjects = sorted(set(self.units["sender"]) | set(self.units["receiver"]))
         pos = {s: i for i, s in enumerate(subjects)}
@@ -414,7 +422,8 @@ class Likelihood:
                 for g in self.treatments:
                     home_weight[(role, g)] = np.zeros(n_types)
                     if not history:
-                        cell_bar[(role, g)] = np.zeros((n_types, self._sizes(role, g)[1]))
+                        cell_bar[(role, g)] = np.zeros(
+                            (n_types, self._observed_cells[(role, g)].size))
             weights = self._unit_weights(role)
             for chunk in self.chunks[role]:
                 a, b = chunk.start, chunk.stop
@@ -454,7 +463,8 @@ class Likelihood:
                         for name, value in history_pullback(coef).items():
                             grad[name] = grad.get(name, 0.0) + float(value)
                     else:
-                        cell_bar[(role, g)][:, cb.cells] += (cb.to_cells.T @ coef.T).T
+                        cols = np.searchsorted(self._observed_cells[(role, g)], cb.cells)
+                        cell_bar[(role, g)][:, cols] += (cb.to_cells.T @ coef.T).T
                 home = self.unit_home[role][a:b]
                 for t_i, g in enumerate(self.treatments):
                     home_weight[(role, g)] += r_w[:, home == t_i].sum(axis=1)
@@ -478,15 +488,18 @@ class Likelihood:
             pred, game = preds[g], self.games[g]
             n_types = len(pred.types)
             w_bar = np.zeros(n_types)
-            bars: dict[str, list[NDArray[np.float64] | None]] = {r: [None] * n_types
-                                                                 for r in ROLES}
+            bars: dict[str, Sequence[NDArray[np.float64] | None]] = {}
             for role in ROLES:
                 chosen = type_index[(role, g)]
                 cell = cell_bar.get((role, g))
                 shape = ((game.n_states, game.n_messages) if role == "sender"
                          else (game.n_messages, game.n_actions))
-                for k, i in enumerate(chosen):
-                    bars[role][i] = None if cell is None else cell[k].reshape(shape)
+                # Each type's adjoint, stored on the observed cells only (zero elsewhere).
+                rows = np.full(n_types, -1, dtype=np.intp)
+                if cell is not None:
+                    rows[chosen] = np.arange(len(chosen))
+                bars[role] = CellAdjoints(np.zeros((0, 0)) if cell is None else cell, rows,
+                                          self._observed_cells[(role, g)], shape)
                 # d logL / d w_k^g = sum over the units at home in g of r_ik / w_k^g
                 w = np.exp(log_w[(role, g)])
                 with np.errstate(divide="ignore", invalid="ignore"):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -33,17 +33,69 @@ from cheaptalk.games.base import Game
 
 from .history import History
 
-__all__ = ["Family", "Model", "ParameterError", "Prediction", "Pullback", "Restriction",
-           "Type"]
+__all__ = ["CellAdjoints", "Family", "Model", "ParameterError", "Prediction", "Pullback",
+           "Restriction", "Type"]
 
 #: Vector–Jacobian product of a prediction: given the adjoints (derivatives of a scalar such
 #: as the log-likelihood) with respect to each type's ``weight``, ``sender`` and ``receiver``
 #: arrays (in the order of ``Prediction.types``; ``None`` where a type has no strategy for
-#: that role), return the derivative of the scalar with respect to each parameter.
+#: that role), return the derivative of the scalar with respect to each parameter. The
+#: strategy adjoints come as sequences: lists, or :class:`CellAdjoints` from the likelihood
+#: (index and slice them; do not assume a ``list``).
 Pullback = Callable[
-    [NDArray[np.float64], list[NDArray[np.float64] | None], list[NDArray[np.float64] | None]],
+    [NDArray[np.float64], Sequence[NDArray[np.float64] | None],
+     Sequence[NDArray[np.float64] | None]],
     dict[str, float],
 ]
+
+
+class CellAdjoints(Sequence[NDArray[np.float64] | None]):
+    """Per-type strategy adjoints for a :data:`Pullback`, stored on a few flat cells
+    (``x * n_y + y``) and zero elsewhere: the likelihood's adjoints live on the observed
+    cells only. Indexing gives each type's full array (``None`` for a type without one), as
+    a list would; a pullback may instead take :meth:`observed` and work on those cells.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_rows, n_cells)
+        The adjoints on ``cells``, one row per type that has them.
+    rows : array of int, shape (n_types,)
+        Each type's row in ``values``, or -1 for none.
+    cells : array of int, shape (n_cells,)
+        Flat indices of the cells into a strategy of shape ``shape``.
+    shape : tuple of int
+
+    Examples
+    --------
+    >>> bars = CellAdjoints(np.array([[2.0]]), np.array([-1, 0]), np.array([1]), (2, 2))
+    >>> bars[0] is None, bars[1].tolist(), bars[1:].observed()[0].tolist()
+    (True, [[0.0, 2.0], [0.0, 0.0]], [[2.0]])
+    """
+
+    def __init__(self, values: NDArray[np.float64], rows: NDArray[np.intp],
+                 cells: NDArray[np.intp], shape: tuple[int, ...]) -> None:
+        self.values, self.rows = values, np.asarray(rows, dtype=np.intp)
+        self.cells, self.shape = np.asarray(cells, dtype=np.intp), tuple(shape)
+
+    def __len__(self) -> int:
+        return self.rows.size
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return CellAdjoints(self.values, self.rows[index], self.cells, self.shape)
+        row = self.rows[index]
+        if row < 0:
+            return None
+        out = np.zeros(int(np.prod(self.shape)))
+        out[self.cells] = self.values[row]
+        return out.reshape(self.shape)
+
+    def observed(self) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        """``(values[type, cell], cells)`` for every type (zeros for one without)."""
+        out = np.zeros((self.rows.size, self.cells.size))
+        has = self.rows >= 0
+        out[has] = self.values[self.rows[has]]
+        return out, self.cells
 
 
 class ParameterError(ValueError):

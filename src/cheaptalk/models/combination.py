@@ -216,10 +216,11 @@ class Combination(Model):
             w_bar = np.asarray(w_bar, dtype=float)
             wt_bar, ws_bar = w_bar[:n_trust], w_bar[n_trust:]
             out = {"pi": float(wt_bar @ w_trust - ws_bar @ w_strategic)}
-            for part in (trust_pb(pi * wt_bar, list(sender_bars[:n_trust]),
-                                  list(receiver_bars[:n_trust])),
-                         strategic_pb((1.0 - pi) * ws_bar, list(sender_bars[n_trust:]),
-                                      list(receiver_bars[n_trust:]))):
+            # Slices, not copies: a CellAdjoints list keeps its observed cells.
+            for part in (trust_pb(pi * wt_bar, sender_bars[:n_trust],
+                                  receiver_bars[:n_trust]),
+                         strategic_pb((1.0 - pi) * ws_bar, sender_bars[n_trust:],
+                                      receiver_bars[n_trust:])):
                 for name, value in part.items():
                     out[name] = out.get(name, 0.0) + value
             return {n: out[n] for n in names}

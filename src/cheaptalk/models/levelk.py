@@ -77,6 +77,7 @@ value of the current branch). Hence
 
 from __future__ import annotations
 
+import weakref
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -190,6 +191,30 @@ def hierarchy(
     # four tables per level and role (strategies, noiseless ones, values), plus the beliefs
     check_size("hierarchy", f"levels={levels} in a {n_t}x{n_m}x{n_a} game",
                4 * (levels + 1) * (n_t * n_m + n_m * n_a) + (levels + 1) ** 2)
+    sigma_t, rho_t, sigma_v, rho_v = _noiseless(game, levels, l0_sender, l0_receiver, beliefs)
+    rho0 = rho_t[0] if rho_v[0] is None else logit(rho_v[0], lambda_r)
+    sigma = [sigma_t[0]] + [s_tilde if np.isinf(lambda_s) else logit(vs, lambda_s)
+                            for s_tilde, vs in zip(sigma_t[1:], sigma_v[1:], strict=True)]
+    rho = [rho0] + [r_tilde if np.isinf(lambda_r) else logit(vr, lambda_r)
+                    for r_tilde, vr in zip(rho_t[1:], rho_v[1:], strict=True)]
+    return Hierarchy(tuple(sigma), tuple(rho), sigma_t, rho_t, sigma_v, rho_v)
+
+
+#: The noiseless part of each game's level-k hierarchy, by (levels, level-0 options): the
+#: values and best responses do not depend on the precisions, so every evaluation of a fit
+#: reuses them. Held per game and dropped with it; the arrays are read-only.
+_NOISELESS: weakref.WeakKeyDictionary[Game, dict[tuple[int, str, str], tuple[Any, ...]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _noiseless(game: Game, levels: int, l0_sender: str, l0_receiver: str,
+               beliefs: NDArray[np.float64] | None) -> tuple[Any, ...]:
+    """Noiseless strategies and values of levels 0…K: ``(sigma_tilde, rho_tilde,
+    sender_values, receiver_values)``, each a tuple over the levels (level-k's cached)."""
+    key = (levels, l0_sender, l0_receiver)
+    if beliefs is None and key in _NOISELESS.get(game, {}):
+        return _NOISELESS[game][key]
+    n_t, n_m, n_a = game.shape
     if l0_sender == "truthful":
         sigma0 = np.zeros((n_t, n_m))
         sigma0[np.arange(n_t), game.truthful_message] = 1.0
@@ -200,14 +225,11 @@ def hierarchy(
     values: NDArray[np.float64] | None = None
     if l0_receiver == "credulous":
         values = game.receiver_values(game.literal)
-        rho0 = logit(values, lambda_r)
-        rho0_tilde = rho0 if np.isinf(lambda_r) else best_response(values)
+        rho0_tilde = best_response(values)
     elif l0_receiver == "uniform":
-        rho0 = rho0_tilde = np.full((n_m, n_a), 1.0 / n_a)
+        rho0_tilde = np.full((n_m, n_a), 1.0 / n_a)
     else:
         raise ValueError(f"l0_receiver must be one of {_L0_RECEIVERS}, got {l0_receiver!r}")
-
-    sigma, rho = [sigma0], [rho0]
     sigma_t, rho_t = [sigma0], [rho0_tilde]
     sigma_v: list[NDArray[np.float64] | None] = [None]
     rho_v: list[NDArray[np.float64] | None] = [values]
@@ -220,18 +242,20 @@ def hierarchy(
             lower = slice(0, k)
         # Sender: values against the (mixture of) noiseless lower-level receivers.
         vs = game.sender_values(_mix(w, rho_t[lower]))
-        s_tilde = best_response(vs)
-        sigma.append(s_tilde if np.isinf(lambda_s) else logit(vs, lambda_s))
-        sigma_t.append(s_tilde)
+        sigma_t.append(best_response(vs))
         sigma_v.append(vs)
         # Receiver: Bayes posterior under the (mixture of) noiseless lower-level senders.
         vr = game.receiver_values(game.posterior(_mix(w, sigma_t[lower])))
-        r_tilde = best_response(vr)
-        rho.append(r_tilde if np.isinf(lambda_r) else logit(vr, lambda_r))
-        rho_t.append(r_tilde)
+        rho_t.append(best_response(vr))
         rho_v.append(vr)
-    return Hierarchy(tuple(sigma), tuple(rho), tuple(sigma_t), tuple(rho_t),
-                     tuple(sigma_v), tuple(rho_v))
+    out = (tuple(sigma_t), tuple(rho_t), tuple(sigma_v), tuple(rho_v))
+    if beliefs is None:
+        for part in out:
+            for array in part:
+                if array is not None:
+                    array.setflags(write=False)
+        _NOISELESS.setdefault(game, {})[key] = out
+    return out
 
 
 def _logit_adjoint(p: NDArray[np.float64], bar: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -59,17 +59,41 @@ and the adjoints coming in for each type, backwards through the model:
   :mod:`cheaptalk.numerics.quadrature`; the point masses enter linearly (the continuous
   parts are scaled by :math:`1 - p_0 - p_1` and :math:`1 - p^\beta_0`).
 
+**Computation.** Receivers are computed a batch of types at a time (all of them in a small
+game, one in a large one, so that a batch stays in cache), each row shifted by an upper
+bound of its maximum, :math:`(1-\alpha)\max_a \bar u_R[a] + \alpha \max_a U_R(L)[m, a]`
+(so the exponent is :math:`\alpha` times one matrix plus one vector; a row whose sum falls
+below 1e-200 is recomputed directly). Senders need few exponentials:
+with :math:`A[t, m] = e^{\lambda_S(U_S[t, m] - \max_{m'} U_S[t, m'])}` and the distinct lie
+costs :math:`c_u` (at most 201 in the forecast game, where :math:`C` depends on
+:math:`|v(m) - t|` only),
+
+.. math::
+
+    \sigma_j[t, m] = A[t, m]\,F[j, u(t, m)] / Z[j, t], \qquad
+    F[j, u] = e^{-\lambda_S\beta_j c_u}, \qquad Z = F B^{\top},
+
+where :math:`B[t, u]` sums :math:`A[t, m]` over the messages of cost level :math:`u`. A row
+whose :math:`Z` falls below 1e-200 (the common shift then costs digits) is recomputed
+directly; elsewhere only probabilities below about 1e-100 can lose digits to the shift,
+which the tremble makes irrelevant. The pullback works on the cells where the adjoints are
+non-zero (the observed cells, :class:`~cheaptalk.models.base.CellAdjoints`) and reaches the
+full strategies only through contractions: :math:`\sum_j c_{jt}\sigma_j[t, m] = A[t, m]
+\sum_j (c_{jt}/Z[j, t]) F[j, u(t, m)]` and :math:`\sum_m \sigma_j[t, m]C[t, m] = \sum_u
+F[j, u]\,c_u B[t, u] / Z[j, t]` are products of the small factors.
+
 Derived quantities: ``mean_trust`` :math:`= a / (a + b)` and ``median_lying_cost``
 :math:`= e^{\mu}`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 from cheaptalk.choice import logit
 from cheaptalk.games.base import Game
@@ -83,7 +107,7 @@ from cheaptalk.numerics.quadrature import (
 )
 
 from ._common import check_interval, check_positive, check_precision, unique_labels
-from .base import Family, Model, ParameterError, Prediction, Pullback, Type
+from .base import CellAdjoints, Family, Model, ParameterError, Prediction, Pullback, Type
 
 __all__ = ["Trust", "TrustStrategies", "derived_quantities", "lie_cost_matrix",
            "trust_strategies"]
@@ -160,6 +184,19 @@ class TrustStrategies:
     sender: NDArray[np.float64]
 
 
+#: Strategy cells processed together: small games take all their types in one batch (no
+#: per-type Python cost), large ones one type at a time (each batch stays in cache).
+_BATCH_CELLS = 1 << 15
+#: Below this, a sender's normaliser has lost too much to the common shift (module docstring,
+#: "Computation"): that row is recomputed directly.
+_TINY = 1e-200
+
+
+def _batches(n_types: int, n_cells: int) -> list[tuple[int, int]]:
+    step = max(1, _BATCH_CELLS // max(n_cells, 1))
+    return [(a, min(a + step, n_types)) for a in range(0, n_types, step)]
+
+
 def _trust_parts(
     game: Game, alpha: NDArray[np.float64], alpha_weight: NDArray[np.float64],
     beta: NDArray[np.float64], beta_weight: NDArray[np.float64],
@@ -172,18 +209,73 @@ def _trust_parts(
     prior_values = game.prior_values()                            # [a]
     gain = literal_values - prior_values[None, :]
     receivers = np.empty((alpha.size, game.n_messages, game.n_actions))
-    for i, a in enumerate(alpha):
-        receivers[i] = logit(prior_values + a * gain, lambda_r)
+    if np.isinf(lambda_r):
+        for i, a in enumerate(alpha):
+            receivers[i] = logit(prior_values + a * gain, lambda_r)
+    else:
+        # Shifted by the bound (1 - alpha) max(prior values) + alpha max_a U_R(L)[m, a] of
+        # each row's maximum (convexity), so that the exponent is alpha * slope + offset.
+        top_prior = prior_values.max()
+        slope = lambda_r * (gain - (literal_values.max(axis=1) - top_prior)[:, None])
+        offset = lambda_r * (prior_values - top_prior)
+        bad = []
+        for a, b in _batches(alpha.size, gain.size):
+            z = receivers[a:b]
+            np.multiply(alpha[a:b, None, None], slope, out=z)
+            z += offset
+            np.exp(z, out=z)
+            total = z.sum(axis=-1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):  # rows redone below
+                z /= total
+            if not np.all(total >= _TINY):
+                bad.append(a + np.argwhere(~(total[..., 0] >= _TINY)))
+        if bad:
+            i, m = np.concatenate(bad).T
+            receivers[i, m] = logit(prior_values + alpha[i, None] * gain[m], lambda_r)
     rho_bar = np.tensordot(alpha_weight, receivers, axes=1)
     values = game.sender_values(rho_bar)
     cost = lie_cost_matrix(game, lie_cost)
-    senders = np.empty((beta.size, game.n_states, game.n_messages))
-    for j, b in enumerate(beta):
-        senders[j] = logit(values - b * cost if b > 0 else values, lambda_s)
+    parts = {"prior_values": prior_values, "gain": gain, "values": values, "cost": cost}
+    if np.isinf(lambda_s):
+        senders = np.empty((beta.size, game.n_states, game.n_messages))
+        for j, b in enumerate(beta):
+            senders[j] = logit(values - b * cost if b > 0 else values, lambda_s)
+    else:
+        senders = _senders(values, cost, beta, lambda_s, parts)
     strategies = TrustStrategies(alpha, np.asarray(alpha_weight, dtype=float), receivers,
                                  rho_bar, beta, np.asarray(beta_weight, dtype=float), senders)
-    return strategies, {"prior_values": prior_values, "gain": gain, "values": values,
-                        "cost": cost}
+    return strategies, parts
+
+
+def _senders(values: NDArray[np.float64], cost: NDArray[np.float64],
+             beta: NDArray[np.float64], lambda_s: float,
+             parts: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Logit senders for every β node with few exponentials (module docstring,
+    "Computation"); adds the factors to ``parts`` for the pullback."""
+    n_t, n_m = values.shape
+    levels, level_of = np.unique(cost, return_inverse=True)
+    level_of = level_of.reshape(n_t, n_m)
+    base = np.exp(lambda_s * (values - values.max(axis=1, keepdims=True)))  # A[t, m]
+    # B[t, u] = sum of A[t, m] over the messages whose lie cost in state t is level u
+    by_level = np.bincount((np.arange(n_t)[:, None] * levels.size + level_of).ravel(),
+                           weights=base.ravel(), minlength=n_t * levels.size
+                           ).reshape(n_t, levels.size)
+    factor = np.exp(-lambda_s * np.multiply.outer(np.where(beta > 0, beta, 0.0), levels))
+    norm = factor @ by_level.T  # Z[j, t]
+    bad = ~(norm >= _TINY)
+    norm[bad] = 1.0
+    senders = np.empty((beta.size, n_t, n_m))
+    for a, b in _batches(beta.size, values.size):
+        z = senders[a:b]
+        np.take(factor[a:b], level_of, axis=1, out=z)
+        z *= base
+        z /= norm[a:b, :, None]
+    if bad.any():
+        j, t = np.nonzero(bad)
+        senders[j, t] = logit(values[t] - beta[j, None] * cost[t], lambda_s)
+    parts.update(levels=levels, level_of=level_of, base=base, by_level=by_level,
+                 factor=factor, norm=norm, bad=bad)
+    return senders
 
 
 def trust_strategies(
@@ -208,13 +300,40 @@ def trust_strategies(
                         lie_cost)[0]
 
 
-def _inner(x: NDArray[np.float64], y: NDArray[np.float64]) -> float:
-    """``sum(x * y)`` for two matrices.
+def _observed(bars: Sequence[NDArray[np.float64] | None], n_cells: int
+              ) -> tuple[NDArray[np.float64], NDArray[np.intp]] | None:
+    """Adjoints of a role's types on the cells where any of them is non-zero,
+    ``(values[type, cell], flat cells)``; ``None`` when every adjoint is missing.
 
-    Not ``np.vdot``: logit strategies hold subnormal probabilities (``exp`` underflow), on
-    which BLAS ``ddot`` can be a hundred times slower than this loop.
+    The likelihood's adjoints are zero outside the observed (seen, chosen) cells, so the
+    pullback works on those columns and touches the full strategies only in contractions.
     """
-    return float(np.einsum("ij,ij->", x, y))
+    if isinstance(bars, CellAdjoints):
+        return bars.observed() if np.any(bars.rows >= 0) else None
+    if all(b is None for b in bars):
+        return None
+    dense = np.zeros((len(bars), n_cells))
+    for k, b in enumerate(bars):
+        if b is not None:
+            dense[k] = np.reshape(b, -1)
+    cells = np.flatnonzero(dense.any(axis=0))
+    return dense[:, cells], cells
+
+
+def _row_sums(values: NDArray[np.float64], cells: NDArray[np.intp], n_cols: int,
+              n_rows: int) -> NDArray[np.float64]:
+    """``out[k, r] = sum of values[k, c] over the cells c in row r`` (cells flat, row-major)."""
+    rows = cells // n_cols
+    one_hot = sparse.csr_matrix((np.ones(cells.size), (rows, np.arange(cells.size))),
+                                shape=(n_rows, cells.size))
+    return np.asarray((one_hot @ values.T).T)
+
+
+def _scatter(values: NDArray[np.float64], cells: NDArray[np.intp],
+             shape: tuple[int, int]) -> NDArray[np.float64]:
+    out = np.zeros(shape[0] * shape[1])
+    out[cells] = values
+    return out.reshape(shape)
 
 
 class Trust(Model):
@@ -403,7 +522,7 @@ class Trust(Model):
         pred, s, parts, p = self._compute(game, params)
         lam_s, lam_r = p["lambda_s"], p["lambda_r"]
         masses = self.point_masses
-        n_ra, n_sb = s.alpha.size, s.beta.size
+        n_ra = s.alpha.size
         _, wa_c = alpha_quadrature(p["alpha_a"], p["alpha_b"], self.n_alpha)
         wb_c, dwb_mu, dwb_s = lognormal_weights(p["beta_mu"], p["beta_sigma"],
                                                 self._log_nodes(game))
@@ -415,53 +534,14 @@ class Trust(Model):
             w_bar = np.asarray(w_bar, dtype=float)
             wa_bar, wb_bar = w_bar[:n_ra].copy(), w_bar[n_ra:]
             out: dict[str, float] = {}
-            # ---- senders: g_j = sigma_j * (bar_j - rowsum(bar_j * sigma_j)), type by type
-            # (cache-friendly; no stacked copy of the adjoints)
-            lam_s_bar = 0.0
-            rho_pop_bar = None
-            if np.isfinite(lam_s):
-                cost = parts["cost"]
-                g_sum = np.zeros(s.sender.shape[1:])
-                g_cost = np.zeros(n_sb)
-                for j, bar in enumerate(sender_bars[n_ra:]):
-                    if bar is None:
-                        continue
-                    sigma = s.sender[j]
-                    g = sigma * bar
-                    g -= sigma * g.sum(axis=1, keepdims=True)
-                    g_sum += g
-                    g_cost[j] = _inner(g, cost)
-                lam_s_bar = float(_inner(g_sum, parts["values"]) - s.beta @ g_cost)
-                if lam_s > 0:
-                    rho_pop_bar = lam_s * (g_sum.T @ uS)  # [m, a]
+            lam_s_bar, rho_pop_bar = self._sender_pullback(s, parts, lam_s,
+                                                           sender_bars[n_ra:], uS)
             # ---- beta weights (fixed nodes: mu and sigma act through the weights only)
             wb_bar_c = (1.0 - p["beta_p0"]) * wb_bar[1:] if masses else wb_bar
             out["beta_mu"] = float(wb_bar_c @ dwb_mu)
             out["beta_sigma"] = float(wb_bar_c @ dwb_s)
-            # ---- receivers: own adjoints plus w_i * (adjoint of the population strategy)
-            lam_r_bar = 0.0
-            finite_r = np.isfinite(lam_r)
-            g_rsum = np.zeros(s.receiver.shape[1:])
-            g_gain = np.zeros(n_ra)
-            for i, bar in enumerate(receiver_bars[:n_ra]):
-                rho = s.receiver[i]
-                if rho_pop_bar is not None:
-                    wa_bar[i] += _inner(rho, rho_pop_bar)
-                    total = rho_pop_bar * s.alpha_weight[i]
-                    if bar is not None:
-                        total += bar
-                elif bar is not None:
-                    total = bar
-                else:
-                    continue
-                if finite_r:
-                    g = rho * total
-                    g -= rho * g.sum(axis=1, keepdims=True)
-                    g_rsum += g
-                    g_gain[i] = _inner(g, parts["gain"])
-            if finite_r:
-                lam_r_bar = float(g_rsum.sum(axis=0) @ parts["prior_values"]
-                                  + s.alpha @ g_gain)
+            lam_r_bar = self._receiver_pullback(s, parts, lam_r, receiver_bars[:n_ra],
+                                                rho_pop_bar, wa_bar)
             # ---- weights
             if masses:
                 scale = 1.0 - p["alpha_p0"] - p["alpha_p1"]
@@ -480,6 +560,96 @@ class Trust(Model):
             return {n: out[n] for n in self.parameter_names() if n in out}
 
         return pred, pullback
+
+    @staticmethod
+    def _sender_pullback(s: TrustStrategies, parts: dict[str, NDArray[np.float64]],
+                         lam_s: float, bars: Sequence[NDArray[np.float64] | None],
+                         uS: NDArray[np.float64]
+                         ) -> tuple[float, NDArray[np.float64] | None]:
+        r"""Adjoint of λ_S and of the receiver population strategy, from the senders'
+        adjoints (module docstring, "Exact derivatives" and "Computation").
+
+        With :math:`P_j = \sigma_j \odot \bar\sigma_j` (zero off the observed cells) and
+        :math:`c_{jt} = \sum_m P_{jtm}`, :math:`g_j = P_j - c_{jt}\sigma_j`, so
+        :math:`\sum_j g_j` and :math:`\langle g_j, C\rangle` need the full strategies only
+        through :math:`\sum_j c_{jt}\sigma_{jtm}` and :math:`\sum_m \sigma_{jtm} C_{tm}`,
+        both products of the small factors of the senders' logit.
+        """
+        observed = _observed(bars, s.sender[0].size) if np.isfinite(lam_s) else None
+        if observed is None:
+            return 0.0, None
+        bar, cells = observed
+        n_sb, n_t, n_m = s.sender.shape
+        cost, values = parts["cost"], parts["values"]
+        sigma = s.sender.reshape(n_sb, -1)[:, cells]
+        prod = sigma * bar                                       # P_j on the cells
+        c = _row_sums(prod, cells, n_m, n_t)                     # c[j, t]
+        factor, norm, bad = parts["factor"], parts["norm"], parts["bad"]
+        c_good = np.where(bad, 0.0, c) / norm
+        # sum_j c[j, t] sigma_j[t, m] = A[t, m] * (sum_j c[j, t] F[j, u(t, m)] / Z[j, t])
+        mixed = np.take_along_axis(c_good.T @ factor, parts["level_of"], axis=1)
+        mixed *= parts["base"]
+        # sum_m sigma_j[t, m] C[t, m] = (sum_u F[j, u] level_u B[t, u]) / Z[j, t]
+        expected_cost = ((factor * parts["levels"]) @ parts["by_level"].T) / norm
+        if bad.any():
+            j, t = np.nonzero(bad)
+            rows = s.sender[j, t]
+            np.add.at(mixed, t, c[j, t, None] * rows)
+            expected_cost[j, t] = np.einsum("rm,rm->r", rows, cost[t])
+        g_sum = _scatter(prod.sum(axis=0), cells, (n_t, n_m)) - mixed
+        g_cost = prod @ cost.reshape(-1)[cells] - np.einsum("jt,jt->j", c, expected_cost)
+        lam_s_bar = float(np.einsum("tm,tm->", g_sum, values) - s.beta @ g_cost)
+        rho_pop_bar = lam_s * (g_sum.T @ uS) if lam_s > 0 else None   # [m, a]
+        return lam_s_bar, rho_pop_bar
+
+    @staticmethod
+    def _receiver_pullback(s: TrustStrategies, parts: dict[str, NDArray[np.float64]],
+                           lam_r: float, bars: Sequence[NDArray[np.float64] | None],
+                           rho_pop_bar: NDArray[np.float64] | None,
+                           wa_bar: NDArray[np.float64]) -> float:
+        r"""Adjoint of λ_R; adds the receivers' part to the α weights' adjoint ``wa_bar``.
+
+        Receiver :math:`i`'s adjoint is :math:`\bar\rho_i + w_i Q` (its own, zero off the
+        observed cells, and its share of the population strategy's :math:`Q`), so with
+        :math:`d_{im} = \sum_a (\bar\rho_i + w_i Q)\rho_i` the sum
+        :math:`\sum_i g_i = \sum_i \rho_i\odot\bar\rho_i + \bar\rho\odot Q -
+        \sum_i d_{im}\rho_{ima}` and each :math:`\langle g_i, \text{gain}\rangle` need
+        contractions of the full strategies, not per-type arrays.
+        """
+        n_ra, n_m, n_a = s.receiver.shape
+        rho = s.receiver
+        observed = _observed(bars, n_m * n_a)
+        finite = bool(np.isfinite(lam_r))
+        if not finite and rho_pop_bar is None:
+            return 0.0
+        gain = parts["gain"]
+        # Row-by-row products of every type's strategy with Q, gain and Q * gain, one
+        # batched product over the messages: q[i, m], k[i, m] and sum_m (Q gain)[i, m].
+        columns = ([gain] if rho_pop_bar is None
+                   else [rho_pop_bar, gain, rho_pop_bar * gain])
+        rows = np.matmul(rho.transpose(1, 0, 2), np.stack(columns, axis=-1))  # (m, i, c)
+        if rho_pop_bar is not None:
+            q = rows[:, :, 0].T
+            wa_bar += q.sum(axis=1)
+        if not finite or (observed is None and rho_pop_bar is None):
+            return 0.0
+        d = np.zeros((n_ra, n_m))
+        g_rsum = np.zeros((n_m, n_a))
+        g_gain = np.zeros(n_ra)
+        if observed is not None:
+            bar, cells = observed
+            prod = rho.reshape(n_ra, -1)[:, cells] * bar
+            d += _row_sums(prod, cells, n_a, n_m)
+            g_rsum += _scatter(prod.sum(axis=0), cells, (n_m, n_a))
+            g_gain += prod @ gain.reshape(-1)[cells]
+        if rho_pop_bar is not None:
+            w = s.alpha_weight
+            d += w[:, None] * q
+            g_rsum += s.receiver_population * rho_pop_bar
+            g_gain += w * rows[:, :, 2].sum(axis=0)
+        g_rsum -= np.einsum("im,ima->ma", d, rho)
+        g_gain -= np.einsum("im,mi->i", d, rows[:, :, 0 if rho_pop_bar is None else 1])
+        return float(g_rsum.sum(axis=0) @ parts["prior_values"] + s.alpha @ g_gain)
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
