@@ -148,3 +148,38 @@ def test_memory_is_bounded_by_a_chunk_not_by_the_data(demo):
     # one-piece growth: at least one (161 types x 3 x 1,920 sender decisions) float array
     assert whole > 161 * 3 * 1920 * 8, whole / mb
     assert chunked < whole / 4, (chunked / mb, whole / mb)
+
+
+def test_a_fit_in_chunks_of_one_subject_gives_the_default_fit(monkeypatch):
+    """``MaximumLikelihood(chunk_size=...)`` reaches every likelihood the fit builds (the
+    quadrature check's too) and moves neither the estimates nor the log-likelihood."""
+    from cheaptalk.data import validate_table
+    from cheaptalk.estimation import mle
+    from cheaptalk.simulation import Simulation
+
+    design = load_design("binary_deception")  # a small game: two trust fits in seconds
+    model = get_model("trust")
+    truth = model.default_params(design.game(design.treatments[0]))
+    data = validate_table(Simulation(design, model, truth, subjects_per_role=4,
+                                     rounds=6).run(seed=5), design)
+    built = []
+
+    class Recorded(Likelihood):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self.chunk_size)
+
+    monkeypatch.setattr(mle, "Likelihood", Recorded)
+    default = mle.MaximumLikelihood(model, data).fit(n_starts=1)
+    assert built == [DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_SIZE]  # the fit's and the check's
+    built.clear()
+    estimator = mle.MaximumLikelihood(model, data, chunk_size=1)
+    assert [len(estimator.likelihood.chunks[r]) for r in ("sender", "receiver")] == [
+        len(estimator.likelihood.units[r]) for r in ("sender", "receiver")]
+    tiny = estimator.fit(n_starts=1)
+    assert built == [1, 1]
+    assert tiny.llf == pytest.approx(default.llf, rel=0, abs=1e-8)
+    np.testing.assert_allclose(tiny.params, default.params, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(tiny.subject_llf, default.subject_llf, rtol=0, atol=1e-8)
+    assert tiny.convergence["quadrature"]["loglik_change_when_doubled"] == pytest.approx(
+        default.convergence["quadrature"]["loglik_change_when_doubled"], rel=0, abs=1e-8)
