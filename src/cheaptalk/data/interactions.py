@@ -465,6 +465,7 @@ def _validate_rows(table: pd.DataFrame, design: Design, error: Callable[..., Inp
     data = table.copy()
     data.columns = columns
     n = len(data)
+
     # ---- text columns: treatment, sender, receiver
     for c in _ID_COLUMNS:
         col = data[c]
@@ -566,8 +567,6 @@ def _validate_rows(table: pd.DataFrame, design: Design, error: Callable[..., Inp
                    columns=column_map)
 
 
-
-
 def _rows_listed(rows: np.ndarray, at: int) -> str:
     """Rows of one file, 1-based (``at`` is the row an error names)."""
     return "rows " + ", ".join(str(j + 1) for j in rows)
@@ -603,8 +602,8 @@ def _concatenate(pieces: list[Dataset], source: str) -> Dataset:
         mappings.append(GridMapping(m.column, sum(x.n_values for x in parts),
                                     sum(x.n_mapped for x in parts),
                                     max(x.max_distance for x in parts)))
-    feedback = (None if first.feedback is None
-                else np.concatenate([p.feedback for p in pieces]))  # type: ignore[misc]
+    feedback = (None if first.feedback is None  # every batch has the column, or none
+                else np.concatenate([p.feedback for p in pieces if p.feedback is not None]))
     return Dataset(
         table=pd.concat([p.table for p in pieces], ignore_index=True), design=first.design,
         state=np.concatenate([p.state for p in pieces]),
