@@ -83,6 +83,18 @@ def test_results_in_task_order_with_one_progress_call_per_task(cluster):
     assert [list(b) for b in batches_of(7, 3)] == [[0, 1, 2], [3, 4, 5], [6]]
 
 
+def test_an_existing_cluster_by_its_schedulers_address(cluster):
+    """``Dask(address=...)``: the scheduler answers the connection check, the tasks run, and
+    closing the backend leaves the cluster running."""
+    address = cluster.client.scheduler.address
+    with Dask(address=address, connect_timeout=10) as backend:
+        assert run_tasks([Square(i) for i in range(5)], backend) == [0, 1, 4, 9, 16]
+    assert run_tasks([Square(4)], cluster) == [16]
+    worker = next(iter(cluster.client.scheduler_info()["workers"]))
+    with pytest.raises(ClusterError, match="not as a Dask scheduler"):
+        _ = Dask(address=worker, connect_timeout=10).client
+
+
 def test_workers_run_blas_on_one_thread(cluster):
     counts = run_tasks([BlasThreads()] * 4, Dask(cluster.client, batch=1))
     assert all(c and set(c) == {1} for c in counts)

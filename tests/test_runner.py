@@ -239,3 +239,41 @@ def test_a_signal_stops_the_workers_with_one_line(tmp_path, study, how):
     assert not out.exists()
     # no report written (the folder, prepared before the work, holds at most its marker)
     assert [p.name for p in (tmp_path / "report").rglob("[!.]*")] == []
+
+
+def test_dask_connect_timeout_bounds_the_wait_for_a_scheduler():
+    """A port that accepts connections but never answers: the ``connect_timeout`` given, not
+    the Dask client's own wait (which has none there). In a process of its own, so that a
+    wait without end fails the test."""
+    pytest.importorskip("distributed")
+    import socket
+
+    from cheaptalk import runner
+    from cheaptalk.runner import Dask
+
+    assert Dask(address="tcp://127.0.0.1:1").connect_timeout == runner.CONNECT_TIMEOUT_S
+    with pytest.raises(ValueError, match="connect_timeout"):
+        Dask(address="tcp://127.0.0.1:1", connect_timeout=0)
+    code = """
+import sys, time
+from cheaptalk.runner import ClusterError, Dask
+for timeout in (0.5, 2.0):
+    start = time.monotonic()
+    try:
+        Dask(address=sys.argv[1], connect_timeout=timeout).client
+    except ClusterError as e:
+        print(f"{time.monotonic() - start:.3f} {e}")
+"""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        done = subprocess.run([sys.executable, "-c", code, address], capture_output=True,
+                              text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(SRC)})
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stdout + done.stderr
+    for timeout, line in zip((0.5, 2.0), lines, strict=True):
+        elapsed, message = line.split(" ", 1)
+        assert timeout <= float(elapsed) < timeout + 3
+        assert message == f"cannot reach the Dask scheduler at {address}: no answer within " \
+                          f"{timeout:g} s"

@@ -204,6 +204,11 @@ def _backend(jobs: int | None = None, workers: int | None = None,
     from cheaptalk.runner import Dask
 
     with Dask(workers=workers, address=scheduler) as backend:
+        if scheduler is not None:
+            try:
+                _ = backend.client  # connect now: no scheduler at the address is bad input
+            except ClusterError as e:
+                raise InputError(f"--scheduler: {e}") from None
         yield backend
 
 

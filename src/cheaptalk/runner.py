@@ -32,11 +32,14 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["Backend", "ClusterError", "Dask", "InProcess", "Interrupted", "ProcessPool",
-           "Progress", "Task", "choose_backend", "default_backend", "interrupt_on_signals",
-           "run_tasks"]
+__all__ = ["CONNECT_TIMEOUT_S", "Backend", "ClusterError", "Dask", "InProcess", "Interrupted",
+           "ProcessPool", "Progress", "Task", "choose_backend", "default_backend",
+           "interrupt_on_signals", "run_tasks"]
 
 R = TypeVar("R")
+
+#: Seconds :class:`Dask` waits by default for an existing cluster's scheduler to answer.
+CONNECT_TIMEOUT_S = 20.0
 
 #: Called once per finished task with the task's description.
 Progress = Callable[[str], None]
@@ -272,6 +275,9 @@ class Dask:
         Times a batch whose run raised is tried again (a worker lost while running it is
         handled by the scheduler, which reruns the batch elsewhere; if the workers running
         one batch die again and again, :class:`ClusterError`).
+    connect_timeout : float, optional
+        Seconds to wait for the scheduler at ``address`` to answer (default
+        :data:`CONNECT_TIMEOUT_S`); :class:`ClusterError` if none does by then.
 
     Notes
     -----
@@ -282,13 +288,17 @@ class Dask:
 
     def __init__(self, client: Any = None, *, address: str | None = None,
                  workers: int | None = None, batch: int | None = None,
-                 retries: int = 0) -> None:
+                 retries: int = 0, connect_timeout: float | None = None) -> None:
         if sum(x is not None for x in (client, address, workers)) > 1:
             raise ValueError("give one of client, address and workers")
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
         if batch is not None and batch < 1:
             raise ValueError(f"batch must be at least 1, not {batch}")
+        self.connect_timeout = float(CONNECT_TIMEOUT_S if connect_timeout is None
+                                     else connect_timeout)
+        if not self.connect_timeout > 0:
+            raise ValueError(f"connect_timeout must be positive, not {connect_timeout}")
         try:
             import distributed  # noqa: F401
         except ImportError:
@@ -309,9 +319,10 @@ class Dask:
             from distributed import Client, LocalCluster
 
             if self.address is not None:
+                _reach_scheduler(self.address, self.connect_timeout)
                 try:
-                    self._client = Client(self.address, timeout="20s")
-                except (OSError, TimeoutError) as e:
+                    self._client = Client(self.address, timeout=f"{self.connect_timeout}s")
+                except (OSError, TimeoutError, ValueError) as e:
                     raise ClusterError(f"cannot reach the Dask scheduler at {self.address}: "
                                        f"{e}") from None
             else:
@@ -371,6 +382,43 @@ class Dask:
             client.cancel(futures)
             raise
         return out
+
+
+def _reach_scheduler(address: str, timeout: float) -> None:
+    """Ask ``address`` who it is, and wait at most ``timeout`` seconds for a Dask scheduler to
+    answer; :class:`ClusterError` otherwise (a malformed address, nothing there, something
+    else there). A ``Client`` is made only after this: its own connection can wait forever
+    on a port that accepts connections but does not answer."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def identity() -> Any:
+        # The client's connection arguments (TLS from Dask's configuration), as a Client's.
+        comm = await connect(address, timeout=timeout,
+                             **Security().get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    async def within() -> Any:
+        return await asyncio.wait_for(identity(), timeout)
+
+    # An event loop of its own, in a thread: the caller may be running one (a notebook).
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            reply = pool.submit(asyncio.run, within()).result()
+        except (OSError, TimeoutError, ValueError) as e:
+            why = str(e) or f"no answer within {timeout:g} s"
+            raise ClusterError(f"cannot reach the Dask scheduler at {address}: {why}") from None
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise ClusterError(f"{address} answers, but not as a Dask scheduler"
+                           + (f" (it is a {kind})" if kind else ""))
 
 
 def batches_of(n_tasks: int, size: int) -> list[range]:

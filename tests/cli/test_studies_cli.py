@@ -43,3 +43,56 @@ def test_fit_cluster_options_need_a_bootstrap(run):
     r = run("fit", "--design", "crawford_sobel", "--data", "x.csv", "--model", "levelk",
             "--workers", "2")
     assert_bad_input(r, "--bootstrap")
+
+
+@pytest.fixture
+def nobody_answers():
+    """Addresses where no Dask scheduler answers: a closed port, and a port that accepts
+    connections but never answers (a bare listening socket)."""
+    import socket
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        yield {"closed": f"tcp://127.0.0.1:{closed_port}",
+               "silent": f"tcp://127.0.0.1:{silent.getsockname()[1]}"}
+    finally:
+        silent.close()
+
+
+@pytest.mark.parametrize("where, fragment", [
+    ("closed", "1 s"),  # distributed's retries time out, or the wait around them does
+    ("silent", "no answer within 1 s"),
+    ("nonsense", "missing port number"),
+])
+def test_a_scheduler_that_does_not_answer_is_one_error_line_in_bounded_time(
+        nobody_answers, where, fragment):
+    """The command in a process of its own (so that a wait without end fails the test, and
+    anything printed on the way out is seen), with the connection timeout set to 1 s."""
+    pytest.importorskip("distributed")
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    address = nobody_answers.get(where, where)
+    command = ("import sys; from cheaptalk import runner; runner.CONNECT_TIMEOUT_S = 1.0; "
+               "from cheaptalk.cli import app; sys.argv[0] = 'cheaptalk'; app()")
+    done = subprocess.run(
+        [sys.executable, "-c", command, "recover", "--design", "crawford_sobel", "--model",
+         "levelk", "--replications", "2", "--scheduler", address],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(src)})
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith(f"error: --scheduler: cannot reach the Dask scheduler at "
+                               f"{address}: "), lines[0]
+    assert fragment in lines[0]

@@ -148,3 +148,77 @@ def test_memory_is_bounded_by_a_chunk_not_by_the_data(demo):
     # one-piece growth: at least one (161 types x 3 x 1,920 sender decisions) float array
     assert whole > 161 * 3 * 1920 * 8, whole / mb
     assert chunked < whole / 4, (chunked / mb, whole / mb)
+
+
+def test_a_fit_in_chunks_of_one_subject_gives_the_default_fit(monkeypatch):
+    """``MaximumLikelihood(chunk_size=...)`` reaches every likelihood the fit builds (the
+    quadrature check's too) and moves neither the estimates nor the log-likelihood."""
+    from cheaptalk.data import validate_table
+    from cheaptalk.estimation import mle
+    from cheaptalk.simulation import Simulation
+
+    design = load_design("binary_deception")  # a small game: two trust fits in seconds
+    model = get_model("trust")
+    truth = model.default_params(design.game(design.treatments[0]))
+    data = validate_table(Simulation(design, model, truth, subjects_per_role=4,
+                                     rounds=6).run(seed=5), design)
+    built = []
+
+    class Recorded(Likelihood):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self.chunk_size)
+
+    monkeypatch.setattr(mle, "Likelihood", Recorded)
+    default = mle.MaximumLikelihood(model, data).fit(n_starts=1)
+    assert built == [DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_SIZE]  # the fit's and the check's
+    built.clear()
+    estimator = mle.MaximumLikelihood(model, data, chunk_size=1)
+    assert [len(estimator.likelihood.chunks[r]) for r in ("sender", "receiver")] == [
+        len(estimator.likelihood.units[r]) for r in ("sender", "receiver")]
+    tiny = estimator.fit(n_starts=1)
+    assert built == [1, 1]
+    assert tiny.llf == pytest.approx(default.llf, rel=0, abs=1e-8)
+    np.testing.assert_allclose(tiny.params, default.params, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(tiny.subject_llf, default.subject_llf, rtol=0, atol=1e-8)
+    assert tiny.convergence["quadrature"]["loglik_change_when_doubled"] == pytest.approx(
+        default.convergence["quadrature"]["loglik_change_when_doubled"], rel=0, abs=1e-8)
+
+
+def _expected_choices_in_one_piece(model, params, data, role, epsilon):
+    """Each row's expected choice from the whole role's record at once (all decisions of
+    a treatment together, the history of every unit in one piece): no chunks."""
+    from cheaptalk.choice import tremble
+
+    lik = Likelihood(model, data, epsilon=epsilon, chunk_size=WHOLE)
+    out = np.full(len(data.table), np.nan)
+    table_rows = np.flatnonzero(lik.masks[role])
+    for block in lik.blocks[role]:
+        game = lik.games[block.treatment]
+        values = game.actions if role == "receiver" else game.messages
+        weights, strategies, _ = model.predict(game, params).role_types(role)
+        if role in lik.histories:
+            expected = sum(
+                w * (tremble(model.history_strategy_rows(
+                    game, params, role, lik.histories[role], block.rows, block.x,
+                    np.full(block.rows.size, k, dtype=np.intp)), epsilon) @ values)
+                for k, w in enumerate(weights))
+        else:
+            expected = (tremble(np.tensordot(weights, strategies, axes=1), epsilon)
+                        @ values)[block.x]
+        out[table_rows[block.rows]] = expected
+    return out
+
+
+@pytest.mark.parametrize("role", ["receiver", "sender"])  # with and without history
+def test_expected_choices_in_chunks_equal_the_one_piece_values(demo, role):
+    from cheaptalk.estimation.diagnostics import expected_choices
+
+    # Few quadrature nodes: the model's cost per call, not the data, makes this test slow.
+    model, params = _params("dynamic_trust[n_alpha=8,n_beta=21]", demo)
+    assert role in model.history_roles or role == "sender"
+    expected = _expected_choices_in_one_piece(model, params, demo, role, 0.03)
+    assert np.isfinite(expected).all() and np.unique(expected).size > 10
+    for size in (1, 7, 100, None):
+        got = expected_choices(model, params, demo, role, 0.03, chunk_size=size)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)

@@ -26,9 +26,15 @@ one of the labels (a number matches a numeric label by value); the table's ``mes
 then holds each message's literal value (the state it asserts), and the label is
 ``game.message_labels[dataset.message]``.
 
-Data may be a CSV file, a Parquet file or a folder of Parquet files (SPEC §5.1); of Parquet
-data only the columns cheaptalk reads are loaded, and an error in a folder names the file and
-its row.
+Data may be a CSV file, a Parquet file or a folder of Parquet files (SPEC §5.1). Other
+columns are kept in both (:attr:`Dataset.table`), with the values the file holds: text from a
+CSV file (it has no types), the stored type from Parquet; ``extra_columns=False`` loads only
+the columns cheaptalk reads (the others of a Parquet file are then never read). Parquet data
+are read and validated batch by batch (:data:`PARQUET_BATCH_ROWS` rows), so that the
+validation's working memory is one batch's; duplicates are then sought over all rows. An
+error names the file and its row, as for a CSV file; a column that some files of a folder
+have and others lack is an error if cheaptalk reads it, and missing values in the files that
+lack it otherwise.
 
 Units of type analysis are (subject, role): where subjects switch roles between rounds, a
 subject's sender decisions and receiver decisions form two units (SPEC §4).
@@ -39,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -51,9 +58,12 @@ from .design import Design
 from .errors import InputError
 from .files import existing_file
 
-__all__ = ["REQUIRED_COLUMNS", "Dataset", "GridMapping", "load_data", "validate_table"]
+__all__ = ["PARQUET_BATCH_ROWS", "REQUIRED_COLUMNS", "Dataset", "GridMapping", "load_data",
+           "validate_table"]
 
 REQUIRED_COLUMNS = ("treatment", "round", "sender", "receiver", "state", "message", "action")
+#: Rows of Parquet data read and validated together.
+PARQUET_BATCH_ROWS = 100_000
 _ID_COLUMNS = ("treatment", "sender", "receiver")
 _VALUE_COLUMNS = ("state", "message", "action")
 
@@ -225,38 +235,121 @@ def _parquet_files(path: Path, shown: str | Path) -> list[Path]:
     return files
 
 
-def _read_parquet(files: list[Path], column_map: dict[str, str]
-                  ) -> tuple[pd.DataFrame, list[tuple[Path, int]]]:
-    """Only the columns cheaptalk reads (:data:`~cheaptalk.data.columns.KNOWN_COLUMNS`, by
-    their own names and through the map) of the Parquet files, one after the other, with
-    each file's row count; read with pyarrow's dataset API."""
+@dataclass
+class _ParquetFile:
+    """One Parquet file of the data: the name errors give it, its pyarrow dataset and the
+    columns to read."""
+
+    name: str
+    fragment: Any
+    columns: list[str]
+    known: set[str]  # the columns cheaptalk reads that it has (the file's own names)
+
+
+def _open_parquet(files: list[Path], names: list[str], column_map: dict[str, str],
+                  extra_columns: bool) -> list[_ParquetFile]:
+    """Each file's schema, header checked (:func:`_check_header`), with pyarrow's dataset
+    API; nothing of the rows is read yet."""
     try:
         import pyarrow.dataset as pads
     except ImportError:
         raise InputError("reading Parquet needs pyarrow: pip install 'cheaptalk[parquet]'",
-                         file=files[0]) from None
+                         file=names[0]) from None
     wanted = {*KNOWN_COLUMNS, *column_map.values()}
-    parts, sizes = [], []
-    present: list[set[str]] = []
-    for f in files:
+    out = []
+    for f, name in zip(files, names, strict=True):
         try:
             fragment = pads.dataset(str(f), format="parquet")
-            names = [n for n in fragment.schema.names if n.strip() in wanted]
-            part = fragment.to_table(columns=names).to_pandas()
+            schema = list(fragment.schema.names)
         except Exception as e:  # pyarrow raises many kinds for a corrupt file
             raise InputError(f"not a readable Parquet file ({type(e).__name__})",
-                             file=f) from None
-        ids = {column_map.get(n, n) for n in _ID_COLUMNS}
-        parts.append(part.astype({c: object for c in part.columns if c.strip() in ids}))
-        sizes.append((f, len(part)))
-        present.append({str(c).strip() for c in part.columns})
-    # A column that some files of a folder have and others lack: name the file that lacks it.
-    for f, have in zip(files, present, strict=True):
-        lacking = sorted(set().union(*present) - have)
+                             file=name) from None
+        columns = [c for c in schema if extra_columns or str(c).strip() in wanted]
+        header = apply_column_map(pd.DataFrame(columns=columns), column_map, name)
+        _check_header([str(c).strip() for c in header.columns], name, False,
+                      _locator(name, False, column_map))
+        out.append(_ParquetFile(name, fragment, columns,
+                                {str(c).strip() for c in columns} & wanted))
+    # A column cheaptalk reads that some files of a folder have and others lack: name the
+    # file that lacks it.
+    every = set().union(*(f.known for f in out))
+    for f in out:
+        lacking = sorted(every - f.known)
         if lacking:
             raise InputError(f"no column {lacking[0]!r}, which other files of the folder "
-                             "have", file=f, column=lacking[0])
-    return (parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)), sizes
+                             "have", file=f.name, column=lacking[0])
+    return out
+
+
+def _batches(file: _ParquetFile, ids: set[str]) -> Iterator[pd.DataFrame]:
+    """The file's rows, :data:`PARQUET_BATCH_ROWS` at a time (empty batches left out); the
+    id columns as Python objects, so that numbers there are read as text."""
+    batches = iter(file.fragment.to_batches(columns=file.columns,
+                                            batch_size=PARQUET_BATCH_ROWS))
+    while True:
+        try:
+            part = next(batches).to_pandas()
+        except StopIteration:
+            return
+        except Exception as e:  # a corrupt row group
+            raise InputError(f"not a readable Parquet file ({type(e).__name__})",
+                             file=file.name) from None
+        if len(part):
+            yield part.astype({c: object for c in part.columns if str(c).strip() in ids})
+
+
+def _load_parquet(path: str | Path, design: Design, column_map: dict[str, str],
+                  extra_columns: bool) -> Dataset:
+    """:func:`load_data` of a Parquet file or folder: validated batch by batch, then
+    concatenated, then checked for duplicates over all rows."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("data file not found", file=path)
+    files = _parquet_files(p, path)
+    for f in files:
+        try:
+            f.open("rb").close()
+        except OSError as e:
+            raise InputError(f"cannot read file: {e.strerror}", file=f) from None
+    # Errors name the file as the user gave it, or the folder's file.
+    names = [str(f) for f in files] if p.is_dir() else [str(path)]
+    ids = {column_map.get(n, n) for n in _ID_COLUMNS}
+    pieces: list[Dataset] = []
+    first_row: list[tuple[str, int]] = []  # (file, its first row's position in the data)
+    n_rows = 0
+    for file in _open_parquet(files, names, column_map, extra_columns):
+        first_row.append((file.name, n_rows))
+        offset = 0
+        for part in _batches(file, ids):
+            table = apply_column_map(part, column_map, file.name)
+            pieces.append(_validate_rows(table, design, _locator(
+                file.name, False, column_map, offset), file.name, column_map))
+            offset += len(part)
+        n_rows += offset
+    if not pieces:
+        raise InputError("the file has a header but no data rows", file=path)
+    ds = _concatenate(pieces, str(path))
+
+    def locate(row: int) -> tuple[str, int]:
+        """The file of a row of the data, and the row's position in it."""
+        starts = [start for _, start in first_row]
+        i = int(np.searchsorted(starts, row, side="right")) - 1
+        return first_row[i][0], row - first_row[i][1]
+
+    def error(message: str, row: int | None = None, column: str | None = None) -> InputError:
+        assert row is not None  # duplicates name a row
+        name, local = locate(row)
+        return _locator(name, False, column_map)(message, row=local, column=column)
+
+    def listed(rows: np.ndarray, at: int) -> str:
+        here = locate(at)[0]
+        where = [locate(int(j)) for j in rows]
+        if all(name == here for name, _ in where):
+            return "rows " + ", ".join(str(local + 1) for _, local in where)
+        return ", ".join(f"{name} row {local + 1}" for name, local in where)
+
+    _check_duplicates(ds.table, error, listed)
+    return replace(ds, sha256=_digest(files, p if p.is_dir() else None))
 
 
 def _digest(files: list[Path], folder: Path | None) -> str:
@@ -272,16 +365,19 @@ def _digest(files: list[Path], folder: Path | None) -> str:
 
 
 def load_data(path: str | Path, design: Design,
-              columns: str | dict[str, str] | None = None) -> Dataset:
+              columns: str | dict[str, str] | None = None, extra_columns: bool = True
+              ) -> Dataset:
     """Read a CSV file, a Parquet file or a folder of Parquet files of interactions and
     validate it against ``design``.
 
     ``columns`` is a column map, ``{NAME: COLUMN}`` or ``"NAME=COLUMN,..."`` (see
     :func:`~cheaptalk.data.columns.parse_column_map`), for a file whose columns have other
-    names. Of Parquet data only the columns cheaptalk reads are loaded (the required ones,
-    ``session`` and the feedback column ``demand``); the files of a folder (``*.parquet``,
-    ``*.pq``, subfolders included) are read in order of their paths, and an error names the
-    file and its row.
+    names. Columns cheaptalk does not read are kept in :attr:`Dataset.table` (text from a CSV
+    file, the stored type from Parquet); with ``extra_columns=False`` only the columns
+    cheaptalk reads are loaded (the required ones, ``session`` and the feedback column
+    ``demand``), and the others of a Parquet file are never read. The files of a folder
+    (``*.parquet``, ``*.pq``, subfolders included) are read in order of their paths, batch by
+    batch (:data:`PARQUET_BATCH_ROWS` rows), and an error names the file and its row.
 
     Raises
     ------
@@ -292,35 +388,17 @@ def load_data(path: str | Path, design: Design,
     column_map = parse_column_map(columns)
     p = Path(path)
     if p.is_dir() or p.suffix.lower() in _PARQUET_SUFFIXES:
-        if not p.exists():
-            raise InputError("data file not found", file=path)
-        files = _parquet_files(p, path)
-        for f in files:
-            try:
-                f.open("rb").close()
-            except OSError as e:
-                raise InputError(f"cannot read file: {e.strerror}", file=f) from None
-        table, sizes = _read_parquet(files, column_map)
-        try:
-            ds = validate_table(table, design, source=str(path), csv=False,
-                                columns=column_map)
-        except InputError as e:
-            if not p.is_dir() or e.row is None:
-                raise
-            # The folder's row: that file's row.
-            row = e.row
-            for f, n in sizes:
-                if row <= n:
-                    raise InputError(e.message, file=f, row=row, column=e.column) from None
-                row -= n
-            raise
-        return replace(ds, sha256=_digest(files, p if p.is_dir() else None))
+        return _load_parquet(path, design, column_map, extra_columns)
     p = existing_file(path, "data")
     try:
         raw = p.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read file: {e.strerror}", file=path) from None
-    ds = validate_table(_read_csv(p, raw), design, source=str(path), columns=column_map)
+    table = _read_csv(p, raw)
+    if not extra_columns:
+        wanted = {*KNOWN_COLUMNS, *column_map.values()}
+        table = table.loc[:, [str(c).strip() in wanted for c in table.columns]]
+    ds = validate_table(table, design, source=str(path), columns=column_map)
     return replace(ds, sha256=hashlib.sha256(raw).hexdigest())
 
 
@@ -331,17 +409,34 @@ def validate_table(
     """Validate a table already in memory (see :func:`load_data`). ``table`` is not modified."""
     column_map = parse_column_map(columns)
     table = apply_column_map(table, column_map, source)
+    error = _locator(source, csv, column_map)
+    _check_header([str(c).strip() for c in table.columns], source, csv, error)
+    if len(table) == 0:
+        raise InputError("the file has a header but no data rows", file=source)
+    return _validate_rows(table, design, error, source, column_map, duplicates=True)
+
+
+def _locator(source: str, csv: bool, column_map: dict[str, str], first_row: int = 0
+             ) -> Callable[..., InputError]:
+    """``error(message, row=None, column=None)``: the :class:`InputError` of a problem at a
+    0-based ``row`` of a table whose first row is the file's row ``first_row`` (0-based),
+    reported 1-based with the CSV line (header = line 1), the column by the file's name."""
 
     def error(message: str, row: int | None = None, column: str | None = None) -> InputError:
-        # row: 0-based position; reported 1-based, with the CSV line (header = line 1).
         column = column_map.get(column, column) if column is not None else None
         if row is None:
             return InputError(message, file=source, column=column,
                               line=1 if csv and column else None)
-        return InputError(message, file=source, row=row + 1, line=row + 2 if csv else None,
+        at = first_row + row
+        return InputError(message, file=source, row=at + 1, line=at + 2 if csv else None,
                           column=column)
 
-    columns = [str(c).strip() for c in table.columns]
+    return error
+
+
+def _check_header(columns: list[str], source: str, csv: bool,
+                  error: Callable[..., InputError]) -> None:
+    """The required columns are there (named by cheaptalk's names), none twice."""
     for c in REQUIRED_COLUMNS:
         if c not in columns:
             delimiter = _other_delimiter(columns) if csv else None
@@ -359,9 +454,14 @@ def validate_table(
     dupes = sorted({c for c in columns if columns.count(c) > 1})
     if dupes:
         raise error(f"column {dupes[0]!r} appears more than once", column=dupes[0])
-    if len(table) == 0:
-        raise InputError("the file has a header but no data rows", file=source)
 
+
+def _validate_rows(table: pd.DataFrame, design: Design, error: Callable[..., InputError],
+                   source: str, column_map: dict[str, str], duplicates: bool = False
+                   ) -> Dataset:
+    """Every check of the rows of a table whose header is checked, duplicates only where
+    ``duplicates`` (they need every row); the dataset of these rows."""
+    columns = [str(c).strip() for c in table.columns]
     data = table.copy()
     data.columns = columns
     n = len(data)
@@ -410,20 +510,8 @@ def validate_table(
         raise error(f"treatment {data['treatment'].iloc[i]!r} is not in the design "
                     f"(known: {', '.join(known)})", row=i, column="treatment")
 
-    # ---- duplicates: one subject twice in one round and role
-    keys = ["treatment", "round"] + (["session"] if "session" in data.columns else [])
-    for role in ("sender", "receiver"):
-        dup = data.duplicated(subset=[*keys, role], keep=False).to_numpy()
-        if dup.any():
-            first = int(np.argmax(dup))
-            row = data.iloc[first]
-            same = np.flatnonzero(dup & (data[role] == row[role]).to_numpy()
-                                  & (data["round"] == row["round"]).to_numpy()
-                                  & (data["treatment"] == row["treatment"]).to_numpy())
-            raise error(f"duplicate row: {role} {row[role]!r} appears more than once in round "
-                        f"{row['round']} of treatment {row['treatment']!r} (rows "
-                        f"{', '.join(str(j + 1) for j in same[:5])})", row=int(same[-1]),
-                        column=role)
+    if duplicates:
+        _check_duplicates(data, error)
 
     # ---- map to grids, per treatment
     index = {c: np.zeros(n, dtype=np.intp) for c in _VALUE_COLUMNS}
@@ -477,6 +565,51 @@ def validate_table(
     return Dataset(table=data, design=design, state=index["state"], message=index["message"],
                    action=index["action"], mappings=mappings, source=source, feedback=feedback,
                    columns=column_map)
+
+
+def _rows_listed(rows: np.ndarray, at: int) -> str:
+    """Rows of one file, 1-based (``at`` is the row an error names)."""
+    return "rows " + ", ".join(str(j + 1) for j in rows)
+
+
+def _check_duplicates(data: pd.DataFrame, error: Callable[..., InputError],
+                      listed: Callable[[np.ndarray, int], str] = _rows_listed) -> None:
+    """No subject twice in one round and role (of a treatment and session); the error names
+    the last of the first such rows and lists them (``listed``)."""
+    keys = ["treatment", "round"] + (["session"] if "session" in data.columns else [])
+    for role in ("sender", "receiver"):
+        dup = data.duplicated(subset=[*keys, role], keep=False).to_numpy()
+        if dup.any():
+            first = int(np.argmax(dup))
+            row = data.iloc[first]
+            same = np.flatnonzero(dup & (data[role] == row[role]).to_numpy()
+                                  & (data["round"] == row["round"]).to_numpy()
+                                  & (data["treatment"] == row["treatment"]).to_numpy())
+            raise error(f"duplicate row: {role} {row[role]!r} appears more than once in round "
+                        f"{row['round']} of treatment {row['treatment']!r} "
+                        f"({listed(same[:5], int(same[-1]))})", row=int(same[-1]),
+                        column=role)
+
+
+def _concatenate(pieces: list[Dataset], source: str) -> Dataset:
+    """The datasets of consecutive batches as one (grid mappings summed)."""
+    first = pieces[0]
+    if len(pieces) == 1:
+        return replace(first, source=source)
+    mappings = []
+    for i, m in enumerate(first.mappings):
+        parts = [p.mappings[i] for p in pieces]
+        mappings.append(GridMapping(m.column, sum(x.n_values for x in parts),
+                                    sum(x.n_mapped for x in parts),
+                                    max(x.max_distance for x in parts)))
+    feedback = (None if first.feedback is None  # every batch has the column, or none
+                else np.concatenate([p.feedback for p in pieces if p.feedback is not None]))
+    return Dataset(
+        table=pd.concat([p.table for p in pieces], ignore_index=True), design=first.design,
+        state=np.concatenate([p.state for p in pieces]),
+        message=np.concatenate([p.message for p in pieces]),
+        action=np.concatenate([p.action for p in pieces]), mappings=mappings, source=source,
+        feedback=feedback, columns=first.columns)
 
 
 def _feedback(data: pd.DataFrame, design: Design, error: Any) -> np.ndarray | None:

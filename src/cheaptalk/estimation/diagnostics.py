@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,9 @@ from cheaptalk.choice import tremble
 from cheaptalk.data.interactions import Dataset
 
 if TYPE_CHECKING:
+    from cheaptalk.games.base import Game
     from cheaptalk.models.base import Model
+    from cheaptalk.models.history import History
 
     from .mle import FitResults
 
@@ -48,6 +50,9 @@ __all__ = ["MAX_POINTS", "N_BINS", "Bins", "bin_values", "diagnostics", "expecte
 MAX_POINTS = 12
 #: Equal-width bins of a larger grid.
 N_BINS = 10
+#: (decision, type) pairs whose choice probabilities :func:`expected_choices` may ask a model
+#: for at once however small the chunks (a few MB of rows).
+_MIN_PAIRS = 4096
 
 
 @dataclass(frozen=True)
@@ -108,34 +113,67 @@ def bin_values(values: ArrayLike, grid: ArrayLike,
 
 
 def expected_choices(model: Model, params: Mapping[str, float], dataset: Dataset, role: str,
-                     epsilon: float) -> NDArray[np.float64]:
+                     epsilon: float, chunk_size: int | None = None) -> NDArray[np.float64]:
     """Each row's expected choice value (message for ``"sender"``, action for
     ``"receiver"``) under the model's population, given what the unit saw (module docstring).
+
+    Evaluated over the likelihood's chunks of units
+    (:class:`~cheaptalk.estimation.likelihood.Likelihood`, ``chunk_size`` decisions; a unit's
+    record is whole within its chunk), so that a history role's choice probabilities are held
+    for one chunk at a time; the values do not depend on ``chunk_size``.
 
     Returns an array of one value per row of ``dataset.table``.
     """
     from cheaptalk.estimation.likelihood import Likelihood
 
-    lk = Likelihood(model, dataset, epsilon=epsilon)
+    lk = Likelihood(model, dataset, epsilon=epsilon, chunk_size=chunk_size)
     out = np.full(len(dataset.table), np.nan)
     table_rows = np.flatnonzero(lk.masks[role])
-    for block in lk.blocks[role]:
-        game = lk.games[block.treatment]
-        values = game.actions if role == "receiver" else game.messages
-        pred = model.predict(game, params)
-        weights, strategies, _ = pred.role_types(role)
-        if role in lk.histories:
-            expected = np.zeros(block.rows.size)
-            for k, w in enumerate(weights):
-                rows = model.history_strategy_rows(
-                    game, params, role, lk.histories[role], block.rows, block.x,
-                    np.full(block.rows.size, k, dtype=np.intp))
-                expected += w * (tremble(rows, epsilon) @ values)
-        else:
-            population = np.tensordot(weights, strategies, axes=1)
-            expected = (tremble(population, epsilon) @ values)[block.x]
-        out[table_rows[block.rows]] = expected
+    # Per treatment, once: the choice values, the role's type weights, and (static play)
+    # the expected choice given each conditioning value.
+    values: dict[str, NDArray[np.float64]] = {}
+    weights: dict[str, NDArray[np.float64]] = {}
+    static: dict[str, NDArray[np.float64]] = {}
+    for g in lk.treatments:
+        game = lk.games[g]
+        values[g] = game.actions if role == "receiver" else game.messages
+        weights[g], strategies, _ = model.predict(game, params).role_types(role)
+        if role not in lk.histories:
+            population = np.tensordot(weights[g], strategies, axes=1)
+            static[g] = tremble(population, epsilon) @ values[g]
+    for chunk in lk.chunks[role]:
+        for cb in chunk.blocks:
+            block, g = cb.block, cb.block.treatment
+            if g in static:
+                expected = static[g][block.x]
+            else:
+                expected = _history_expectation(model, params, lk.games[g], role, chunk.history,
+                                                block, weights[g], values[g], epsilon,
+                                                lk.chunk_size)
+            out[table_rows[chunk.decisions[block.rows]]] = expected
     return out
+
+
+def _history_expectation(model: Model, params: Mapping[str, float], game: Game, role: str,
+                         history: History, block: Any, weights: NDArray[np.float64],
+                         values: NDArray[np.float64], epsilon: float, budget: int
+                         ) -> NDArray[np.float64]:
+    """The type-weighted expected choice of a chunk's decisions in one treatment, asking the
+    model for the choice probabilities of several types at once: at most ``budget`` (decision,
+    type) pairs per call, or :data:`_MIN_PAIRS`, or one type's decisions, whichever is most,
+    so that the rows held stay the size of the likelihood's while the model's fixed cost per
+    call is paid rarely (tiny chunks too)."""
+    n = block.rows.size
+    per_call = max(1, max(budget, _MIN_PAIRS) // max(n, 1))
+    expected = np.zeros(n)
+    for first in range(0, weights.size, per_call):
+        types = np.arange(first, min(first + per_call, weights.size), dtype=np.intp)
+        rows = model.history_strategy_rows(game, params, role, history,
+                                           np.tile(block.rows, types.size),
+                                           np.tile(block.x, types.size), np.repeat(types, n))
+        mean = (tremble(rows, epsilon) @ values).reshape(types.size, n)
+        expected += weights[types] @ mean
+    return expected
 
 
 def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFrame:

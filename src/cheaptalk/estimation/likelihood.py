@@ -116,6 +116,7 @@ class _Chunk:
     stop: int
     blocks: list[_ChunkBlock]
     history: History | None  # the chunk's decisions, for a role whose play has a history
+    decisions: NDArray[np.intp]  # their indices among the role's decisions (data order)
 
 
 @dataclass
@@ -334,7 +335,7 @@ class Likelihood:
                     sparse.csr_matrix((ones, (np.arange(n_dec), cell_of.reshape(-1))),
                                       shape=(n_dec, cells.size)),
                 ))
-            out.append(_Chunk(int(a), int(b), chunk_blocks, history))
+            out.append(_Chunk(int(a), int(b), chunk_blocks, history, idx))
         return out
 
     def _unit_weights(self, role: str) -> NDArray[np.float64]:

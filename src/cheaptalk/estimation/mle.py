@@ -369,20 +369,26 @@ class MaximumLikelihood:
     estimate_epsilon : bool
         Estimate the tremble too, as the parameter ``"epsilon"`` in (0, 1), starting from
         ``epsilon`` (SPEC §1: "may be estimated").
+    chunk_size : int, optional
+        Decisions the likelihood evaluates together (default
+        :data:`~cheaptalk.estimation.likelihood.DEFAULT_CHUNK_SIZE`; see
+        :class:`~cheaptalk.estimation.likelihood.Likelihood`): it bounds the memory of an
+        evaluation, not its result, so the estimates do not depend on it (up to rounding).
     """
 
     def __init__(
         self, model: Model, dataset: Dataset, epsilon: float = DEFAULT_TREMBLE,
         fixed: Mapping[str, float] | None = None, rows: NDArray[np.intp] | None = None,
         subjects: Collection[str] | None = None, estimate_epsilon: bool = False,
+        chunk_size: int | None = None,
     ) -> None:
         self.model = model
         self.dataset = dataset
         self.epsilon = epsilon
         self.estimate_epsilon = bool(estimate_epsilon)
-        self.likelihood = Likelihood(model, dataset, rows=rows, epsilon=epsilon,
-                                     subjects=subjects)
-        self._selection = {"rows": rows, "subjects": subjects}
+        # How every likelihood of this fit is built (the quadrature check builds a second).
+        self._selection = {"rows": rows, "subjects": subjects, "chunk_size": chunk_size}
+        self.likelihood = Likelihood(model, dataset, epsilon=epsilon, **self._selection)
         games = [self.likelihood.games[g] for g in self.likelihood.treatments]
         self.game = games[0]
         names = list(model.parameter_names())
