@@ -46,7 +46,8 @@ def test_simulate_predict_compare_report(run, tmp_path):
 
     comparison, report = tmp_path / "c.json", tmp_path / "report"
     r = run("compare", "--design", design, "--data", data, "--models", "trust,dynamic_trust",
-            "--folds", "0", "--starts", "1", "--json", comparison, "--report", report)
+            "--folds", "0", "--starts", "1", "--intervals", "wald", "--json", comparison,
+            "--report", report)
     assert r.exit_code == 0, r.output
     assert "dynamic_trust vs trust (eta = 0): LR =" in r.output
     doc = json.loads(comparison.read_text())

@@ -96,14 +96,14 @@ def test_model_options_on_fit_and_compare(run, tmp_path, data):
     out = tmp_path / "fit.json"
     r = run("fit", "--design", "crawford_sobel", "--data", data, "--model", "trust",
             "--option", "lie_cost=quadratic", "--option", "n_beta=81", "--starts", "1",
-            "--json", out)
+            "--intervals", "wald", "--json", out)
     assert r.exit_code == 0, r.output
     assert json.loads(out.read_text())["options"]["lie_cost"] == "quadratic"
     assert "n_beta = 81" in r.output
     cmp = tmp_path / "cmp.json"
     r = run("compare", "--design", "crawford_sobel", "--data", data, "--models", "levelk,ch",
             "--option", "levels=2", "--option", "levelk.shares=per_role", "--folds", "0",
-            "--starts", "1", "--json", cmp)
+            "--starts", "1", "--intervals", "wald", "--json", cmp)
     assert r.exit_code == 0, r.output
     assert "no cross-validation" in r.output
     opts = {m["name"]: m["options"] for m in json.loads(cmp.read_text())["models"]}
@@ -129,7 +129,7 @@ def test_compare_variants_and_rebuild(run, tmp_path, data):
     out = tmp_path / "cmp.json"
     r = run("compare", "--design", "crawford_sobel", "--data", data, "--models",
             "levelk,levelk[levels=2,shares=per_role]", "--folds", "0", "--starts", "1",
-            "--json", out, "--report", tmp_path / "rep")
+            "--intervals", "wald", "--json", out, "--report", tmp_path / "rep")
     assert r.exit_code == 0, r.output
     assert "levelk[levels=2,shares=per_role]" in r.output
     labels = [m["label"] for m in json.loads(out.read_text())["models"]]

@@ -18,7 +18,8 @@ def _predict_cases() -> list:
     cases = []
     for design in sorted(bundled_designs()):
         for model in MODELS:
-            heavy = design == "forecast_sharing" and model in ("trust", "combination")
+            heavy = design == "forecast_sharing" and model in ("trust", "combination",
+                                                                "dynamic_trust")
             cases.append(pytest.param(model, design, marks=[pytest.mark.slow] if heavy else []))
     return cases
 

@@ -29,6 +29,7 @@ def saved(tmp_path_factory):
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["compare", "--design", "crawford_sobel", "--data", str(data),
                             "--models", "levelk,trust", "--folds", "2", "--starts", "1",
+                            "--intervals", "wald",
                             "--json", str(folder / "cmp.json"), "--report",
                             str(folder / "first")])
     assert r.exit_code == 0, r.output

@@ -133,6 +133,9 @@ def _check_intervals(chk: _Checker, entry: dict[str, Any], path: str) -> None:
             at = f"{where}.{kind}.{name}"
             chk.number(row, "lower", at, nullable=True)
             chk.number(row, "upper", at, nullable=True)
+            if (kind == "reported" and row.get("method", "") is None
+                    and row["lower"] is None and row["upper"] is None):
+                continue  # a fixed or not identified parameter has no interval
             method = chk.kind(row, "method", at, str, "an interval method")
             if method not in INTERVAL_LABELS:
                 raise chk.fail(f"{at}.method", f"unknown interval method {method!r}; known: "
