@@ -606,11 +606,15 @@ def demo(
     _print_comparison(tables)
     if "combination" in c.fits:
         f = c.fits["combination"]
+        ci = f.reported_intervals()
         console.print("Combination estimates against the truth that generated the data:")
         for k in ("pi", "alpha_a", "alpha_b", "beta_mu", "p1", "lambda_s", "lambda_r"):
             if k in f.params:
                 console.print(f"  {k:<10} true {truth[k]:>7.3g}   estimate {f.params[k]:>7.3g}"
-                              f"   (se {f.bse_sandwich[k]:.2g})")
+                              f"   (se {f.bse_sandwich[k]:.2g}; 95% CI {ci.loc[k, 'lower']:.3g}"
+                              f" to {ci.loc[k, 'upper']:.3g})")
+        console.print("  (95% CI: Wald intervals built on the estimation scale; "
+                      "docs/inference.md says which interval to trust when)")
     _write_report(c, ds, report, force, tables)
 
 
