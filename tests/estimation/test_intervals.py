@@ -372,3 +372,34 @@ def test_profile_intervals_survive_the_json_round_trip(profiled):
             if not (kind == "profile" and n == "q"):
                 assert got["upper"] == pytest.approx(want["upper"])
     assert back["profile"].loc["q", "upper"] == np.inf  # an open end reads back as open
+
+
+@pytest.mark.slow
+def test_profile_search_continues_from_the_estimate_side():
+    """A trust fit with beta_sigma at its bound (Crawford–Sobel, synthetic, seed 1): the
+    outward search overshoots to beta_sigma ~ 9, in another basin (there the spread no longer
+    matters). The points between must be profiled by continuation from the estimate's side;
+    started from the far point they stayed in that basin and the interval collapsed to
+    [0.180, 0.183] though the deviance at 0.7 is 0.19."""
+    from cheaptalk.choice import DEFAULT_TREMBLE
+    from cheaptalk.estimation.studies import _simulate
+    from cheaptalk.models import get_model
+
+    truth = {"alpha_a": 2.0, "alpha_b": 3.0, "beta_mu": -1.0, "beta_sigma": 0.7,
+             "lambda_s": 0.4, "lambda_r": 0.2}
+    model = get_model("trust")
+    data = _simulate(load_design("crawford_sobel"), model, truth, 6, 10, 1, DEFAULT_TREMBLE)
+    est = MaximumLikelihood(model, data)
+    fit = est.fit(start=truth, n_starts=1)
+    assert fit.at_bound == ["beta_sigma"]
+    upper = est.add_profile_intervals(fit, ["beta_sigma"], backend=InProcess()).loc[
+        "beta_sigma", "upper"]
+    # the profile by continuation, computed here: every point with deviance below the
+    # one-sided threshold lies inside the interval, and the end is where it crosses
+    threshold = chi2.ppf(0.90, 1)
+    start, deviance = fit.params.to_dict(), {}
+    for value in (0.3, 0.7, 1.5, 2.5, upper):
+        ll, start = est.held_fit("beta_sigma", value, start)
+        deviance[value] = 2 * (fit.llf - ll)
+    assert all(d < threshold for v, d in deviance.items() if v != upper)
+    assert deviance[upper] == pytest.approx(threshold, abs=0.01)

@@ -313,7 +313,12 @@ def _profile_end(est: Any, task: ProfileEnd) -> dict[str, Any]:
         return {"end": float(edge), "open": False, "one_sided": True, "points": [],
                 "higher": task.loglik}
     t0 = float(to_scale(value0))
-    warm = {"params": dict(task.estimate)}
+    # Each inner fit starts from the maximiser at the nearest point already profiled between
+    # the estimate and it (a continuation outward from the estimate): a point further out can
+    # sit in another basin (at a large lying-cost spread, one where the spread no longer
+    # matters), and started from there a nearer point would stay in that basin, below its
+    # profile log-likelihood.
+    starts: dict[float, Mapping[str, float]] = {t0: dict(task.estimate)}
     points: list[tuple[float, float]] = []
     cache: dict[float, float] = {}
 
@@ -321,9 +326,10 @@ def _profile_end(est: Any, task: ProfileEnd) -> dict[str, Any]:
         if t in cache:
             return cache[t]
         c = float(to_nat(t))
-        ll, params = _profile_point(est, task, c, warm["params"])
+        inner_side = [s for s in starts if (s - t0) * (t - s) >= 0]
+        ll, params = _profile_point(est, task, c, starts[min(inner_side, key=lambda s: abs(t - s))])
         if np.isfinite(ll):
-            warm["params"] = params
+            starts[t] = params
         points.append((c, ll))
         d = 2.0 * (task.loglik - ll) if np.isfinite(ll) else np.inf
         cache[t] = d
