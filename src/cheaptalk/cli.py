@@ -613,8 +613,7 @@ def demo(
                 console.print(f"  {k:<10} true {truth[k]:>7.3g}   estimate {f.params[k]:>7.3g}"
                               f"   (se {f.bse_sandwich[k]:.2g}; 95% CI {ci.loc[k, 'lower']:.3g}"
                               f" to {ci.loc[k, 'upper']:.3g})")
-        console.print("  (95% CI: Wald intervals built on the estimation scale; "
-                      "docs/inference.md says which interval to trust when)")
+        console.print("  (95% CI: Wald, built on the estimation scale; see docs/inference.md)")
     _write_report(c, ds, report, force, tables)
 
 
