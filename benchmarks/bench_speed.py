@@ -35,7 +35,6 @@ import sys
 import tarfile
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,8 +91,6 @@ def _evaluation(model, ds, params, repeat):
 
 def measure(models: list[str], repeat: int, fd: bool) -> dict:
     """The measurements on whatever ``cheaptalk`` imports (run in a child process)."""
-    import numpy as np
-    from scipy import optimize
 
     from cheaptalk._threads import single_blas_thread
     from cheaptalk.data import load_design, validate_table
@@ -131,22 +128,12 @@ def measure(models: list[str], repeat: int, fd: bool) -> dict:
                 fine = Likelihood(finer, ds).evaluate(res.model_params).loglik
                 out["trust fit"]["doubling change"] = abs(fine - res.llf)
         if fd:
-            est = MaximumLikelihood(get_model("trust"), ds)
-            x0 = est.start_values(1, 0)[0]
+            from bench_estimation import finite_difference_fit  # this script's folder
 
-            def f(x: np.ndarray) -> float:
-                try:
-                    return -est.likelihood.evaluate(est.space.to_natural(x)).loglik
-                except Exception:
-                    return 1e12
-            t = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                found = optimize.minimize(f, x0, method="L-BFGS-B",
-                                          options={"maxiter": 500, "ftol": 1e-10,
-                                                   "gtol": 1e-5})
-            out["trust FD fit"] = {"time": time.perf_counter() - t, "loglik": -found.fun,
-                                   "evaluations": int(found.nfev)}
+            seconds, loglik, evaluations = finite_difference_fit(
+                MaximumLikelihood(get_model("trust"), ds))
+            out["trust FD fit"] = {"time": seconds, "loglik": loglik,
+                                   "evaluations": evaluations}
     return out
 
 
