@@ -167,7 +167,7 @@ def _rows(before: dict | None, after: dict) -> None:
                 print(f"{key + ': |change when nodes doubled|':<52}"
                       f"{b['doubling change'] if b else float('nan'):12.2e}"
                       f"{after[key]['doubling change']:12.2e}")
-    if "trust FD fit" in after:
+    if "trust FD fit" in after and "trust fit" in after:  # the ratio needs both fits
         print(f"finite-difference / exact trust fit, after: "
               f"{after['trust FD fit']['time'] / after['trust fit']['time']:.1f}x "
               "(target >= 12)")
