@@ -1,4 +1,4 @@
-"""Assertions shared by the command-line tests."""
+"""Assertions and data shared by the command-line tests."""
 
 
 def assert_bad_input(result, *fragments: str) -> None:
@@ -46,3 +46,17 @@ def json_values():
         st.none() | st.booleans() | st.integers(-10, 10) | st.floats() | st.text(max_size=5),
         lambda inner: st.lists(inner, max_size=3)
         | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=6)
+
+
+def simulated_csv(out, subjects: int, rounds: int, seed: int, design: str = "crawford_sobel",
+                  model: str = "levelk"):
+    """Write synthetic data with ``cheaptalk simulate`` to ``out`` and return it."""
+    from typer.testing import CliRunner
+
+    from cheaptalk.cli import app
+
+    r = CliRunner().invoke(app, ["simulate", "--design", design, "--model", model,
+                                 "--subjects", str(subjects), "--rounds", str(rounds),
+                                 "--seed", str(seed), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    return out

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from helpers import assert_bad_input
+from helpers import assert_bad_input, simulated_csv
 
 SPEC_MODEL_KEYS = {"name", "loglik", "n_params", "aic", "bic", "params", "se",
                    "loglik_by_role", "loglik_by_treatment", "cv_loglik_per_decision"}
@@ -10,16 +10,7 @@ SPEC_MODEL_KEYS = {"name", "loglik", "n_params", "aic", "bic", "params", "se",
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    from typer.testing import CliRunner
-
-    from cheaptalk.cli import app
-
-    out = tmp_path_factory.mktemp("d") / "sim.csv"
-    r = CliRunner().invoke(app, ["simulate", "--design", "crawford_sobel", "--model", "levelk",
-                                 "--subjects", "8", "--rounds", "15", "--seed", "4",
-                                 "--out", str(out)])
-    assert r.exit_code == 0, r.output
-    return out
+    return simulated_csv(tmp_path_factory.mktemp("d") / "sim.csv", 8, 15, 4)
 
 
 def test_fit_prints_summary_and_writes_json(run, tmp_path, data):

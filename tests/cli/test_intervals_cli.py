@@ -5,21 +5,12 @@ import json
 
 import pytest
 
-from helpers import assert_bad_input
+from helpers import assert_bad_input, simulated_csv
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    from typer.testing import CliRunner
-
-    from cheaptalk.cli import app
-
-    out = tmp_path_factory.mktemp("d") / "sim.csv"
-    r = CliRunner().invoke(app, ["simulate", "--design", "crawford_sobel", "--model", "levelk",
-                                 "--subjects", "6", "--rounds", "10", "--seed", "4",
-                                 "--out", str(out)])
-    assert r.exit_code == 0, r.output
-    return out
+    return simulated_csv(tmp_path_factory.mktemp("d") / "sim.csv", 6, 10, 4)
 
 
 def test_fit_with_profile_intervals_labels_them(run, tmp_path, data):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import assert_bad_input, json_values, mutate_json
+from helpers import assert_bad_input, json_values, mutate_json, simulated_csv
 
 FIGURES = ("report_vs_state", "action_vs_message", "inflation_histogram",
            "posterior_type_shares", "parameter_estimates", "out_of_sample")
@@ -21,17 +21,11 @@ def saved(tmp_path_factory):
     from cheaptalk.cli import app
 
     folder = tmp_path_factory.mktemp("saved")
-    data = folder / "sim.csv"
-    runner = CliRunner()
-    r = runner.invoke(app, ["simulate", "--design", "crawford_sobel", "--model", "levelk",
-                            "--subjects", "6", "--rounds", "10", "--seed", "3",
-                            "--out", str(data)])
-    assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["compare", "--design", "crawford_sobel", "--data", str(data),
-                            "--models", "levelk,trust", "--folds", "2", "--starts", "1",
-                            "--intervals", "wald",
-                            "--json", str(folder / "cmp.json"), "--report",
-                            str(folder / "first")])
+    data = simulated_csv(folder / "sim.csv", 6, 10, 3)
+    r = CliRunner().invoke(app, ["compare", "--design", "crawford_sobel", "--data", str(data),
+                                 "--models", "levelk,trust", "--folds", "2", "--starts", "1",
+                                 "--intervals", "wald", "--json", str(folder / "cmp.json"),
+                                 "--report", str(folder / "first")])
     assert r.exit_code == 0, r.output
     return folder
 
