@@ -74,8 +74,8 @@ from scipy.stats import chi2, norm
 from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
 
 __all__ = ["INTERVAL_LABELS", "LEVEL", "ProfileEnd", "bootstrap_bca", "bootstrap_percentile",
-           "critical_value", "profile_intervals", "transform_interval", "transformed_wald",
-           "unreliable_names", "wald_unreliable"]
+           "critical_value", "derived_jacobian", "profile_intervals", "transform_interval",
+           "transformed_wald", "unreliable_names", "wald_unreliable"]
 
 #: Default confidence level.
 LEVEL = 0.95
@@ -560,6 +560,34 @@ def bootstrap_percentile(draws: pd.DataFrame, model: Any, level: float = LEVEL
     return out
 
 
+def derived_jacobian(model: Any, theta: Mapping[str, float], names: Sequence[str]
+                     ) -> tuple[dict[str, float], NDArray[np.float64]]:
+    """The model's derived quantities at ``theta`` and their gradient with respect to the
+    parameters ``names`` (central differences, step 1e-6 · max(1, |θ_j|)):
+    row ``i`` of the gradient belongs to the ``i``-th derived quantity.
+
+    Examples
+    --------
+    >>> class M:
+    ...     def derived(self, p): return {"twice": 2 * p["a"] + p["b"] ** 2}
+    >>> values, grad = derived_jacobian(M(), {"a": 1.0, "b": 3.0}, ["a", "b"])
+    >>> values, grad.round(6).tolist()
+    ({'twice': 11.0}, [[2.0, 6.0]])
+    """
+    values = model.derived(theta)
+    grads = np.zeros((len(values), len(names)))
+    if not values:
+        return values, grads
+    for j, n in enumerate(names):
+        h = 1e-6 * max(1.0, abs(theta[n]))
+        up, down = dict(theta), dict(theta)
+        up[n] += h
+        down[n] -= h
+        vu, vd = model.derived(up), model.derived(down)
+        grads[:, j] = [(vu[key] - vd[key]) / (2 * h) for key in values]
+    return values, grads
+
+
 def _with_derived(draws: pd.DataFrame, model: Any) -> pd.DataFrame:
     """``draws`` with the model's derived quantities of each row appended as columns."""
     rows = [model.derived(r) for r in draws.to_dict("records")]
@@ -607,17 +635,12 @@ def bootstrap_bca(draws: pd.DataFrame, estimate: Mapping[str, float],
     """
     table = _with_derived(draws, model)
     params = {k: float(v) for k, v in estimate.items()}
-    point = {**params, **model.derived(params)}
-    infl = influence.reindex(columns=list(draws.columns)).fillna(0.0)
-    for name in model.derived(params):  # chain rule, central differences
-        grad = np.zeros(len(draws.columns))
-        for j, n in enumerate(draws.columns):
-            h = 1e-6 * max(1.0, abs(params[n]))
-            up, down = dict(params), dict(params)
-            up[n] += h
-            down[n] -= h
-            grad[j] = (model.derived(up)[name] - model.derived(down)[name]) / (2 * h)
-        infl[name] = infl[list(draws.columns)].to_numpy() @ grad
+    columns = list(draws.columns)
+    derived, grads = derived_jacobian(model, params, columns)
+    point = {**params, **derived}
+    infl = influence.reindex(columns=columns).fillna(0.0)
+    for name, grad in zip(derived, grads, strict=True):  # the chain rule
+        infl[name] = infl[columns].to_numpy() @ grad
     a_half = (1 - level) / 2
     rows = {}
     for name in table.columns:

@@ -800,18 +800,12 @@ class MaximumLikelihood:
                  unavailable: list[str]) -> tuple[pd.Series, pd.Series]:
         """Derived quantities and their delta-method standard errors (fixed parameters count
         as known; a quantity that depends on a parameter in ``unavailable`` gets NaN)."""
-        values = self.model.derived(theta)
+        from .intervals import derived_jacobian
+
+        names = self.space.names
+        values, grads = derived_jacobian(self.model, theta, names)
         if not values:
             return pd.Series(dtype=float), pd.Series(dtype=float)
-        names = self.space.names
-        grads = np.zeros((len(values), len(names)))
-        for j, n in enumerate(names):
-            h = 1e-6 * max(1.0, abs(theta[n]))
-            up, down = dict(theta), dict(theta)
-            up[n] += h
-            down[n] -= h
-            vu, vd = self.model.derived(up), self.model.derived(down)
-            grads[:, j] = [(vu[key] - vd[key]) / (2 * h) for key in values]
         c = np.nan_to_num(cov)
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", grads, c, grads), 0, None))
         missing = [names.index(n) for n in unavailable]
