@@ -106,6 +106,8 @@ class _ChunkBlock:
     to_units: sparse.csr_matrix  # (n_dec, n_units of the chunk) one-hot
     cells: NDArray[np.intp]  # the distinct cells the decisions fall in
     to_cells: sparse.csr_matrix  # (n_dec, n_cells) one-hot into ``cells``
+    # where ``cells`` sit among all the observed cells of the role in the treatment
+    observed: NDArray[np.intp] | None = None
 
 
 @dataclass
@@ -257,6 +259,11 @@ class Likelihood:
                 + [cb.cells for chunk in self.chunks[role] for cb in chunk.blocks
                    if cb.block.treatment == g]))
             for role in ROLES for g in self.treatments}
+        for role in ROLES:
+            for chunk in self.chunks[role]:
+                for cb in chunk.blocks:
+                    cb.observed = np.searchsorted(
+                        self._observed_cells[(role, cb.block.treatment)], cb.cells)
         # Subjects (clusters): a subject id in both roles is one cluster.
         subjects = sorted(set(self.units["sender"]) | set(self.units["receiver"]))
         pos = {s: i for i, s in enumerate(subjects)}
@@ -464,8 +471,7 @@ class Likelihood:
                         for name, value in history_pullback(coef).items():
                             grad[name] = grad.get(name, 0.0) + float(value)
                     else:
-                        cols = np.searchsorted(self._observed_cells[(role, g)], cb.cells)
-                        cell_bar[(role, g)][:, cols] += (cb.to_cells.T @ coef.T).T
+                        cell_bar[(role, g)][:, cb.observed] += (cb.to_cells.T @ coef.T).T
                 home = self.unit_home[role][a:b]
                 for t_i, g in enumerate(self.treatments):
                     home_weight[(role, g)] += r_w[:, home == t_i].sum(axis=1)
