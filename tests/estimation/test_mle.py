@@ -117,3 +117,41 @@ def test_hessian_standard_errors_match_a_natural_space_hessian(toy_fit):
     # the sandwich uses the same Jacobian: its SEs are positive and of the same order
     ratio = fit.bse_sandwich / fit.bse
     assert ((ratio > 0.5) & (ratio < 2)).all(), ratio
+
+
+class _Forgetful(dict):
+    """A fit's memory of its evaluations that remembers nothing: every point is evaluated
+    afresh, as if there were no memory."""
+
+    def __setitem__(self, key, value):
+        pass
+
+
+def test_a_fit_evaluates_each_point_once_and_its_results_do_not_depend_on_it(toy_fit):
+    """The estimate, the Hessian and the subject scores share their evaluations: each point
+    is evaluated once, and the fit (standard errors and sandwich included) is the one a fit
+    that evaluates every point afresh returns."""
+    ds, _ = toy_fit
+    fits, counts = [], []
+    for memo in (None, _Forgetful()):
+        est = MaximumLikelihood(Toy(), ds)
+        if memo is not None:
+            est._memo = memo
+        evaluate, points = est.likelihood.evaluate, []
+
+        def counted(params, gradient=False, evaluate=evaluate, points=points):
+            points.append(tuple(sorted(params.items())))
+            return evaluate(params, gradient)
+
+        est.likelihood.evaluate = counted
+        fits.append(est.fit(n_starts=1))
+        counts.append(points)
+    remembered, afresh = counts
+    assert len(set(remembered)) == len(remembered)
+    k = fits[0].df_model
+    # afresh: the estimate and its gradient again, then the subject scores' 2k + 1 points
+    assert len(afresh) == len(remembered) + 2 * k + 3
+    for name in ("params", "bse", "bse_sandwich"):
+        np.testing.assert_allclose(getattr(fits[0], name), getattr(fits[1], name),
+                                   rtol=1e-12)
+    assert fits[0].llf == fits[1].llf

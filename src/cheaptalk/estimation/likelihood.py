@@ -445,11 +445,7 @@ class Likelihood:
                             self.games[g], params, role, chunk.history, block.rows, block.x,
                             block.y)
                     else:
-                        # Only the observed cells are needed: gather them type by type
-                        # (stacking the full strategies would copy every type's table).
-                        pred = preds[g]
-                        chosen_p = np.stack([getattr(pred.types[i], role).reshape(-1)[block.flat]
-                                             for i in type_index[(role, g)]])
+                        chosen_p = preds[g].at_cells(role, block.flat)
                     p = (1.0 - eps) * chosen_p + eps / block.n_y
                     total += (cb.to_units.T @ np.log(p).T).T  # (K, units of the chunk)
                     pieces.append((cb, chosen_p, p, history_pullback))

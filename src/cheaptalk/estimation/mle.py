@@ -351,6 +351,20 @@ class FitResults:
         return f"<FitResults {self.model.name}: llf={self.llf:.2f}, k={self.df_model}>"
 
 
+#: Points whose evaluation a fit remembers: the optimiser's last steps and the Hessian's.
+_MEMO_POINTS = 64
+
+
+@dataclass
+class _Point:
+    """The likelihood at one parameter vector, as a fit remembers it."""
+
+    loglik: float
+    gradient: dict[str, float] | None
+    subject_loglik: NDArray[np.float64]
+    evaluation: Evaluation | None  # the whole of it, for the latest point only
+
+
 class MaximumLikelihood:
     """Maximum-likelihood estimator of ``model`` on ``dataset``.
 
@@ -407,6 +421,8 @@ class MaximumLikelihood:
         self.space = ParameterSpace(names, bounds, groups, held)
         self._analytic = model.predict_with_pullback(self.game, defaults)[1] is not None
         self.n_evaluations = 0
+        #: Evaluations at the points of the current fit (:meth:`_evaluation`).
+        self._memo: dict[tuple[tuple[str, float], ...], _Point] = {}
         self._ftol = 1e-10
         nonsmooth = set(model.nonsmooth_parameters()) - set(self.space.fixed)
         self._profiled = [i for i, n in enumerate(self.space.free_names)
@@ -415,19 +431,35 @@ class MaximumLikelihood:
             raise ValueError("at most one non-smooth parameter can be profiled")
 
     # ------------------------------------------------------------ objective
+    def _evaluation(self, theta: Mapping[str, float], gradient: bool) -> _Point:
+        """The likelihood at ``theta`` (with its analytic gradient if asked), remembered for
+        the rest of the fit: the optimiser's last point is the estimate, and the Hessian's
+        points are the subject scores' (:meth:`_results`)."""
+        key = tuple(sorted((n, float(v)) for n, v in theta.items()))
+        point = self._memo.get(key)
+        if point is None or (gradient and point.gradient is None):
+            self.n_evaluations += 1
+            with np.errstate(all="ignore"):
+                ev = self.likelihood.evaluate(theta, gradient=gradient)
+            point = _Point(ev.loglik, ev.gradient, self.likelihood.subject_loglik(ev), ev)
+            if len(self._memo) >= _MEMO_POINTS:  # oldest first out; the full evaluation
+                self._memo.pop(next(iter(self._memo)))  # is kept for the latest point only
+            for kept in self._memo.values():
+                kept.evaluation = None
+            self._memo[key] = point
+        return point
+
     def _objective(self, x: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-        self.n_evaluations += 1
         theta = self.space.to_natural(x)
         try:
             if self._analytic:
-                with np.errstate(all="ignore"):
-                    ev = self.likelihood.evaluate(theta, gradient=True)
-                assert ev.gradient is not None
-                g_nat = np.array([ev.gradient.get(n, 0.0) for n in self.space.names])
+                point = self._evaluation(theta, gradient=True)
+                assert point.gradient is not None
+                g_nat = np.array([point.gradient.get(n, 0.0) for n in self.space.names])
                 g = self.space.jacobian(x).T @ g_nat
-                f = ev.loglik
+                f = point.loglik
             else:
-                f = self.likelihood.evaluate(theta).loglik
+                f = self._evaluation(theta, gradient=False).loglik
                 g = self._numerical_gradient(x)
         except ParameterError:
             # Outside a joint constraint the transforms cannot express (e.g. point masses
@@ -443,8 +475,8 @@ class MaximumLikelihood:
         for i in range(x.size):
             e = np.zeros_like(x)
             e[i] = _FD_STEP
-            g[i] = (self.likelihood.evaluate(self.space.to_natural(x + e)).loglik
-                    - self.likelihood.evaluate(self.space.to_natural(x - e)).loglik) / (
+            g[i] = (self._evaluation(self.space.to_natural(x + e), False).loglik
+                    - self._evaluation(self.space.to_natural(x - e), False).loglik) / (
                         2 * _FD_STEP)
         return g
 
@@ -492,8 +524,10 @@ class MaximumLikelihood:
             raise ValueError(f"intervals must be one of {', '.join(INTERVAL_CHOICES)}, "
                              f"not {intervals!r}")
         self._ftol = ftol
+        self._memo.clear()
         with single_blas_thread():
             res = self._fit(start, n_starts, seed, maxiter, standard_errors)
+        self._memo.clear()
         if standard_errors and intervals != "wald":
             self.add_profile_intervals(res, None if intervals == "profile" else "auto",
                                        jobs=jobs, backend=backend)
@@ -538,6 +572,7 @@ class MaximumLikelihood:
         nonsmooth = set(self.model.nonsmooth_parameters()) - set(fixed)
         self._profiled = [i for i, n in enumerate(self.space.free_names)
                           if n.split(" ")[-1] in nonsmooth]
+        self._memo.clear()
         try:
             with single_blas_thread():
                 if self.space.size == 0:
@@ -548,6 +583,7 @@ class MaximumLikelihood:
                 return -float(run.fun), self.space.to_natural(run.x)
         finally:
             self.space, self._profiled, self._ftol = space, profiled, ftol
+            self._memo.clear()
 
     def _fit(
         self, start: Mapping[str, float] | None, n_starts: int, seed: int | None,
@@ -562,7 +598,9 @@ class MaximumLikelihood:
             best = min(runs, key=lambda r: r.fun)
             x_best = best.x
         theta = self.space.to_natural(x_best)
-        ev = self.likelihood.evaluate(theta)
+        ev = self._evaluation(theta, gradient=False).evaluation
+        if ev is None:  # not the latest point (another start ended later)
+            ev = self.likelihood.evaluate(theta)
         convergence: dict[str, Any] = {
             "gradient": "analytic" if self._analytic else "numerical (central differences)",
             "n_starts": len(runs),
@@ -684,14 +722,19 @@ class MaximumLikelihood:
         """Per-subject score vectors in the free space (central differences), and for each
         free coordinate the number of subjects whose log-likelihood depends on it at all."""
         lik = self.likelihood
-        center = lik.subject_loglik(lik.evaluate(self.space.to_natural(x)))
+
+        def subject_loglik(z: NDArray[np.float64]) -> NDArray[np.float64]:
+            # the Hessian's points, evaluated with gradients: the same values bit for bit
+            return self._evaluation(self.space.to_natural(z), self._analytic).subject_loglik
+
+        center = subject_loglik(x)
         scores = np.zeros((lik.n_subjects, x.size))
         informed = np.zeros(x.size, dtype=np.intp)
         for i in range(x.size):
             e = np.zeros(x.size)
             e[i] = self._step(i)
-            up = lik.subject_loglik(lik.evaluate(self.space.to_natural(x + e)))
-            down = lik.subject_loglik(lik.evaluate(self.space.to_natural(x - e)))
+            up = subject_loglik(x + e)
+            down = subject_loglik(x - e)
             scores[:, i] = (up - down) / (2 * e[i])
             # a subject the coordinate does not reach has bit-identical log-likelihoods
             informed[i] = int(np.sum((up != center) | (down != center)))

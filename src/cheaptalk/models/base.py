@@ -211,6 +211,24 @@ class Prediction:
         strategies = np.stack([getattr(ty, role) for ty in chosen])
         return weights, strategies, [ty.name for ty in chosen]
 
+    def at_cells(self, role: str, cells: NDArray[np.intp]) -> NDArray[np.float64]:
+        """The strategies of ``role``'s types at flat cells ``x * n_y + y`` (no tremble):
+        shape (types of the role, in the order of :attr:`types`; cells).
+
+        The likelihood reads predictions only here and through the weights, so a model
+        whose full tables are costly may return a prediction that answers from its factors.
+
+        Examples
+        --------
+        >>> from cheaptalk.games import crawford_sobel
+        >>> g = crawford_sobel()
+        >>> pred = Prediction(g, (Type("uniform", 1.0, receiver=np.full((5, 9), 1 / 9)),))
+        >>> pred.at_cells("receiver", np.array([0, 44])).tolist()
+        [[0.1111111111111111, 0.1111111111111111]]
+        """
+        return np.stack([getattr(ty, role).reshape(-1)[cells] for ty in self.types
+                         if getattr(ty, role) is not None])
+
     @property
     def sender(self) -> NDArray[np.float64]:
         """Population sender strategy ``sigma[t, m]``."""
