@@ -100,6 +100,14 @@ def test_workers_run_blas_on_one_thread(cluster):
     assert all(c and set(c) == {1} for c in counts)
 
 
+def test_local_workers_run_without_the_statistical_profiler(cluster):
+    import dask
+
+    states = cluster.client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    assert len(states) == 2 and not any(states.values())
+    assert dask.config.get("distributed.worker.profile.enabled")  # ours is left as it was
+
+
 def test_a_worker_killed_mid_study_is_replaced_and_its_work_rerun(cluster, levelk):
     expected = _recover(ProcessPool(2), levelk)
     pids = list(cluster.client.run(os.getpid).values())

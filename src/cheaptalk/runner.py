@@ -326,9 +326,14 @@ class Dask:
                     raise ClusterError(f"cannot reach the Dask scheduler at {self.address}: "
                                        f"{e}") from None
             else:
-                self._cluster = LocalCluster(
-                    n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
-                    processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
+                import dask
+
+                # Dask's statistical profiler samples every worker's stack every 10 ms: with
+                # fits heavy in small Python calls it costs a fifth of the run (benchmarks/).
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    self._cluster = LocalCluster(
+                        n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
+                        processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
                 self._client = Client(self._cluster)
         return self._client
 
