@@ -39,12 +39,19 @@ unit's earlier decisions of that role (its own rows in round order,
 :math:`\sum_i r_{ik} (1-\varepsilon)/P_k(d)` goes to the pullback that method returns,
 per decision instead of per cell. Static models take the path above unchanged.
 
+Cells. In a static role the decisions that fall in one (seen, chosen) cell share
+:math:`P_k`, so with :math:`n_{ic}` unit :math:`i`'s decisions in cell :math:`c`,
+:math:`\sum_{d \in D_i} \log P_k(d) = \sum_c n_{ic} \log P_k(c)` and the strategy adjoint
+is :math:`\sum_i r_{ik} n_{ic} (1 - \varepsilon) / P_k(c)`: one sparse product each way
+with the counts :math:`n`, over types × distinct cells rather than types × decisions.
+
 Scale (SPEC §5.1). Every quantity above is a sum over units of terms that need only the
 unit's own decisions, so the units of each role are evaluated in chunks of about
 ``chunk_size`` decisions (a unit is never split; a history role's record is rebuilt per chunk
-from the chunk's decisions, which hold each unit's whole record): memory holds one chunk's
-decisions × types at a time, the cost is linear in the decisions, and the sums are the same
-up to rounding whatever the chunk size.
+from the chunk's decisions, which hold each unit's whole record). Memory holds one chunk's
+types × decisions (a history role) or types × (distinct cells + units) (a static role, which
+the game's cells bound whatever the data: its chunks are larger by default); the cost is
+linear in the decisions, and the sums are the same up to rounding whatever the chunk size.
 
 The tremble may be estimated (SPEC §1): pass it as the parameter ``"epsilon"`` (it overrides
 the fixed value), and the gradient has
@@ -73,13 +80,18 @@ from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import CellAdjoints, Model
 from cheaptalk.models.history import History, build_history
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "ROLES", "Evaluation", "Likelihood"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_STATIC_CHUNK_SIZE", "ROLES", "Evaluation",
+           "Likelihood"]
 
 ROLES = ("sender", "receiver")
 
-#: Decisions evaluated together by default (:class:`Likelihood`): with trust's 161 sender
-#: types, each decisions × types array of a chunk takes about 26 MB.
+#: Decisions evaluated together by default where each has its own probability (a role whose
+#: play has a history; expected choices): with 161 types, each types × decisions array of a
+#: chunk takes about 26 MB.
 DEFAULT_CHUNK_SIZE = 20_000
+#: Decisions evaluated together by default in a static role, whose arrays are types ×
+#: (distinct cells + units): fewer, larger chunks repeat fewer cells.
+DEFAULT_STATIC_CHUNK_SIZE = 250_000
 
 
 @dataclass
@@ -103,9 +115,11 @@ class _ChunkBlock:
     """A chunk's decisions in one treatment, with the sums the evaluation needs."""
 
     block: _Block
-    to_units: sparse.csr_matrix  # (n_dec, n_units of the chunk) one-hot
+    # (n_dec, n_units of the chunk) one-hot, for a role whose play has a history
+    to_units: sparse.csr_matrix | None
     cells: NDArray[np.intp]  # the distinct cells the decisions fall in
-    to_cells: sparse.csr_matrix  # (n_dec, n_cells) one-hot into ``cells``
+    # (n_cells, n_units of the chunk): how many of each unit's decisions fall in each cell
+    counts: sparse.csr_matrix
     # where ``cells`` sit among all the observed cells of the role in the treatment
     observed: NDArray[np.intp] | None = None
 
@@ -164,10 +178,11 @@ class Likelihood:
         Use only the decisions these subjects made (in either role): cross-validation by
         subject.
     chunk_size : int, optional
-        Decisions evaluated together (default :data:`DEFAULT_CHUNK_SIZE`). The units of
+        Decisions evaluated together (default :data:`DEFAULT_CHUNK_SIZE` in a role whose
+        play has a history, :data:`DEFAULT_STATIC_CHUNK_SIZE` in a static one). The units of
         each role are taken in chunks of about this many decisions (a unit is never split),
-        so that the arrays of decisions × types the evaluation holds stay this size whatever
-        the size of the data; the results do not depend on it (up to rounding).
+        so that the arrays the evaluation holds stay bounded whatever the size of the data;
+        the results do not depend on it (up to rounding).
     """
 
     def __init__(
@@ -178,9 +193,11 @@ class Likelihood:
         self.model = model
         self.dataset = dataset
         self.epsilon = float(epsilon)
+        #: Decisions per chunk where each has its own probability (module docstring).
         self.chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else int(chunk_size)
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+        static_size = DEFAULT_STATIC_CHUNK_SIZE if chunk_size is None else self.chunk_size
         table = dataset.table
         keep_rows = np.zeros(len(table), dtype=bool)
         keep_rows[np.arange(len(table)) if rows is None else np.asarray(rows, dtype=np.intp)] = 1
@@ -249,8 +266,9 @@ class Likelihood:
             record[role] = self._record(role)
             self.histories[role] = build_history(unit_of_row[role], *record[role])
         for role in ROLES:
+            size = self.chunk_size if role in model.history_roles else static_size
             self.chunks[role] = self._chunks(role, unit_of_row[role], treatment_code[role],
-                                             record.get(role))
+                                             record.get(role), size)
         # The (seen, chosen) cells each role's decisions fall in, per treatment: the
         # strategy adjoints of the gradient are zero elsewhere.
         self._observed_cells = {
@@ -298,17 +316,17 @@ class Likelihood:
         return rounds, credible
 
     def _chunks(self, role: str, unit: NDArray[np.intp], code: NDArray[np.intp],
-                record: tuple[NDArray[np.int64], NDArray[np.float64]] | None
+                record: tuple[NDArray[np.int64], NDArray[np.float64]] | None, size: int
                 ) -> list[_Chunk]:
-        """The role's units in chunks of about ``chunk_size`` decisions: a unit goes to chunk
-        ``c`` when the decisions of the units before it number from ``c * chunk_size`` to
-        ``(c + 1) * chunk_size - 1``."""
+        """The role's units in chunks of about ``size`` decisions: a unit goes to chunk
+        ``c`` when the decisions of the units before it number from ``c * size`` to
+        ``(c + 1) * size - 1``."""
         n_units = len(self.units[role])
         if n_units == 0:
             return []
         counts = np.bincount(unit, minlength=n_units)
         before = np.cumsum(counts) - counts
-        chunk_of_unit = before // self.chunk_size
+        chunk_of_unit = before // size
         starts = np.flatnonzero(np.r_[True, chunk_of_unit[1:] != chunk_of_unit[:-1]])
         bounds = np.r_[starts, n_units]
         by_unit = np.argsort(unit, kind="stable")  # decisions grouped by unit
@@ -334,13 +352,14 @@ class Likelihood:
                 flat = x * n_y + y
                 cells, cell_of = np.unique(flat, return_inverse=True)
                 n_dec, ones = sel.size, np.ones(sel.size)
+                counts = sparse.csr_matrix((ones, (cell_of.reshape(-1), local[sel])),
+                                           shape=(cells.size, int(b - a)))
+                counts.sum_duplicates()
                 chunk_blocks.append(_ChunkBlock(
                     _Block(g, flat, local[sel], n_xy, n_y, x, y, sel),
-                    sparse.csr_matrix((ones, (np.arange(n_dec), local[sel])),
-                                      shape=(n_dec, int(b - a))),
-                    cells,
-                    sparse.csr_matrix((ones, (np.arange(n_dec), cell_of.reshape(-1))),
-                                      shape=(n_dec, cells.size)),
+                    None if history is None else sparse.csr_matrix(
+                        (ones, (np.arange(n_dec), local[sel])), shape=(n_dec, int(b - a))),
+                    cells, counts,
                 ))
             out.append(_Chunk(int(a), int(b), chunk_blocks, history, idx))
         return out
@@ -441,13 +460,18 @@ class Likelihood:
                     block, g = cb.block, cb.block.treatment
                     history_pullback = None
                     if history:
+                        # per decision: its probability depends on the unit's past
                         chosen_p, history_pullback = self.model.history_probabilities(
                             self.games[g], params, role, chunk.history, block.rows, block.x,
                             block.y)
+                        p = (1.0 - eps) * chosen_p + eps / block.n_y
+                        assert cb.to_units is not None
+                        total += (cb.to_units.T @ np.log(p).T).T  # (K, units of the chunk)
                     else:
-                        chosen_p = preds[g].at_cells(role, block.flat)
-                    p = (1.0 - eps) * chosen_p + eps / block.n_y
-                    total += (cb.to_units.T @ np.log(p).T).T  # (K, units of the chunk)
+                        # per cell: the decisions in a cell share its probability
+                        chosen_p = preds[g].at_cells(role, cb.cells)  # (K, cells)
+                        p = (1.0 - eps) * chosen_p + eps / block.n_y
+                        total += (cb.counts.T @ np.log(p).T).T
                     pieces.append((cb, chosen_p, p, history_pullback))
                 joint = unit_log_w[:, a:b] + total
                 ll = logsumexp(joint, axis=0)
@@ -459,15 +483,17 @@ class Likelihood:
                 r_w = post * weights[None, a:b]
                 for cb, chosen_p, p, history_pullback in pieces:
                     block, g = cb.block, cb.block.treatment
-                    r_dec = r_w[:, block.unit]
-                    coef = r_dec * ((1.0 - eps) / p)  # (K, n_dec)
+                    # the posterior weight of the decisions, per decision or summed per cell
+                    r_dec = (r_w[:, block.unit] if history_pullback is not None
+                             else (cb.counts @ r_w.T).T)
+                    coef = r_dec * ((1.0 - eps) / p)  # (K, decisions or cells)
                     if estimated:
                         eps_bar += float(np.sum(r_dec * ((1.0 / block.n_y - chosen_p) / p)))
                     if history_pullback is not None:
                         for name, value in history_pullback(coef).items():
                             grad[name] = grad.get(name, 0.0) + float(value)
                     else:
-                        cell_bar[(role, g)][:, cb.observed] += (cb.to_cells.T @ coef.T).T
+                        cell_bar[(role, g)][:, cb.observed] += coef
                 home = self.unit_home[role][a:b]
                 for t_i, g in enumerate(self.treatments):
                     home_weight[(role, g)] += r_w[:, home == t_i].sum(axis=1)
