@@ -270,6 +270,14 @@ def test_derived_quantities(game):
     d = model.derived({"alpha_a": 3.0, "alpha_b": 1.0, "beta_mu": np.log(0.2),
                        "beta_sigma": 1.0, "lambda_s": 1.0, "lambda_r": 1.0})
     assert d == pytest.approx({"mean_trust": 0.75, "median_lying_cost": 0.2})
+    # a fit that ran off to a huge lying cost: infinite, silently (power studies print no
+    # warning per replication)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert model.derived({"alpha_a": 1.0, "alpha_b": 1.0, "beta_mu": 800.0}
+                             )["median_lying_cost"] == np.inf
 
 
 def test_type_structure(game):
