@@ -394,7 +394,7 @@ def test_noiseless_hierarchy_is_reused_and_matches_a_fresh_one():
 
     game, fresh = crawford_sobel(bias=1.2), crawford_sobel(bias=1.2)
     first = hierarchy(game, 3, 0.5, 0.2)
-    assert (3, "truthful", "credulous") in _NOISELESS[game]
+    assert (3, "truthful", "credulous", None) in _NOISELESS[game]
     again = hierarchy(game, 3, 0.9, 0.1)
     assert again.sender_values[2] is first.sender_values[2]   # reused, not recomputed
     reference = hierarchy(fresh, 3, 0.9, 0.1)
@@ -406,4 +406,45 @@ def test_noiseless_hierarchy_is_reused_and_matches_a_fresh_one():
     with pytest.raises(ValueError, match="read-only"):
         first.receiver_values[1][0, 0] = 1.0
     uniform = hierarchy(game, 2, 0.5, 0.2, l0_receiver="uniform")
-    assert uniform.receiver_values[0] is None and (2, "truthful", "uniform") in _NOISELESS[game]
+    assert uniform.receiver_values[0] is None and (
+        2, "truthful", "uniform", None) in _NOISELESS[game]
+
+
+def test_cognitive_hierarchy_reuses_the_noiseless_hierarchy_at_one_tau():
+    """The inner fits of CH's profile search hold τ: evaluations at one τ share its noiseless
+    hierarchy; another τ gets its own, equal to a fresh game's; a few recent τ are kept."""
+    from cheaptalk.models.levelk import _BELIEF_ENTRIES, _NOISELESS
+
+    model = CognitiveHierarchy(levels=3)
+    game, fresh = crawford_sobel(bias=1.2), crawford_sobel(bias=1.2)
+    first = hierarchy(game, 3, 0.5, 0.2, beliefs=model.beliefs(1.3))
+    again = hierarchy(game, 3, 0.9, 0.1, beliefs=model.beliefs(1.3))
+    assert again.sender_values[2] is first.sender_values[2]
+    other = hierarchy(game, 3, 0.9, 0.1, beliefs=model.beliefs(0.4))
+    reference = hierarchy(fresh, 3, 0.9, 0.1, beliefs=model.beliefs(0.4))
+    for a, b in zip(other.sender + other.receiver + other.receiver_values[1:],
+                    reference.sender + reference.receiver + reference.receiver_values[1:],
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(other.receiver_values[2], first.receiver_values[2])
+    for tau in np.linspace(2.0, 3.0, 2 * _BELIEF_ENTRIES):
+        hierarchy(game, 3, 0.5, 0.2, beliefs=model.beliefs(tau))
+    with_beliefs = [k for k in _NOISELESS[game] if k[3] is not None]
+    assert len(with_beliefs) == _BELIEF_ENTRIES
+    assert with_beliefs[-1][3] == model.beliefs(3.0).tobytes()
+
+
+def test_cached_tau_derivative_values_give_a_fresh_games_gradient():
+    """The derivative values of CH's τ adjoint are shared by evaluations at one τ: at other
+    precisions they still give the gradient a fresh game gives."""
+    model = CognitiveHierarchy(levels=3)
+    game, fresh = crawford_sobel(bias=1.2), crawford_sobel(bias=1.2)
+    rng = np.random.default_rng(0)
+    bars_s = [rng.normal(size=(game.n_states, game.n_messages)) for _ in range(4)]
+    bars_r = [rng.normal(size=(game.n_messages, game.n_actions)) for _ in range(4)]
+    params = {"tau": 1.7, "lambda_s": 0.6, "lambda_r": 0.3}
+    model.predict_with_pullback(game, {**params, "lambda_s": 2.0})[1](np.ones(4), bars_s, bars_r)
+    cached = model.predict_with_pullback(game, params)[1](np.ones(4), bars_s, bars_r)
+    reference = model.predict_with_pullback(fresh, params)[1](np.ones(4), bars_s, bars_r)
+    assert cached == pytest.approx(reference, rel=1e-12)
+    assert abs(cached["tau"]) > 1e-3

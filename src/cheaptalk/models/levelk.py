@@ -200,20 +200,28 @@ def hierarchy(
     return Hierarchy(tuple(sigma), tuple(rho), sigma_t, rho_t, sigma_v, rho_v)
 
 
-#: The noiseless part of each game's level-k hierarchy, by (levels, level-0 options): the
+#: The noiseless part of each game's hierarchy, by (levels, level-0 options, beliefs): the
 #: values and best responses do not depend on the precisions, so every evaluation of a fit
-#: reuses them. Held per game and dropped with it; the arrays are read-only.
-_NOISELESS: weakref.WeakKeyDictionary[Game, dict[tuple[int, str, str], tuple[Any, ...]]] = (
+#: reuses them (for the cognitive hierarchy, every evaluation at one τ: the inner fits of its
+#: profile search over τ). Held per game and dropped with it; the arrays are read-only.
+_NOISELESS: weakref.WeakKeyDictionary[
+    Game, dict[tuple[int, str, str, bytes | None], tuple[Any, ...]]] = (
     weakref.WeakKeyDictionary())
+#: Belief matrices (values of τ) whose hierarchies are kept per game, the latest used.
+_BELIEF_ENTRIES = 4
 
 
 def _noiseless(game: Game, levels: int, l0_sender: str, l0_receiver: str,
                beliefs: NDArray[np.float64] | None) -> tuple[Any, ...]:
     """Noiseless strategies and values of levels 0…K: ``(sigma_tilde, rho_tilde,
-    sender_values, receiver_values)``, each a tuple over the levels (level-k's cached)."""
-    key = (levels, l0_sender, l0_receiver)
-    if beliefs is None and key in _NOISELESS.get(game, {}):
-        return _NOISELESS[game][key]
+    sender_values, receiver_values)``, each a tuple over the levels (cached, see
+    :data:`_NOISELESS`)."""
+    key = (levels, l0_sender, l0_receiver,
+           None if beliefs is None else np.asarray(beliefs, dtype=float).tobytes())
+    cache = _NOISELESS.get(game, {})
+    if key in cache:
+        cache[key] = cache.pop(key)  # the most recently used last
+        return cache[key]
     n_t, n_m, n_a = game.shape
     if l0_sender == "truthful":
         sigma0 = np.zeros((n_t, n_m))
@@ -249,12 +257,15 @@ def _noiseless(game: Game, levels: int, l0_sender: str, l0_receiver: str,
         rho_t.append(best_response(vr))
         rho_v.append(vr)
     out = (tuple(sigma_t), tuple(rho_t), tuple(sigma_v), tuple(rho_v))
-    if beliefs is None:
-        for part in out:
-            for array in part:
-                if array is not None:
-                    array.setflags(write=False)
-        _NOISELESS.setdefault(game, {})[key] = out
+    for part in out:
+        for array in part:
+            if array is not None:
+                array.setflags(write=False)
+    cache = _NOISELESS.setdefault(game, {})
+    cache[key] = out
+    with_beliefs = [k for k in cache if k[3] is not None]
+    for old in with_beliefs[:-_BELIEF_ENTRIES]:
+        del cache[old]
     return out
 
 
@@ -300,35 +311,62 @@ def hierarchy_vjp(
     The derivation is in the module docstring ("Exact derivatives").
     """
     lam_s_bar = lam_r_bar = tau_bar = 0.0
-    prior = game.prior
+    dots = (None if beliefs_dot is None or beliefs is None
+            else _values_dot(game, h, beliefs, beliefs_dot))
     for k, (sigma, bar) in enumerate(zip(h.sender, sender_bars, strict=True)):
         values = h.sender_values[k]
         if bar is None or values is None or np.isinf(lambda_s):
             continue
         g = _logit_adjoint(sigma, bar)
         lam_s_bar += float(np.sum(g * values))
-        if beliefs_dot is not None and k >= 2 and lambda_s > 0:
-            rho_dot = np.tensordot(beliefs_dot[k, :k], np.stack(h.receiver_noiseless[:k]),
-                                   axes=1)
-            tau_bar += lambda_s * float(np.sum(g * game.sender_values(rho_dot)))
+        if dots is not None and k >= 2 and lambda_s > 0:
+            tau_bar += lambda_s * float(np.sum(g * dots[0][k]))
     for k, (rho, bar) in enumerate(zip(h.receiver, receiver_bars, strict=True)):
         values = h.receiver_values[k]
         if bar is None or values is None or np.isinf(lambda_r):
             continue
         g = _logit_adjoint(rho, bar)
         lam_r_bar += float(np.sum(g * values))
-        if beliefs_dot is not None and beliefs is not None and k >= 2 and lambda_r > 0:
-            lower = np.stack(h.sender_noiseless[:k])
-            joint = prior[:, None] * np.tensordot(beliefs[k, :k], lower, axes=1)  # [t, m]
-            joint_dot = prior[:, None] * np.tensordot(beliefs_dot[k, :k], lower, axes=1)
-            total, total_dot = joint.sum(axis=0), joint_dot.sum(axis=0)
-            on_path = total > 0
-            safe = np.where(on_path, total, 1.0)
-            q = joint.T / safe[:, None]
-            q_dot = (joint_dot.T - q * total_dot[:, None]) / safe[:, None]  # [m, t]
-            q_dot[~on_path] = 0.0  # off path: the prior, whatever the weights
-            tau_bar += lambda_r * float(np.sum(g * game.receiver_values(q_dot)))
+        if dots is not None and k >= 2 and lambda_r > 0:
+            tau_bar += lambda_r * float(np.sum(g * dots[1][k]))
     return lam_s_bar, lam_r_bar, tau_bar
+
+
+#: :func:`_values_dot` of recent (noiseless hierarchy, beliefs, derivative) per game; each
+#: entry holds the noiseless arrays its key names by ``id``, so no other array takes the id.
+_VALUES_DOT: weakref.WeakKeyDictionary[Game, dict[tuple[Any, ...], tuple[Any, ...]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _values_dot(game: Game, h: Hierarchy, beliefs: NDArray[np.float64],
+                beliefs_dot: NDArray[np.float64]) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Derivatives of the values of levels k ≥ 2 along ``beliefs_dot``: ``U_S(sum_j
+    beliefs_dot[k, j] rho_tilde_j)`` and ``U_R(q_dot)`` (module docstring). They depend on
+    the noiseless hierarchy and the beliefs only, so the evaluations at one τ share them."""
+    key = (id(h.sender_noiseless), id(h.receiver_noiseless), beliefs.tobytes(),
+           beliefs_dot.tobytes())
+    cache = _VALUES_DOT.setdefault(game, {})
+    if key in cache:
+        return cache[key][0]
+    prior = game.prior
+    sender_dot, receiver_dot = {}, {}
+    for k in range(2, len(h.sender)):
+        rho_dot = np.tensordot(beliefs_dot[k, :k], np.stack(h.receiver_noiseless[:k]), axes=1)
+        sender_dot[k] = game.sender_values(rho_dot)
+        lower = np.stack(h.sender_noiseless[:k])
+        joint = prior[:, None] * np.tensordot(beliefs[k, :k], lower, axes=1)  # [t, m]
+        joint_dot = prior[:, None] * np.tensordot(beliefs_dot[k, :k], lower, axes=1)
+        total, total_dot = joint.sum(axis=0), joint_dot.sum(axis=0)
+        on_path = total > 0
+        safe = np.where(on_path, total, 1.0)
+        q = joint.T / safe[:, None]
+        q_dot = (joint_dot.T - q * total_dot[:, None]) / safe[:, None]  # [m, t]
+        q_dot[~on_path] = 0.0  # off path: the prior, whatever the weights
+        receiver_dot[k] = game.receiver_values(q_dot)
+    cache[key] = ((sender_dot, receiver_dot), h.sender_noiseless, h.receiver_noiseless)
+    for old in list(cache)[:-_BELIEF_ENTRIES]:
+        del cache[old]
+    return sender_dot, receiver_dot
 
 
 #: The highest level a model may have (the share parameters grow with it).
