@@ -41,6 +41,8 @@ class BootstrapReplication:
     counts: NDArray[np.float64]
     replication: int
     replications: int
+    #: The full-sample fit, whose covariance scales L-BFGS's steps.
+    metric: FitResults | None = None
 
     @property
     def description(self) -> str:
@@ -50,7 +52,7 @@ class BootstrapReplication:
         est = MaximumLikelihood(self.model, self.dataset, epsilon=self.epsilon,
                                 estimate_epsilon=TREMBLE in self.start)
         est.likelihood.subject_weights = self.counts
-        fit = est.fit(start=self.start, n_starts=1, standard_errors=False)
+        fit = est.fit(start=self.start, n_starts=1, standard_errors=False, metric=self.metric)
         return fit.params.to_dict()
 
 
@@ -104,7 +106,7 @@ def bootstrap(
     n_subjects = Likelihood(results.model, dataset, epsilon=results.epsilon).n_subjects
     start = results.params.to_dict()
     tasks = [BootstrapReplication(results.model, dataset, results.epsilon, start, counts, r,
-                                  replications)
+                                  replications, results)
              for r, counts in enumerate(resample_counts(n_subjects, replications, seed))]
     table = pd.DataFrame(run_tasks(tasks, choose_backend(backend, jobs, client), progress))
     results.bse_bootstrap = table.std(ddof=1)

@@ -212,6 +212,9 @@ class HeldOutFit:
     train_subjects: frozenset[str] | None = None
     test_rows: np.ndarray | None = None
     test_subjects: frozenset[str] | None = None
+    #: The full-sample fit whose covariance scales L-BFGS's steps
+    #: (:meth:`MaximumLikelihood.fit`'s ``metric``).
+    metric: FitResults | None = None
 
     def run(self) -> tuple[float, int]:
         est = MaximumLikelihood(self.model, self.dataset, epsilon=self.epsilon,
@@ -219,7 +222,7 @@ class HeldOutFit:
                                 estimate_epsilon=self.estimate_epsilon)
         # The held-out score is only needed to ~1e-4: a looser tolerance than a full fit.
         fit = est.fit(start=self.start, n_starts=1, seed=self.seed, standard_errors=False,
-                      ftol=1e-8)
+                      ftol=1e-8, metric=self.metric)
         test = Likelihood(self.model, self.dataset, epsilon=self.epsilon,
                           rows=self.test_rows, subjects=self.test_subjects)
         return test.evaluate(fit.params.to_dict()).loglik, test.n_decisions
@@ -314,7 +317,7 @@ def compare(
                         model, dataset, epsilon, estimate_epsilon, start, seed,
                         f"cross-validating {name}: fold {k + 1}/{folds}",
                         train_subjects=frozenset(subjects[fold_of != k]),
-                        test_subjects=frozenset(subjects[fold_of == k])))
+                        test_subjects=frozenset(subjects[fold_of == k]), metric=fits[name]))
     treatments = lik_all.treatments
     g_of_row = dataset.table["treatment"].to_numpy()
     loto_on = leave_one_treatment_out and len(treatments) > 1
@@ -327,7 +330,7 @@ def compare(
                     model, dataset, epsilon, estimate_epsilon, start, seed,
                     f"leave-one-treatment-out {name}: {g}",
                     train_rows=np.flatnonzero(g_of_row != g),
-                    test_rows=np.flatnonzero(g_of_row == g)))
+                    test_rows=np.flatnonzero(g_of_row == g), metric=fits[name]))
     scores = dict(zip(keys, run_tasks(held_out, backend, progress), strict=True))
     cv: dict[str, float] = {}
     loto: dict[str, dict[str, float]] = {}
