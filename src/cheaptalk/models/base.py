@@ -224,18 +224,27 @@ class StrategyTable:
 
     def row(self, index: int) -> StrategyRow:
         """Type ``index``'s strategy, for :class:`Type` (not built until read)."""
-        return StrategyRow(self, int(index))
+        return StrategyRow(self, index)
 
 
-@dataclass(frozen=True)
 class StrategyRow:
     """Row ``index`` of a :class:`StrategyTable`: a strategy not built until read."""
 
-    table: StrategyTable
-    index: int
+    __slots__ = ("index", "table")
+
+    def __init__(self, table: StrategyTable, index: int) -> None:
+        self.table, self.index = table, index
+
+    def __reduce__(self) -> tuple[type, tuple[StrategyTable, int]]:
+        return StrategyRow, (self.table, self.index)
 
     def value(self) -> NDArray[np.float64]:
+        """The row of the (now built) table."""
         return self.table.table()[self.index]
+
+
+#: Where :class:`Type` keeps each role's strategy as given.
+_SLOTS = {"sender": "_sender", "receiver": "_receiver"}
 
 
 class _Strategy:
@@ -243,22 +252,25 @@ class _Strategy:
     given, or a :class:`StrategyRow` resolved (and kept) on the first read."""
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.slot = "_" + name
+        self.slot = _SLOTS[name]
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return None  # the dataclass field's default
         value = obj.__dict__[self.slot]
-        if isinstance(value, StrategyRow):
+        if type(value) is StrategyRow:
             value = value.value()
             obj.__dict__[self.slot] = value
         return value
 
     def __set__(self, obj: Any, value: Any) -> None:
-        obj.__dict__[self.slot] = value  # only __init__ gets here: Type is frozen
+        # Reached only through object.__setattr__: Type is frozen (its __setattr__ refuses).
+        obj.__dict__[self.slot] = value
 
 
-@dataclass(frozen=True, eq=False)
+# init=False: Type.__init__ fills __dict__ itself (a frozen dataclass's __init__ would pass
+# each strategy through the descriptor, a Python call per field and type).
+@dataclass(frozen=True, eq=False, init=False)
 class Type:
     """One behavioural type.
 
@@ -284,9 +296,14 @@ class Type:
     receiver: NDArray[np.float64] | None = _Strategy()  # type: ignore[assignment]
     family: str = ""
 
-    def __post_init__(self) -> None:
-        if not self.family:
-            object.__setattr__(self, "family", self.name)
+    def __init__(self, name: str, weight: float,
+                 sender: NDArray[np.float64] | StrategyRow | None = None,
+                 receiver: NDArray[np.float64] | StrategyRow | None = None,
+                 family: str = "") -> None:
+        stored = self.__dict__
+        stored["name"], stored["weight"] = name, weight
+        stored["_sender"], stored["_receiver"] = sender, receiver
+        stored["family"] = family or name
 
     def plays(self, role: str) -> bool:
         """Whether the type has a strategy for ``role``, without building a lazy one.
@@ -296,20 +313,20 @@ class Type:
         >>> Type("L0", 1.0, receiver=np.eye(2)).plays("sender")
         False
         """
-        return _stored(self, role) is not None
+        return self.__dict__[_slot(role)] is not None
 
     def reweighted(self, weight: float) -> Type:
         """The same type with another weight; its strategies are shared (a lazy one stays
         unbuilt)."""
-        return Type(self.name, weight, _stored(self, "sender"), _stored(self, "receiver"),
-                    self.family)
+        stored = self.__dict__
+        return Type(self.name, weight, stored["_sender"], stored["_receiver"], self.family)
 
 
-def _stored(ty: Type, role: str) -> NDArray[np.float64] | StrategyRow | None:
-    """A type's strategy for ``role`` as stored: an array, a :class:`StrategyRow` or None."""
-    if role not in ("sender", "receiver"):
-        raise ValueError("role must be 'sender' or 'receiver'")
-    return ty.__dict__["_" + role]
+def _slot(role: str) -> str:
+    try:
+        return _SLOTS[role]
+    except KeyError:
+        raise ValueError("role must be 'sender' or 'receiver'") from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -320,6 +337,21 @@ class Prediction:
     types: tuple[Type, ...]
     model: str = ""
     params: Mapping[str, float] | None = None
+
+    def role_indices(self, role: str) -> list[int]:
+        """Positions in :attr:`types` of the types with a strategy for ``role`` (none is
+        built).
+
+        Examples
+        --------
+        >>> from cheaptalk.games import crawford_sobel
+        >>> pred = Prediction(crawford_sobel(), (Type("a", 1.0, receiver=np.eye(5)),
+        ...                                      Type("b", 1.0, sender=np.eye(5))))
+        >>> pred.role_indices("sender")
+        [1]
+        """
+        slot = _slot(role)
+        return [i for i, ty in enumerate(self.types) if ty.__dict__[slot] is not None]
 
     def role_types(self, role: str) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
         """Weights (normalised), stacked strategies and names of the types of one role.
@@ -352,19 +384,22 @@ class Prediction:
         [[0.1111111111111111, 0.1111111111111111]]
         """
         cells = np.asarray(cells, dtype=np.intp)
-        # Consecutive rows of one table go together: (table, [rows]) or (array, None).
+        slot = _slot(role)
+        stored = [x for x in [ty.__dict__[slot] for ty in self.types] if x is not None]
+        if not any(type(x) is StrategyRow for x in stored):  # plain arrays
+            return np.stack([x.reshape(-1)[cells] for x in stored])
+        # Consecutive rows of one unbuilt table go together: (table, [rows]) or (array, None).
         runs: list[tuple[Any, list[int] | None]] = []
-        for ty in self.types:
-            stored = _stored(ty, role)
-            if stored is None:
-                continue
-            if isinstance(stored, StrategyRow) and not stored.table.built:
-                if runs and runs[-1][0] is stored.table:
-                    runs[-1][1].append(stored.index)  # type: ignore[union-attr]
-                else:
-                    runs.append((stored.table, [stored.index]))
-            else:
-                runs.append((getattr(ty, role), None))
+        for x in stored:
+            if type(x) is StrategyRow:
+                if not x.table.built:
+                    if runs and runs[-1][0] is x.table:
+                        runs[-1][1].append(x.index)  # type: ignore[union-attr]
+                    else:
+                        runs.append((x.table, [x.index]))
+                    continue
+                x = x.value()
+            runs.append((x, None))
         return np.concatenate([
             source.reshape(1, -1)[:, cells] if rows is None
             else source.at_cells(np.array(rows, dtype=np.intp), cells)
