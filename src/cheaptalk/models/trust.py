@@ -76,9 +76,13 @@ costs :math:`c_u` (at most 201 in the forecast game, where :math:`C` depends on
 where :math:`B[t, u]` sums :math:`A[t, m]` over the messages of cost level :math:`u`. A row
 whose :math:`Z` falls below 1e-200 (the common shift then costs digits) is recomputed
 directly; elsewhere only probabilities below about 1e-100 can lose digits to the shift,
-which the tremble makes irrelevant. The pullback works on the cells where the adjoints are
-non-zero (the observed cells, :class:`~cheaptalk.models.base.CellAdjoints`) and reaches the
-full strategies only through contractions: :math:`\sum_j c_{jt}\sigma_j[t, m] = A[t, m]
+which the tremble makes irrelevant. The full sender tables are built only when read (a
+:class:`~cheaptalk.models.base.StrategyTable`, e.g. by the report or a simulation): the
+likelihood (:meth:`~cheaptalk.models.base.Prediction.at_cells`) and the pullback take
+:math:`\sigma_j` on the observed cells from the factors. The pullback works on the cells
+where the adjoints are non-zero (the observed cells,
+:class:`~cheaptalk.models.base.CellAdjoints`) and reaches the full strategies only through
+contractions: :math:`\sum_j c_{jt}\sigma_j[t, m] = A[t, m]
 \sum_j (c_{jt}/Z[j, t]) F[j, u(t, m)]` and :math:`\sum_m \sigma_j[t, m]C[t, m] = \sum_u
 F[j, u]\,c_u B[t, u] / Z[j, t]` are products of the small factors.
 
