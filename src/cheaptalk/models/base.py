@@ -372,8 +372,9 @@ class Prediction:
         shape (types of the role, in the order of :attr:`types`; cells).
 
         The likelihood reads predictions only here and through the weights. Types whose
-        strategies are rows of one unbuilt :class:`StrategyTable` are answered together by
-        :meth:`StrategyTable.at_cells` (from the model's factors, where it has them).
+        strategies are rows of one :class:`StrategyTable` are answered together by
+        :meth:`StrategyTable.at_cells` (from the model's factors while the table is unbuilt,
+        where the model has them).
 
         Examples
         --------
@@ -388,18 +389,15 @@ class Prediction:
         stored = [x for x in [ty.__dict__[slot] for ty in self.types] if x is not None]
         if not any(type(x) is StrategyRow for x in stored):  # plain arrays
             return np.stack([x.reshape(-1)[cells] for x in stored])
-        # Consecutive rows of one unbuilt table go together: (table, [rows]) or (array, None).
+        # Consecutive rows of one table go together: (table, [rows]) or (array, None).
         runs: list[tuple[Any, list[int] | None]] = []
         for x in stored:
-            if type(x) is StrategyRow:
-                if not x.table.built:
-                    if runs and runs[-1][0] is x.table:
-                        runs[-1][1].append(x.index)  # type: ignore[union-attr]
-                    else:
-                        runs.append((x.table, [x.index]))
-                    continue
-                x = x.value()
-            runs.append((x, None))
+            if type(x) is not StrategyRow:
+                runs.append((x, None))
+            elif runs and runs[-1][0] is x.table:
+                runs[-1][1].append(x.index)  # type: ignore[union-attr]
+            else:
+                runs.append((x.table, [x.index]))
         return np.concatenate([
             source.reshape(1, -1)[:, cells] if rows is None
             else source.at_cells(np.array(rows, dtype=np.intp), cells)
