@@ -421,7 +421,7 @@ class Likelihood:
         for role in ROLES:
             for g in self.treatments:
                 pred = preds[g]
-                chosen = [i for i, ty in enumerate(pred.types) if getattr(ty, role) is not None]
+                chosen = pred.role_indices(role)
                 type_index[(role, g)] = chosen
                 w = np.array([pred.types[i].weight for i in chosen], dtype=float)
                 with np.errstate(divide="ignore"):

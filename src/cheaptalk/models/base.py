@@ -11,6 +11,11 @@ a strategy for that role sum to one.
 Population strategies are the type-weighted averages. Trembles are *not* part of a
 prediction: they enter only the likelihood of observed choices (SPEC §1).
 
+A model whose tables are costly may give its types *lazy* strategies
+(:class:`StrategyTable`): the table of a role's types is built the first time one of them
+is read, while :meth:`Prediction.at_cells` (all the likelihood reads) may answer from the
+model's factors without building it.
+
 A new model is one new module in :mod:`cheaptalk.models` that defines a :class:`Model`
 subclass with a ``name``; the registry picks it up. The model also declares how it is
 presented — its place among models (``order``), its colour, and its type families
@@ -34,7 +39,7 @@ from cheaptalk.games.base import Game
 from .history import History
 
 __all__ = ["CellAdjoints", "Family", "Model", "ParameterError", "Prediction", "Pullback",
-           "Restriction", "Type"]
+           "Restriction", "StrategyRow", "StrategyTable", "Type"]
 
 #: Vector–Jacobian product of a prediction: given the adjoints (derivatives of a scalar such
 #: as the log-likelihood) with respect to each type's ``weight``, ``sender`` and ``receiver``
@@ -158,7 +163,114 @@ class Restriction:
                          for k, v in self.values.items())
 
 
-@dataclass(frozen=True, eq=False)
+class StrategyTable:
+    """The strategies of several types of one role, shape (n_types, n_x, n_y), built
+    together the first time any of them is read and kept.
+
+    A model subclasses it and implements :meth:`build`; it may also implement
+    :meth:`compute_at_cells`, so that :meth:`at_cells` answers without building the table.
+    A :class:`Type` holds one row of it (:meth:`row`).
+
+    Parameters
+    ----------
+    table : ndarray, shape (n_types, n_x, n_y), optional
+        An already built table (:meth:`build` is then never called).
+
+    Examples
+    --------
+    >>> class Uniform(StrategyTable):
+    ...     def build(self):
+    ...         return np.full((2, 3, 4), 0.25)
+    >>> t = Uniform()
+    >>> t.built, t.at_cells(np.array([1]), np.array([0, 11])).tolist(), t.built
+    (False, [[0.25, 0.25]], True)
+    >>> Type("u", 1.0, sender=t.row(1)).sender.shape
+    (3, 4)
+    """
+
+    def __init__(self, table: NDArray[np.float64] | None = None) -> None:
+        self._table = table
+
+    def build(self) -> NDArray[np.float64]:
+        """The full table (called once, by :meth:`table`)."""
+        raise NotImplementedError
+
+    def compute_at_cells(self, rows: NDArray[np.intp], cells: NDArray[np.intp]
+                         ) -> NDArray[np.float64]:
+        """Types ``rows`` at flat cells ``x * n_y + y``, shape (rows.size, cells.size),
+        without the table; by default from the table."""
+        table = self.table()
+        return table.reshape(table.shape[0], -1)[rows[:, None], cells[None, :]]
+
+    @property
+    def built(self) -> bool:
+        """Whether the full table exists."""
+        return self._table is not None
+
+    def table(self) -> NDArray[np.float64]:
+        """The full table, built on the first call."""
+        if self._table is None:
+            self._table = self.build()
+        return self._table
+
+    def at_cells(self, rows: NDArray[np.intp], cells: NDArray[np.intp]
+                 ) -> NDArray[np.float64]:
+        """Types ``rows`` at flat cells: from the table once it is built, else
+        :meth:`compute_at_cells`."""
+        rows, cells = np.asarray(rows, dtype=np.intp), np.asarray(cells, dtype=np.intp)
+        if self._table is not None:
+            return self._table.reshape(self._table.shape[0], -1)[rows[:, None], cells[None, :]]
+        return self.compute_at_cells(rows, cells)
+
+    def row(self, index: int) -> StrategyRow:
+        """Type ``index``'s strategy, for :class:`Type` (not built until read)."""
+        return StrategyRow(self, index)
+
+
+class StrategyRow:
+    """Row ``index`` of a :class:`StrategyTable`: a strategy not built until read."""
+
+    __slots__ = ("index", "table")
+
+    def __init__(self, table: StrategyTable, index: int) -> None:
+        self.table, self.index = table, index
+
+    def __reduce__(self) -> tuple[type, tuple[StrategyTable, int]]:
+        return StrategyRow, (self.table, self.index)
+
+    def value(self) -> NDArray[np.float64]:
+        """The row of the (now built) table."""
+        return self.table.table()[self.index]
+
+
+#: Where :class:`Type` keeps each role's strategy as given.
+_SLOTS = {"sender": "_sender", "receiver": "_receiver"}
+
+
+class _Strategy:
+    """Descriptor of :attr:`Type.sender` and :attr:`Type.receiver`: an array or ``None`` as
+    given, or a :class:`StrategyRow` resolved (and kept) on the first read."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = _SLOTS[name]
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return None  # the dataclass field's default
+        value = obj.__dict__[self.slot]
+        if type(value) is StrategyRow:
+            value = value.value()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        # Reached only through object.__setattr__: Type is frozen (its __setattr__ refuses).
+        obj.__dict__[self.slot] = value
+
+
+# init=False: Type.__init__ fills __dict__ itself (a frozen dataclass's __init__ would pass
+# each strategy through the descriptor, a Python call per field and type).
+@dataclass(frozen=True, eq=False, init=False)
 class Type:
     """One behavioural type.
 
@@ -169,9 +281,10 @@ class Type:
     weight : float
         Population share of the type among subjects of the role(s) it has strategies for.
     sender : ndarray, shape (n_t, n_m), or None
-        ``sigma[t, m]`` (no tremble).
+        ``sigma[t, m]`` (no tremble). May be given as a :class:`StrategyRow`: it is then
+        built on the first read (every read returns the same array).
     receiver : ndarray, shape (n_m, n_a), or None
-        ``rho[m, a]`` (no tremble).
+        ``rho[m, a]`` (no tremble); likewise.
     family : str
         The type's family (one of the model's :meth:`Model.families`), e.g. ``"trust"`` for
         ``"trust alpha=0.31"``. Empty: the type is a family of its own, named ``name``.
@@ -179,13 +292,41 @@ class Type:
 
     name: str
     weight: float
-    sender: NDArray[np.float64] | None = None
-    receiver: NDArray[np.float64] | None = None
+    sender: NDArray[np.float64] | None = _Strategy()  # type: ignore[assignment]
+    receiver: NDArray[np.float64] | None = _Strategy()  # type: ignore[assignment]
     family: str = ""
 
-    def __post_init__(self) -> None:
-        if not self.family:
-            object.__setattr__(self, "family", self.name)
+    def __init__(self, name: str, weight: float,
+                 sender: NDArray[np.float64] | StrategyRow | None = None,
+                 receiver: NDArray[np.float64] | StrategyRow | None = None,
+                 family: str = "") -> None:
+        stored = self.__dict__
+        stored["name"], stored["weight"] = name, weight
+        stored["_sender"], stored["_receiver"] = sender, receiver
+        stored["family"] = family or name
+
+    def plays(self, role: str) -> bool:
+        """Whether the type has a strategy for ``role``, without building a lazy one.
+
+        Examples
+        --------
+        >>> Type("L0", 1.0, receiver=np.eye(2)).plays("sender")
+        False
+        """
+        return self.__dict__[_slot(role)] is not None
+
+    def reweighted(self, weight: float) -> Type:
+        """The same type with another weight; its strategies are shared (a lazy one stays
+        unbuilt)."""
+        stored = self.__dict__
+        return Type(self.name, weight, stored["_sender"], stored["_receiver"], self.family)
+
+
+def _slot(role: str) -> str:
+    try:
+        return _SLOTS[role]
+    except KeyError:
+        raise ValueError("role must be 'sender' or 'receiver'") from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,6 +338,21 @@ class Prediction:
     model: str = ""
     params: Mapping[str, float] | None = None
 
+    def role_indices(self, role: str) -> list[int]:
+        """Positions in :attr:`types` of the types with a strategy for ``role`` (none is
+        built).
+
+        Examples
+        --------
+        >>> from cheaptalk.games import crawford_sobel
+        >>> pred = Prediction(crawford_sobel(), (Type("a", 1.0, receiver=np.eye(5)),
+        ...                                      Type("b", 1.0, sender=np.eye(5))))
+        >>> pred.role_indices("sender")
+        [1]
+        """
+        slot = _slot(role)
+        return [i for i, ty in enumerate(self.types) if ty.__dict__[slot] is not None]
+
     def role_types(self, role: str) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
         """Weights (normalised), stacked strategies and names of the types of one role.
 
@@ -205,7 +361,7 @@ class Prediction:
         """
         if role not in ("sender", "receiver"):
             raise ValueError("role must be 'sender' or 'receiver'")
-        chosen = [ty for ty in self.types if getattr(ty, role) is not None]
+        chosen = [ty for ty in self.types if ty.plays(role)]
         weights = np.array([ty.weight for ty in chosen], dtype=float)
         weights = weights / weights.sum()
         strategies = np.stack([getattr(ty, role) for ty in chosen])
@@ -215,8 +371,10 @@ class Prediction:
         """The strategies of ``role``'s types at flat cells ``x * n_y + y`` (no tremble):
         shape (types of the role, in the order of :attr:`types`; cells).
 
-        The likelihood reads predictions only here and through the weights, so a model
-        whose full tables are costly may return a prediction that answers from its factors.
+        The likelihood reads predictions only here and through the weights. Types whose
+        strategies are rows of one :class:`StrategyTable` are answered together by
+        :meth:`StrategyTable.at_cells` (from the model's factors while the table is unbuilt,
+        where the model has them).
 
         Examples
         --------
@@ -226,8 +384,24 @@ class Prediction:
         >>> pred.at_cells("receiver", np.array([0, 44])).tolist()
         [[0.1111111111111111, 0.1111111111111111]]
         """
-        return np.stack([getattr(ty, role).reshape(-1)[cells] for ty in self.types
-                         if getattr(ty, role) is not None])
+        cells = np.asarray(cells, dtype=np.intp)
+        slot = _slot(role)
+        stored = [x for x in [ty.__dict__[slot] for ty in self.types] if x is not None]
+        if not any(type(x) is StrategyRow for x in stored):  # plain arrays
+            return np.stack([x.reshape(-1)[cells] for x in stored])
+        # Consecutive rows of one table go together: (table, [rows]) or (array, None).
+        runs: list[tuple[Any, list[int] | None]] = []
+        for x in stored:
+            if type(x) is not StrategyRow:
+                runs.append((x, None))
+            elif runs and runs[-1][0] is x.table:
+                runs[-1][1].append(x.index)  # type: ignore[union-attr]
+            else:
+                runs.append((x.table, [x.index]))
+        return np.concatenate([
+            source.reshape(1, -1)[:, cells] if rows is None
+            else source.at_cells(np.array(rows, dtype=np.intp), cells)
+            for source, rows in runs])
 
     @property
     def sender(self) -> NDArray[np.float64]:

@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from cheaptalk.games.base import Game
 
 from ._common import check_interval
-from .base import Family, Model, ParameterError, Prediction, Pullback, Type
+from .base import Family, Model, ParameterError, Prediction, Pullback
 from .levelk import CognitiveHierarchy, LevelK
 from .trust import DERIVED_BOUNDS, Trust, derived_quantities
 
@@ -180,9 +180,8 @@ class Combination(Model):
     def _assemble(self, game: Game, pi: float, trust: Prediction, strategic: Prediction,
                   trust_p: dict[str, float], strategic_p: dict[str, float]) -> Prediction:
         types = tuple(
-            [Type(t.name, pi * t.weight, t.sender, t.receiver, t.family) for t in trust.types]
-            + [Type(t.name, (1.0 - pi) * t.weight, t.sender, t.receiver, t.family)
-               for t in strategic.types])
+            [t.reweighted(pi * t.weight) for t in trust.types]  # lazy strategies stay so
+            + [t.reweighted((1.0 - pi) * t.weight) for t in strategic.types])
         p = {"pi": pi, **trust_p, **strategic_p}
         return Prediction(game, types, model=self.name,
                           params={n: p[n] for n in self.parameter_names()})

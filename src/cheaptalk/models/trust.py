@@ -76,9 +76,13 @@ costs :math:`c_u` (at most 201 in the forecast game, where :math:`C` depends on
 where :math:`B[t, u]` sums :math:`A[t, m]` over the messages of cost level :math:`u`. A row
 whose :math:`Z` falls below 1e-200 (the common shift then costs digits) is recomputed
 directly; elsewhere only probabilities below about 1e-100 can lose digits to the shift,
-which the tremble makes irrelevant. The pullback works on the cells where the adjoints are
-non-zero (the observed cells, :class:`~cheaptalk.models.base.CellAdjoints`) and reaches the
-full strategies only through contractions: :math:`\sum_j c_{jt}\sigma_j[t, m] = A[t, m]
+which the tremble makes irrelevant. The full sender tables are built only when read (a
+:class:`~cheaptalk.models.base.StrategyTable`, e.g. by the report or a simulation): the
+likelihood (:meth:`~cheaptalk.models.base.Prediction.at_cells`) and the pullback take
+:math:`\sigma_j` on the observed cells from the factors. The pullback works on the cells
+where the adjoints are non-zero (the observed cells,
+:class:`~cheaptalk.models.base.CellAdjoints`) and reaches the full strategies only through
+contractions: :math:`\sum_j c_{jt}\sigma_j[t, m] = A[t, m]
 \sum_j (c_{jt}/Z[j, t]) F[j, u(t, m)]` and :math:`\sum_m \sigma_j[t, m]C[t, m] = \sum_u
 F[j, u]\,c_u B[t, u] / Z[j, t]` are products of the small factors.
 
@@ -107,7 +111,16 @@ from cheaptalk.numerics.quadrature import (
 )
 
 from ._common import check_interval, check_positive, check_precision, unique_labels
-from .base import CellAdjoints, Family, Model, ParameterError, Prediction, Pullback, Type
+from .base import (
+    CellAdjoints,
+    Family,
+    Model,
+    ParameterError,
+    Prediction,
+    Pullback,
+    StrategyTable,
+    Type,
+)
 
 __all__ = ["Trust", "TrustStrategies", "derived_quantities", "lie_cost_matrix",
            "trust_strategies"]
@@ -174,7 +187,8 @@ class TrustStrategies:
     receiver_population : ndarray, shape (n_m, n_a)
         :math:`\\bar\\rho`, the strategy senders respond to.
     beta, beta_weight : ndarray, shape (n_beta_types,)
-    sender : ndarray, shape (n_beta_types, n_t, n_m)
+    senders : StrategyTable
+        The sender strategies, built when :attr:`sender` is first read.
     """
 
     alpha: NDArray[np.float64]
@@ -183,7 +197,12 @@ class TrustStrategies:
     receiver_population: NDArray[np.float64]
     beta: NDArray[np.float64]
     beta_weight: NDArray[np.float64]
-    sender: NDArray[np.float64]
+    senders: StrategyTable
+
+    @property
+    def sender(self) -> NDArray[np.float64]:
+        """Sender strategies, shape (n_beta_types, n_t, n_m)."""
+        return self.senders.table()
 
 
 #: Strategy cells processed together: small games take all their types in one batch (no
@@ -239,45 +258,76 @@ def _trust_parts(
     cost = lie_cost_matrix(game, lie_cost)
     parts = {"prior_values": prior_values, "gain": gain, "values": values, "cost": cost}
     if np.isinf(lambda_s):
-        senders = np.empty((beta.size, game.n_states, game.n_messages))
+        table = np.empty((beta.size, game.n_states, game.n_messages))
         for j, b in enumerate(beta):
-            senders[j] = logit(values - b * cost if b > 0 else values, lambda_s)
+            table[j] = logit(values - b * cost if b > 0 else values, lambda_s)
+        senders = StrategyTable(table)
     else:
-        senders = _senders(values, cost, beta, lambda_s, parts)
+        senders = _SenderTable(values, cost, beta, lambda_s)
+        parts.update(levels=senders.levels, level_of=senders.level_of, base=senders.base,
+                     by_level=senders.by_level, factor=senders.factor, norm=senders.norm,
+                     bad=senders.bad)
     strategies = TrustStrategies(alpha, np.asarray(alpha_weight, dtype=float), receivers,
                                  rho_bar, beta, np.asarray(beta_weight, dtype=float), senders)
     return strategies, parts
 
 
-def _senders(values: NDArray[np.float64], cost: NDArray[np.float64],
-             beta: NDArray[np.float64], lambda_s: float,
-             parts: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
-    """Logit senders for every β node with few exponentials (module docstring,
-    "Computation"); adds the factors to ``parts`` for the pullback."""
-    n_t, n_m = values.shape
-    levels, level_of = np.unique(cost, return_inverse=True)
-    level_of = level_of.reshape(n_t, n_m)
-    base = np.exp(lambda_s * (values - values.max(axis=1, keepdims=True)))  # A[t, m]
-    # B[t, u] = sum of A[t, m] over the messages whose lie cost in state t is level u
-    by_level = np.bincount((np.arange(n_t)[:, None] * levels.size + level_of).ravel(),
-                           weights=base.ravel(), minlength=n_t * levels.size
-                           ).reshape(n_t, levels.size)
-    factor = np.exp(-lambda_s * np.multiply.outer(np.where(beta > 0, beta, 0.0), levels))
-    norm = factor @ by_level.T  # Z[j, t]
-    bad = ~(norm >= _TINY)
-    norm[bad] = 1.0
-    senders = np.empty((beta.size, n_t, n_m))
-    for a, b in _batches(beta.size, values.size):
-        z = senders[a:b]
-        np.take(factor[a:b], level_of, axis=1, out=z)
-        z *= base
-        z /= norm[a:b, :, None]
-    if bad.any():
-        j, t = np.nonzero(bad)
-        senders[j, t] = logit(values[t] - beta[j, None] * cost[t], lambda_s)
-    parts.update(levels=levels, level_of=level_of, base=base, by_level=by_level,
-                 factor=factor, norm=norm, bad=bad)
-    return senders
+class _SenderTable(StrategyTable):
+    """Logit senders for every β node from few exponentials (module docstring,
+    "Computation"): the factors ``base`` A[t, m], ``factor`` F[j, u], ``level_of`` u(t, m),
+    ``by_level`` B[t, u] and ``norm`` Z[j, t], and the rows flagged ``bad`` computed
+    directly (``bad_rows``, in the order of ``np.nonzero(bad)``). The full table is built
+    only when read; :meth:`compute_at_cells` takes a few cells from the factors."""
+
+    def __init__(self, values: NDArray[np.float64], cost: NDArray[np.float64],
+                 beta: NDArray[np.float64], lambda_s: float) -> None:
+        super().__init__()
+        n_t, n_m = values.shape
+        self.shape = (beta.size, n_t, n_m)
+        levels, level_of = np.unique(cost, return_inverse=True)
+        self.levels, self.level_of = levels, level_of.reshape(n_t, n_m)
+        self.base = np.exp(lambda_s * (values - values.max(axis=1, keepdims=True)))
+        # B[t, u] = sum of A[t, m] over the messages whose lie cost in state t is level u
+        self.by_level = np.bincount(
+            (np.arange(n_t)[:, None] * levels.size + self.level_of).ravel(),
+            weights=self.base.ravel(), minlength=n_t * levels.size).reshape(n_t, levels.size)
+        self.factor = np.exp(-lambda_s * np.multiply.outer(np.where(beta > 0, beta, 0.0),
+                                                           levels))
+        self.norm = self.factor @ self.by_level.T  # Z[j, t]
+        self.bad = ~(self.norm >= _TINY)
+        self.norm[self.bad] = 1.0
+        j, t = np.nonzero(self.bad)
+        self.bad_rows = (logit(values[t] - beta[j, None] * cost[t], lambda_s) if j.size
+                         else np.zeros((0, n_m)))
+        self.bad_index = np.full((beta.size, n_t), -1, dtype=np.intp)  # row in bad_rows
+        self.bad_index[j, t] = np.arange(j.size)
+
+    def build(self) -> NDArray[np.float64]:
+        senders = np.empty(self.shape)
+        for a, b in _batches(self.shape[0], self.shape[1] * self.shape[2]):
+            z = senders[a:b]
+            np.take(self.factor[a:b], self.level_of, axis=1, out=z)
+            z *= self.base
+            z /= self.norm[a:b, :, None]
+        if self.bad_rows.size:
+            senders[self.bad] = self.bad_rows
+        return senders
+
+    def compute_at_cells(self, rows: NDArray[np.intp], cells: NDArray[np.intp]
+                         ) -> NDArray[np.float64]:
+        # The same operations in the same order as build(): the same numbers.
+        n_m = self.shape[2]
+        t = cells // n_m
+        out = self.factor[rows[:, None], self.level_of.reshape(-1)[cells][None, :]]
+        out *= self.base.reshape(-1)[cells]
+        out /= self.norm[rows[:, None], t[None, :]]
+        if self.bad_rows.size:
+            k = self.bad_index[rows[:, None], t[None, :]]
+            hit = k >= 0
+            if hit.any():
+                m = np.broadcast_to(cells % n_m, k.shape)
+                out[hit] = self.bad_rows[k[hit], m[hit]]
+        return out
 
 
 def trust_strategies(
@@ -510,8 +560,9 @@ class Trust(Model):
                                 self.lie_cost)
         types = [Type(n, float(w), receiver=r, family="trust")
                  for n, w, r in zip(r_names, wa, s.receiver, strict=True)]
-        types += [Type(n, float(w), sender=x, family="trustworthy")
-                  for n, w, x in zip(s_names, wb, s.sender, strict=True)]
+        # Rows of the senders' table, built only when read (the likelihood does not)
+        types += [Type(n, float(w), sender=s.senders.row(j), family="trustworthy")
+                  for j, (n, w) in enumerate(zip(s_names, wb, strict=True))]
         return Prediction(game, tuple(types), model=self.name, params=p), s, parts, p
 
     def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
@@ -577,13 +628,15 @@ class Trust(Model):
         through :math:`\sum_j c_{jt}\sigma_{jtm}` and :math:`\sum_m \sigma_{jtm} C_{tm}`,
         both products of the small factors of the senders' logit.
         """
-        observed = _observed(bars, s.sender[0].size) if np.isfinite(lam_s) else None
+        table = s.senders
+        n_sb, n_t, n_m = s.beta.size, *parts["cost"].shape
+        observed = _observed(bars, n_t * n_m) if np.isfinite(lam_s) else None
         if observed is None:
             return 0.0, None
+        assert isinstance(table, _SenderTable)  # lambda_s finite
         bar, cells = observed
-        n_sb, n_t, n_m = s.sender.shape
         cost, values = parts["cost"], parts["values"]
-        sigma = s.sender.reshape(n_sb, -1)[:, cells]
+        sigma = table.at_cells(np.arange(n_sb), cells)          # the observed cells only
         prod = sigma * bar                                       # P_j on the cells
         c = _row_sums(prod, cells, n_m, n_t)                     # c[j, t]
         factor, norm, bad = parts["factor"], parts["norm"], parts["bad"]
@@ -595,7 +648,7 @@ class Trust(Model):
         expected_cost = ((factor * parts["levels"]) @ parts["by_level"].T) / norm
         if bad.any():
             j, t = np.nonzero(bad)
-            rows = s.sender[j, t]
+            rows = table.bad_rows
             np.add.at(mixed, t, c[j, t, None] * rows)
             expected_cost[j, t] = np.einsum("rm,rm->r", rows, cost[t])
         g_sum = _scatter(prod.sum(axis=0), cells, (n_t, n_m)) - mixed
