@@ -423,8 +423,8 @@ class MaximumLikelihood:
         self.n_evaluations = 0
         #: Evaluations at the points of the current fit (:meth:`_evaluation`).
         self._memo: dict[tuple[tuple[str, float], ...], _Point] = {}
-        #: L-BFGS's coordinates ``x0 + scale @ z`` (``fit(metric=...)``), or ``None``.
-        self._scale: NDArray[np.float64] | None = None
+        #: The covariance that scales L-BFGS's steps (``fit(metric=...)``), or ``None``.
+        self._metric: NDArray[np.float64] | None = None
         self._ftol = 1e-10
         nonsmooth = set(model.nonsmooth_parameters()) - set(self.space.fixed)
         self._profiled = [i for i, n in enumerate(self.space.free_names)
@@ -532,13 +532,13 @@ class MaximumLikelihood:
                              f"not {intervals!r}")
         self._ftol = ftol
         self._memo.clear()
-        self._scale = None if metric is None else self._metric_scale(metric)
+        self._metric = None if metric is None else self._metric_covariance(metric)
         try:
             with single_blas_thread():
                 res = self._fit(start, n_starts, seed, maxiter, standard_errors)
         finally:
             self._memo.clear()
-            self._scale = None
+            self._metric = None
         if standard_errors and intervals != "wald":
             self.add_profile_intervals(res, None if intervals == "profile" else "auto",
                                        jobs=jobs, backend=backend)
@@ -643,20 +643,40 @@ class MaximumLikelihood:
         convergence["converged"] = converged
         return self._results(x_best, ev, converged, convergence, standard_errors)
 
-    def _lbfgs(self, fun: Any, x0: NDArray[np.float64], maxiter: int) -> Any:
+    def _lbfgs(self, fun: Any, x0: NDArray[np.float64], maxiter: int,
+               coords: NDArray[np.intp] | None = None) -> Any:
+        """L-BFGS on ``fun`` from ``x0``; with a metric (``fit(metric=...)``), in coordinates
+        ``x0 + S z``, ``S`` a square root of the metric on the free coordinates ``coords``
+        (default all) that ``fun`` takes."""
+        scale = None
+        if self._metric is not None:
+            idx = np.arange(x0.size) if coords is None else coords
+            try:
+                scale = np.linalg.cholesky(self._metric[np.ix_(idx, idx)])
+            except np.linalg.LinAlgError:
+                scale = None
+        target, start = fun, x0
+        if scale is not None:
+            def target(z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+                f, g = fun(x0 + scale @ z)
+                return f, scale.T @ g
+
+            start = np.zeros_like(x0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
-                                     options={"maxiter": maxiter, "gtol": 1e-5,
-                                                                  "ftol": self._ftol})
+            res = optimize.minimize(target, start, jac=True, method="L-BFGS-B",
+                                    options={"maxiter": maxiter, "gtol": 1e-5,
+                                             "ftol": self._ftol})
+        if scale is not None:
+            res.x = x0 + scale @ res.x
+        return res
 
-    def _metric_scale(self, metric: FitResults) -> NDArray[np.float64] | None:
-        """A square root ``S`` of ``metric``'s free-space covariance on this fit's free
-        coordinates (identity where it has none), for L-BFGS in ``x = x0 + S z``; ``None``
-        where it cannot serve (no covariance, not positive definite, a profiled coordinate)."""
+    def _metric_covariance(self, metric: FitResults) -> NDArray[np.float64] | None:
+        """``metric``'s free-space covariance on this fit's free coordinates, matched by name
+        (unit variance where it has none); ``None`` where it has no covariance."""
         free = metric.free or {}
         cov = free.get("cov")
-        if cov is None or self._profiled or self.space.size == 0:
+        if cov is None or self.space.size == 0:
             return None
         theirs = list(free["space"].free_names)
         ours = self.space.free_names
@@ -666,23 +686,10 @@ class MaximumLikelihood:
             return None
         mine, their = (np.array(v) for v in zip(*common, strict=True))
         full[np.ix_(mine, mine)] = np.asarray(cov)[np.ix_(their, their)]
-        try:
-            return np.linalg.cholesky(full)
-        except np.linalg.LinAlgError:
-            return None
+        return full
 
     def _optimize(self, x0: NDArray[np.float64], maxiter: int) -> Any:
         """L-BFGS with exact gradients; a profile search over a non-smooth coordinate."""
-        if not self._profiled and self._scale is not None:
-            scale = self._scale
-
-            def scaled(z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-                f, g = self._objective(x0 + scale @ z)
-                return f, scale.T @ g
-
-            res = self._lbfgs(scaled, np.zeros_like(x0), maxiter)
-            res.x = x0 + scale @ res.x
-            return res
         if not self._profiled:
             return self._lbfgs(self._objective, x0, maxiter)
         j = self._profiled[0]
@@ -702,7 +709,7 @@ class MaximumLikelihood:
                 f, g = self._objective(x)
                 return f, g[rest]
 
-            res = self._lbfgs(fun, x[rest], maxiter) if rest.size else None
+            res = self._lbfgs(fun, x[rest], maxiter, rest) if rest.size else None
             full = x.copy()
             if res is not None:
                 full[rest] = res.x
