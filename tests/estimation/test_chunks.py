@@ -112,12 +112,8 @@ def test_a_unit_spanning_treatments_is_labelled_and_chunked_whole(demo):
     _same(lik.evaluate(params, gradient=True), expected)
 
 
-@pytest.mark.slow
-def test_memory_is_bounded_by_a_chunk_not_by_the_data(demo):
-    """Four copies of the demo's subjects: evaluated in chunks, the peak memory grows by far
-    less than the decisions × types arrays an evaluation in one piece adds."""
-    import tracemalloc
-
+def _four_copies(demo):
+    """Four copies of the demo's subjects (4 × 3,840 decisions)."""
     import pandas as pd
 
     from cheaptalk.data import validate_table
@@ -129,10 +125,15 @@ def test_memory_is_bounded_by_a_chunk_not_by_the_data(demo):
         t["receiver"] = t["receiver"] + f"-{c}"
         t["round"] = t["round"] + 100 * c
         copies.append(t)
-    big = validate_table(pd.concat(copies, ignore_index=True), demo.design)
-    model, params = _params("trust", demo)
+    return validate_table(pd.concat(copies, ignore_index=True), demo.design)
 
-    def peak(data, size):
+
+def _peak_growth(model, params, small, big, size):
+    """How much more memory an evaluation (value and gradient) takes on ``big`` than on
+    ``small``, in chunks of ``size`` decisions."""
+    import tracemalloc
+
+    def peak(data):
         lik = Likelihood(model, data, chunk_size=size)
         lik.evaluate(params, gradient=True)  # caches warm
         tracemalloc.start()
@@ -142,12 +143,35 @@ def test_memory_is_bounded_by_a_chunk_not_by_the_data(demo):
         finally:
             tracemalloc.stop()
 
-    mb = 2**20
-    chunked = peak(big, 500) - peak(demo, 500)
-    whole = peak(big, WHOLE) - peak(demo, WHOLE)
-    # one-piece growth: at least one (161 types x 3 x 1,920 sender decisions) float array
-    assert whole > 161 * 3 * 1920 * 8, whole / mb
-    assert chunked < whole / 4, (chunked / mb, whole / mb)
+    return peak(big) - peak(small)
+
+
+@pytest.mark.slow
+def test_memory_is_bounded_by_a_chunk_not_by_the_data(demo):
+    """Per decision (a role whose play has a history: dynamic trust's receivers), an
+    evaluation in one piece holds types × decisions arrays, so four times the data add at
+    least one such array; in chunks the peak grows by far less."""
+    big = _four_copies(demo)
+    model, params = _params("dynamic_trust", demo)
+    assert model.history_roles == ("receiver",)
+    chunked = _peak_growth(model, params, demo, big, 500)
+    whole = _peak_growth(model, params, demo, big, WHOLE)
+    # one-piece growth: at least one (64 types x 3 x 1,920 receiver decisions) float array
+    assert whole > 64 * 3 * 1920 * 8, whole / 2**20
+    assert chunked < whole / 4, (chunked / 2**20, whole / 2**20)
+
+
+@pytest.mark.slow
+def test_a_static_role_holds_cells_not_decisions(demo):
+    """A static model's decisions are summed per cell: four times the data, even in one
+    piece, add far less than one types × decisions array (161 trust sender types × 3 ×
+    1,920 added sender decisions)."""
+    big = _four_copies(demo)
+    model, params = _params("trust", demo)
+    per_decision = 161 * 3 * 1920 * 8
+    for size in (500, WHOLE):
+        growth = _peak_growth(model, params, demo, big, size)
+        assert growth < per_decision / 2, (size, growth / 2**20, per_decision / 2**20)
 
 
 def test_a_fit_in_chunks_of_one_subject_gives_the_default_fit(monkeypatch):
