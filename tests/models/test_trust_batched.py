@@ -108,7 +108,7 @@ def test_fallback_rows_are_exercised():
     game = GAMES["forecast10"]
     model = Trust(n_alpha=12, n_beta=31)
     alpha, wa, beta, wb, _, _ = model.nodes({**PARAMS, "lambda_s": 500.0}, game)
-    assert _trust_parts(game, alpha, wa, beta, wb, 500.0, 0.25)[1]["bad"].any()
+    assert _trust_parts(game, alpha, wa, beta, wb, 500.0, 0.25)[0].senders.bad.any()
     prior = game.prior @ game.receiver_payoff
     literal = game.literal @ game.receiver_payoff
     smallest = min(

@@ -71,7 +71,7 @@ def test_at_cells_equals_the_full_tables(game_name, masses, lie_cost, lambda_s):
     if lambda_s == 500.0:  # the rows computed directly were among the cells
         alpha, wa, beta, wb, _, _ = model.nodes(model.check(p), game)
         assert _trust_parts(game, alpha, wa, beta, wb, lambda_s, p["lambda_r"],
-                            lie_cost)[1]["bad"].any()
+                            lie_cost)[0].senders.bad.any()
 
 
 @pytest.mark.parametrize("lambda_s", [0.35, 500.0])

@@ -264,9 +264,6 @@ def _trust_parts(
         senders = StrategyTable(table)
     else:
         senders = _SenderTable(values, cost, beta, lambda_s)
-        parts.update(levels=senders.levels, level_of=senders.level_of, base=senders.base,
-                     by_level=senders.by_level, factor=senders.factor, norm=senders.norm,
-                     bad=senders.bad)
     strategies = TrustStrategies(alpha, np.asarray(alpha_weight, dtype=float), receivers,
                                  rho_bar, beta, np.asarray(beta_weight, dtype=float), senders)
     return strategies, parts
@@ -639,13 +636,13 @@ class Trust(Model):
         sigma = table.at_cells(np.arange(n_sb), cells)          # the observed cells only
         prod = sigma * bar                                       # P_j on the cells
         c = _row_sums(prod, cells, n_m, n_t)                     # c[j, t]
-        factor, norm, bad = parts["factor"], parts["norm"], parts["bad"]
+        factor, norm, bad = table.factor, table.norm, table.bad
         c_good = np.where(bad, 0.0, c) / norm
         # sum_j c[j, t] sigma_j[t, m] = A[t, m] * (sum_j c[j, t] F[j, u(t, m)] / Z[j, t])
-        mixed = np.take_along_axis(c_good.T @ factor, parts["level_of"], axis=1)
-        mixed *= parts["base"]
+        mixed = np.take_along_axis(c_good.T @ factor, table.level_of, axis=1)
+        mixed *= table.base
         # sum_m sigma_j[t, m] C[t, m] = (sum_u F[j, u] level_u B[t, u]) / Z[j, t]
-        expected_cost = ((factor * parts["levels"]) @ parts["by_level"].T) / norm
+        expected_cost = ((factor * table.levels) @ table.by_level.T) / norm
         if bad.any():
             j, t = np.nonzero(bad)
             rows = table.bad_rows
