@@ -218,8 +218,8 @@ class StrategyTable:
         """Types ``rows`` at flat cells: from the table once it is built, else
         :meth:`compute_at_cells`."""
         rows, cells = np.asarray(rows, dtype=np.intp), np.asarray(cells, dtype=np.intp)
-        if self._table is not None:
-            return self._table.reshape(self._table.shape[0], -1)[rows[:, None], cells[None, :]]
+        if self.built:  # the gather from the table, whatever a subclass computes instead
+            return StrategyTable.compute_at_cells(self, rows, cells)
         return self.compute_at_cells(rows, cells)
 
     def row(self, index: int) -> StrategyRow:
