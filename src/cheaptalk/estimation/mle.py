@@ -355,14 +355,18 @@ class FitResults:
 _MEMO_POINTS = 64
 
 
+def _memo_key(theta: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((n, float(v)) for n, v in theta.items()))
+
+
 @dataclass
 class _Point:
-    """The likelihood at one parameter vector, as a fit remembers it."""
+    """The likelihood at one parameter vector, as a fit remembers it (the whole
+    :class:`Evaluation` is kept for the latest point only)."""
 
     loglik: float
     gradient: dict[str, float] | None
     subject_loglik: NDArray[np.float64]
-    evaluation: Evaluation | None  # the whole of it, for the latest point only
 
 
 class MaximumLikelihood:
@@ -421,8 +425,10 @@ class MaximumLikelihood:
         self.space = ParameterSpace(names, bounds, groups, held)
         self._analytic = model.predict_with_pullback(self.game, defaults)[1] is not None
         self.n_evaluations = 0
-        #: Evaluations at the points of the current fit (:meth:`_evaluation`).
+        #: Evaluations at the points of the current fit (:meth:`_evaluation`), and the
+        #: latest point's whole evaluation.
         self._memo: dict[tuple[tuple[str, float], ...], _Point] = {}
+        self._latest: tuple[tuple[tuple[str, float], ...], Evaluation] | None = None
         #: The covariance that scales L-BFGS's steps (``fit(metric=...)``), or ``None``.
         self._metric: NDArray[np.float64] | None = None
         self._ftol = 1e-10
@@ -437,19 +443,23 @@ class MaximumLikelihood:
         """The likelihood at ``theta`` (with its analytic gradient if asked), remembered for
         the rest of the fit: the optimiser's last point is the estimate, and the Hessian's
         points are the subject scores' (:meth:`_results`)."""
-        key = tuple(sorted((n, float(v)) for n, v in theta.items()))
+        key = _memo_key(theta)
         point = self._memo.get(key)
         if point is None or (gradient and point.gradient is None):
             self.n_evaluations += 1
             with np.errstate(all="ignore"):
                 ev = self.likelihood.evaluate(theta, gradient=gradient)
-            point = _Point(ev.loglik, ev.gradient, self.likelihood.subject_loglik(ev), ev)
-            if len(self._memo) >= _MEMO_POINTS:  # oldest first out; the full evaluation
-                self._memo.pop(next(iter(self._memo)))  # is kept for the latest point only
-            for kept in self._memo.values():
-                kept.evaluation = None
+            point = _Point(ev.loglik, ev.gradient, self.likelihood.subject_loglik(ev))
+            if len(self._memo) >= _MEMO_POINTS:  # oldest first out
+                self._memo.pop(next(iter(self._memo)))
             self._memo[key] = point
+            self._latest = (key, ev)
         return point
+
+    def _forget(self) -> None:
+        """Drop the remembered evaluations (a new fit, or another parameter space)."""
+        self._memo.clear()
+        self._latest = None
 
     def _objective(self, x: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         theta = self.space.to_natural(x)
@@ -531,13 +541,13 @@ class MaximumLikelihood:
             raise ValueError(f"intervals must be one of {', '.join(INTERVAL_CHOICES)}, "
                              f"not {intervals!r}")
         self._ftol = ftol
-        self._memo.clear()
+        self._forget()
         self._metric = None if metric is None else self._metric_covariance(metric)
         try:
             with single_blas_thread():
                 res = self._fit(start, n_starts, seed, maxiter, standard_errors)
         finally:
-            self._memo.clear()
+            self._forget()
             self._metric = None
         if standard_errors and intervals != "wald":
             self.add_profile_intervals(res, None if intervals == "profile" else "auto",
@@ -583,7 +593,7 @@ class MaximumLikelihood:
         nonsmooth = set(self.model.nonsmooth_parameters()) - set(fixed)
         self._profiled = [i for i, n in enumerate(self.space.free_names)
                           if n.split(" ")[-1] in nonsmooth]
-        self._memo.clear()
+        self._forget()
         try:
             with single_blas_thread():
                 if self.space.size == 0:
@@ -594,7 +604,7 @@ class MaximumLikelihood:
                 return -float(run.fun), self.space.to_natural(run.x)
         finally:
             self.space, self._profiled, self._ftol = space, profiled, ftol
-            self._memo.clear()
+            self._forget()
 
     def _fit(
         self, start: Mapping[str, float] | None, n_starts: int, seed: int | None,
@@ -609,8 +619,10 @@ class MaximumLikelihood:
             best = min(runs, key=lambda r: r.fun)
             x_best = best.x
         theta = self.space.to_natural(x_best)
-        ev = self._evaluation(theta, gradient=False).evaluation
-        if ev is None:  # not the latest point (another start ended later)
+        self._evaluation(theta, gradient=False)  # the optimiser's last point, as a rule
+        assert self._latest is not None
+        key, ev = self._latest
+        if key != _memo_key(theta):  # not the latest point (another start ended later)
             ev = self.likelihood.evaluate(theta)
         convergence: dict[str, Any] = {
             "gradient": "analytic" if self._analytic else "numerical (central differences)",
