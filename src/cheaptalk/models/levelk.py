@@ -80,7 +80,7 @@ from __future__ import annotations
 import weakref
 from abc import abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -122,6 +122,9 @@ class Hierarchy:
         The values each level's strategy responds to, ``US[t, m]`` and ``UR[m, a]``
         (``None`` for a level-0 strategy that is not a logit response); used by the
         pullbacks.
+    derived : dict
+        Quantities the pullbacks compute from the noiseless part alone, kept with it (every
+        hierarchy built from the same noiseless part shares them).
     """
 
     sender: tuple[NDArray[np.float64], ...]
@@ -130,6 +133,7 @@ class Hierarchy:
     receiver_noiseless: tuple[NDArray[np.float64], ...]
     sender_values: tuple[NDArray[np.float64] | None, ...] = ()
     receiver_values: tuple[NDArray[np.float64] | None, ...] = ()
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def poisson_shares(tau: float, levels: int) -> NDArray[np.float64]:
@@ -191,13 +195,14 @@ def hierarchy(
     # four tables per level and role (strategies, noiseless ones, values), plus the beliefs
     check_size("hierarchy", f"levels={levels} in a {n_t}x{n_m}x{n_a} game",
                4 * (levels + 1) * (n_t * n_m + n_m * n_a) + (levels + 1) ** 2)
-    sigma_t, rho_t, sigma_v, rho_v = _noiseless(game, levels, l0_sender, l0_receiver, beliefs)
+    sigma_t, rho_t, sigma_v, rho_v, derived = _noiseless(game, levels, l0_sender, l0_receiver,
+                                                         beliefs)
     rho0 = rho_t[0] if rho_v[0] is None else logit(rho_v[0], lambda_r)
     sigma = [sigma_t[0]] + [s_tilde if np.isinf(lambda_s) else logit(vs, lambda_s)
                             for s_tilde, vs in zip(sigma_t[1:], sigma_v[1:], strict=True)]
     rho = [rho0] + [r_tilde if np.isinf(lambda_r) else logit(vr, lambda_r)
                     for r_tilde, vr in zip(rho_t[1:], rho_v[1:], strict=True)]
-    return Hierarchy(tuple(sigma), tuple(rho), sigma_t, rho_t, sigma_v, rho_v)
+    return Hierarchy(tuple(sigma), tuple(rho), sigma_t, rho_t, sigma_v, rho_v, derived)
 
 
 #: The noiseless part of each game's hierarchy, by (levels, level-0 options, beliefs): the
@@ -214,8 +219,9 @@ _BELIEF_ENTRIES = 4
 def _noiseless(game: Game, levels: int, l0_sender: str, l0_receiver: str,
                beliefs: NDArray[np.float64] | None) -> tuple[Any, ...]:
     """Noiseless strategies and values of levels 0…K: ``(sigma_tilde, rho_tilde,
-    sender_values, receiver_values)``, each a tuple over the levels (cached, see
-    :data:`_NOISELESS`)."""
+    sender_values, receiver_values)``, each a tuple over the levels, and the dict of
+    quantities derived from them (:attr:`Hierarchy.derived`); cached, see
+    :data:`_NOISELESS`."""
     key = (levels, l0_sender, l0_receiver,
            None if beliefs is None else np.asarray(beliefs, dtype=float).tobytes())
     cache = _NOISELESS.get(game, {})
@@ -256,8 +262,8 @@ def _noiseless(game: Game, levels: int, l0_sender: str, l0_receiver: str,
         vr = game.receiver_values(game.posterior(_mix(w, sigma_t[lower])))
         rho_t.append(best_response(vr))
         rho_v.append(vr)
-    out = (tuple(sigma_t), tuple(rho_t), tuple(sigma_v), tuple(rho_v))
-    for part in out:
+    out = (tuple(sigma_t), tuple(rho_t), tuple(sigma_v), tuple(rho_v), {})
+    for part in out[:4]:
         for array in part:
             if array is not None:
                 array.setflags(write=False)
@@ -332,22 +338,15 @@ def hierarchy_vjp(
     return lam_s_bar, lam_r_bar, tau_bar
 
 
-#: :func:`_values_dot` of recent (noiseless hierarchy, beliefs, derivative) per game; each
-#: entry holds the noiseless arrays its key names by ``id``, so no other array takes the id.
-_VALUES_DOT: weakref.WeakKeyDictionary[Game, dict[tuple[Any, ...], tuple[Any, ...]]] = (
-    weakref.WeakKeyDictionary())
-
-
 def _values_dot(game: Game, h: Hierarchy, beliefs: NDArray[np.float64],
                 beliefs_dot: NDArray[np.float64]) -> tuple[dict[int, Any], dict[int, Any]]:
     """Derivatives of the values of levels k ≥ 2 along ``beliefs_dot``: ``U_S(sum_j
     beliefs_dot[k, j] rho_tilde_j)`` and ``U_R(q_dot)`` (module docstring). They depend on
-    the noiseless hierarchy and the beliefs only, so the evaluations at one τ share them."""
-    key = (id(h.sender_noiseless), id(h.receiver_noiseless), beliefs.tobytes(),
-           beliefs_dot.tobytes())
-    cache = _VALUES_DOT.setdefault(game, {})
-    if key in cache:
-        return cache[key][0]
+    the noiseless hierarchy and the beliefs only, so they are kept with it
+    (:attr:`Hierarchy.derived`) and the evaluations at one τ share them."""
+    key = ("values_dot", beliefs.tobytes(), beliefs_dot.tobytes())
+    if key in h.derived:
+        return h.derived[key]
     prior = game.prior
     sender_dot, receiver_dot = {}, {}
     for k in range(2, len(h.sender)):
@@ -363,9 +362,7 @@ def _values_dot(game: Game, h: Hierarchy, beliefs: NDArray[np.float64],
         q_dot = (joint_dot.T - q * total_dot[:, None]) / safe[:, None]  # [m, t]
         q_dot[~on_path] = 0.0  # off path: the prior, whatever the weights
         receiver_dot[k] = game.receiver_values(q_dot)
-    cache[key] = ((sender_dot, receiver_dot), h.sender_noiseless, h.receiver_noiseless)
-    for old in list(cache)[:-_BELIEF_ENTRIES]:
-        del cache[old]
+    h.derived[key] = (sender_dot, receiver_dot)
     return sender_dot, receiver_dot
 
 
