@@ -29,7 +29,8 @@ class KillsItsWorker:
 
 @dataclass(frozen=True)
 class BlasThreads:
-    """The thread counts of the BLAS libraries loaded where it runs."""
+    """The thread counts of the BLAS libraries loaded where it runs, and of the kernels
+    (:func:`cheaptalk._threads.kernel_threads`)."""
 
     description: str = "blas threads"
 
@@ -37,4 +38,7 @@ class BlasThreads:
         import numpy  # noqa: F401  (BLAS is loaded with numpy)
         from threadpoolctl import threadpool_info
 
-        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+        from cheaptalk._threads import kernel_threads
+
+        return ([lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+                + [kernel_threads()])

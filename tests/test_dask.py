@@ -95,7 +95,7 @@ def test_an_existing_cluster_by_its_schedulers_address(cluster):
         _ = Dask(address=worker, connect_timeout=10).client
 
 
-def test_workers_run_blas_on_one_thread(cluster):
+def test_workers_run_blas_and_kernels_on_one_thread(cluster):
     counts = run_tasks([BlasThreads()] * 4, Dask(cluster.client, batch=1))
     assert all(c and set(c) == {1} for c in counts)
 

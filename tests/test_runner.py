@@ -53,7 +53,10 @@ class BlasThreads:
         import numpy  # noqa: F401  (BLAS is loaded with numpy)
         from threadpoolctl import threadpool_info
 
-        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+        from cheaptalk._threads import kernel_threads
+
+        return ([lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+                + [kernel_threads()])
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ def test_never_more_workers_than_tasks():
         ProcessPool(0)
 
 
-def test_workers_run_blas_on_one_thread():
+def test_workers_run_blas_and_kernels_on_one_thread():
     threads = run_tasks([BlasThreads(), BlasThreads()], ProcessPool(2))
     assert all(t and set(t) == {1} for t in threads), threads
 

@@ -17,8 +17,8 @@ is interrupted (an exception, ``KeyboardInterrupt``, :class:`Interrupted`), no w
 running and the exception passed on, so that no result of a partial set is ever returned. A
 backend for a cluster may group tasks into batches to keep per-task overhead small.
 
-Workers run BLAS on one thread (:mod:`cheaptalk._threads`: parallelism comes from the
-processes) and ignore Ctrl-C, which the parent handles for them.
+Workers run BLAS and the threaded kernels on one thread (:mod:`cheaptalk._threads`:
+parallelism comes from the processes) and ignore Ctrl-C, which the parent handles for them.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _start_worker() -> None:
     global _blas_limit
     import numpy  # noqa: F401  (loads BLAS: the limit reaches only loaded libraries)
 
-    from cheaptalk._threads import single_blas_thread
+    from cheaptalk._threads import serial_kernels_in_this_process, single_blas_thread
 
     # A Ctrl-C at the terminal reaches the whole process group: the parent stops the
     # workers, which must not each print a traceback.
@@ -121,6 +121,7 @@ def _start_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Keep a reference: the limit holds until the object is used as a context manager exit.
     _blas_limit = single_blas_thread()
+    serial_kernels_in_this_process()  # the pool's processes already use the cores
 
 
 def _run_one(task: Task) -> Any:
@@ -247,10 +248,11 @@ class ClusterError(RuntimeError):
 
 
 def _run_batch(batch: Sequence[Task]) -> list[Any]:
-    """Run a batch of tasks on a Dask worker, BLAS on one thread."""
-    from cheaptalk._threads import single_blas_thread
+    """Run a batch of tasks on a Dask worker, BLAS and kernels on one thread (the cluster's
+    workers and their threads already use the cores)."""
+    from cheaptalk._threads import serial_kernels, single_blas_thread
 
-    with single_blas_thread():
+    with single_blas_thread(), serial_kernels():
         return [task.run() for task in batch]
 
 

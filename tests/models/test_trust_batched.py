@@ -14,7 +14,7 @@ from cheaptalk.data import load_design, validate_table
 from cheaptalk.estimation.likelihood import Likelihood
 from cheaptalk.games import crawford_sobel, forecast_sharing
 from cheaptalk.models.base import CellAdjoints
-from cheaptalk.models.trust import Trust, _trust_parts, lie_cost_matrix
+from cheaptalk.models.trust import Trust, _mirror_pairs, _trust_parts, lie_cost_matrix
 from cheaptalk.numerics.quadrature import alpha_quadrature, lognormal_weights, tanh_sinh01
 from cheaptalk.simulation import Simulation
 from pullback_check import random_adjoints
@@ -171,3 +171,36 @@ def test_likelihood_gradient_matches_the_reference():
     assert new.loglik == pytest.approx(ref.loglik, rel=1e-12)
     assert_close(new.gradient, ref.gradient)
     assert game.n_states == 201 and model.n_alpha == 12
+
+
+@pytest.mark.parametrize("masses", [False, True])
+# 0.25: every mirror a division; 100: exponents too small for it, and some rows recomputed
+# directly
+@pytest.mark.parametrize("lambda_r", [0.25, 100.0])
+def test_mirror_nodes_in_a_large_game_match_type_by_type(masses, lambda_r):
+    """In a large game (one type per batch) the receivers at 1 - alpha come from those at
+    alpha by a division (module docstring, "Computation"): the same strategies and gradient
+    as the type-by-type reference."""
+    game = forecast_sharing(step=1)
+    model = Trust(point_masses=masses, n_alpha=12, n_beta=31)
+    p = {**PARAMS, "lambda_r": lambda_r, **(MASSES if masses else {})}
+    alpha = model.nodes(p, game)[0]
+    pairs = _mirror_pairs(alpha)
+    assert sum(j is not None for _, j in pairs) == alpha.size // 2  # every node paired
+    pred, pullback = model.predict_with_pullback(game, p)
+    adj = random_adjoints(pred, seed=4)
+    dense = ([np.zeros(t.receiver.shape) for t in pred.types if t.receiver is not None]
+             + [np.zeros(t.sender.shape) for t in pred.types if t.sender is not None])
+    s_bars = [b if b is not None else d for b, d in zip(adj[1], dense, strict=True)]
+    r_bars = [b if b is not None else d for b, d in zip(adj[2], dense, strict=True)]
+    rho, _, expected = reference(model, game, p, adj[0], s_bars, r_bars)
+    for k, r in enumerate(rho):
+        np.testing.assert_allclose(pred.types[k].receiver, r, rtol=1e-10, atol=1e-100)
+    assert_close(pullback(*adj), expected)
+
+
+def test_mirror_pairs():
+    x = tanh_sinh01(9)[0]
+    assert _mirror_pairs(x) == [(0, 8), (1, 7), (2, 6), (3, 5), (4, None)]
+    assert _mirror_pairs(np.array([0.3, 0.1, 0.9])) == [(0, None), (1, 2)]
+    assert _mirror_pairs(np.array([0.6, 0.7])) == [(0, None), (1, None)]

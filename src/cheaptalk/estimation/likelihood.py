@@ -53,6 +53,11 @@ types × decisions (a history role) or types × (distinct cells + units) (a stat
 the game's cells bound whatever the data: its chunks are larger by default); the cost is
 linear in the decisions, and the sums are the same up to rounding whatever the chunk size.
 
+Threads. The treatments' predictions, and then their pullbacks, are independent: they are
+computed side by side on the cores (:func:`cheaptalk._threads.map_in_threads`; one after the
+other in the runner's worker processes) and summed in treatment order, so the value and
+gradient are the same bit for bit either way.
+
 The tremble may be estimated (SPEC §1): pass it as the parameter ``"epsilon"`` (it overrides
 the fixed value), and the gradient has
 
@@ -74,6 +79,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.special import logsumexp
 
+from cheaptalk._threads import map_in_threads
 from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data.errors import InputError
 from cheaptalk.data.interactions import Dataset
@@ -405,14 +411,18 @@ class Likelihood:
         if estimated:
             params = dict(params)
             eps = float(params.pop(TREMBLE))
-        preds, pullbacks = {}, {}
-        for g in self.treatments:
-            if gradient:
-                preds[g], pullbacks[g] = self.model.predict_with_pullback(self.games[g], params)
-                if pullbacks[g] is None:
-                    raise ValueError(f"model {self.model.name} has no analytic gradient")
-            else:
-                preds[g] = self.model.predict(self.games[g], params)
+        model = self.model
+        # The treatments' predictions are independent: computed side by side (threads).
+        if gradient:
+            done = map_in_threads(lambda g: model.predict_with_pullback(self.games[g], params),
+                                  self.treatments)
+            preds = {g: pred for g, (pred, _) in zip(self.treatments, done, strict=True)}
+            pullbacks = {g: pb for g, (_, pb) in zip(self.treatments, done, strict=True)}
+            if any(pb is None for pb in pullbacks.values()):
+                raise ValueError(f"model {model.name} has no analytic gradient")
+        else:
+            preds = dict(zip(self.treatments, map_in_threads(
+                lambda g: model.predict(self.games[g], params), self.treatments), strict=True))
 
         names: dict[str, dict[str, list[str]]] = {r: {} for r in ROLES}
         families: dict[str, list[str]] = {}
@@ -513,7 +523,7 @@ class Likelihood:
         if not gradient:
             return ev
 
-        for g in self.treatments:
+        def treatment_gradient(g: str) -> dict[str, float]:
             pred, game = preds[g], self.games[g]
             n_types = len(pred.types)
             w_bar = np.zeros(n_types)
@@ -534,7 +544,11 @@ class Likelihood:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     wb = np.where(w > 0, home_weight[(role, g)] / w, 0.0)
                 w_bar[chosen] += wb
-            for name, value in pullbacks[g](w_bar, bars["sender"], bars["receiver"]).items():
+            return pullbacks[g](w_bar, bars["sender"], bars["receiver"])
+
+        # The treatments' pullbacks are independent too; summed in treatment order.
+        for part in map_in_threads(treatment_gradient, self.treatments):
+            for name, value in part.items():
                 grad[name] = grad.get(name, 0.0) + float(value)
         if estimated:
             grad[TREMBLE] = eps_bar

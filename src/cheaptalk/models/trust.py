@@ -63,7 +63,13 @@ and the adjoints coming in for each type, backwards through the model:
 game, one in a large one, so that a batch stays in cache), each row shifted by an upper
 bound of its maximum, :math:`(1-\alpha)\max_a \bar u_R[a] + \alpha \max_a U_R(L)[m, a]`
 (so the exponent is :math:`\alpha` times one matrix plus one vector; a row whose sum falls
-below 1e-200 is recomputed directly). Senders need few exponentials:
+below 1e-200 is recomputed directly). The tanh–sinh nodes come in pairs α and 1 − α, whose
+exponents :math:`z_\alpha = \alpha S + O` (both ≤ 0) sum to :math:`S + 2O`; in a large game
+the second of a pair is therefore one division,
+:math:`e^{z_{1-\alpha}} = e^{S + 2O} / e^{z_\alpha}`, exact to rounding while
+:math:`e^{S + 2O}` is a normal number (otherwise both are exponentiated): half the
+exponentials, which are the cost of an evaluation. The batches run side by side on the
+cores (:func:`cheaptalk._threads.map_in_threads`). Senders need few exponentials:
 with :math:`A[t, m] = e^{\lambda_S(U_S[t, m] - \max_{m'} U_S[t, m'])}` and the distinct lie
 costs :math:`c_u` (at most 201 in the forecast game, where :math:`C` depends on
 :math:`|v(m) - t|` only),
@@ -92,13 +98,16 @@ Derived quantities: ``mean_trust`` :math:`= a / (a + b)` and ``median_lying_cost
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from cheaptalk._threads import map_in_threads
 from cheaptalk.choice import logit
 from cheaptalk.games.base import Game
 from cheaptalk.numerics.quadrature import (
@@ -213,9 +222,83 @@ _BATCH_CELLS = 1 << 15
 _TINY = 1e-200
 
 
+#: Exponentials at or above this are normal numbers (full relative precision).
+_NORMAL = 1e-300
+
+
+def _mirror_pairs(nodes: NDArray[np.float64]) -> list[tuple[int, int | None]]:
+    """The nodes as pairs ``(i, j)`` with ``nodes[i] + nodes[j] = 1`` to rounding, and the
+    others as ``(i, None)``.
+
+    Examples
+    --------
+    >>> _mirror_pairs(np.array([0.0, 1.0, 0.2, 0.5, 0.8]))
+    [(0, 1), (2, 4), (3, None)]
+    """
+    order = np.argsort(nodes, kind="stable")
+    lo, hi = 0, nodes.size - 1
+    out: list[tuple[int, int | None]] = []
+    while lo <= hi:
+        i, j = int(order[lo]), int(order[hi])
+        total = nodes[i] + nodes[j]
+        if lo < hi and abs(total - 1.0) <= 4e-16:
+            out.append((i, j))
+            lo, hi = lo + 1, hi - 1
+        elif total < 1.0 or lo == hi:
+            out.append((i, None))
+            lo += 1
+        else:
+            out.append((j, None))
+            hi -= 1
+    return sorted(out)
+
+
 def _batches(n_types: int, n_cells: int) -> list[tuple[int, int]]:
     step = max(1, _BATCH_CELLS // max(n_cells, 1))
     return [(a, min(a + step, n_types)) for a in range(0, n_types, step)]
+
+
+@dataclass(frozen=True)
+class _GameConstants:
+    """What a trust evaluation needs of a game that no parameter changes (read-only).
+
+    ``gain[m, a]`` is :math:`U_R(L) - \bar u_R`; ``gain_shifted`` and ``prior_shifted`` are
+    ``gain`` and :math:`\bar u_R` less the receivers' row shift (module docstring,
+    "Computation") per unit of α and of 1; ``levels`` are the distinct lie costs and
+    ``level_of[t, m]`` the level of each cell.
+    """
+
+    prior_values: NDArray[np.float64]
+    gain: NDArray[np.float64]
+    gain_shifted: NDArray[np.float64]
+    prior_shifted: NDArray[np.float64]
+    cost: NDArray[np.float64]
+    levels: NDArray[np.float64]
+    level_of: NDArray[np.intp]
+
+    @classmethod
+    def of(cls, game: Game, lie_cost: str) -> _GameConstants:
+        """The constants of ``game`` (computed once per game and lie cost)."""
+        per_game = _CONSTANTS.setdefault(game, {})
+        if lie_cost not in per_game:
+            literal_values = game.receiver_values(game.literal)      # U_R(L)[m, a]
+            prior_values = game.prior_values()                        # [a]
+            gain = literal_values - prior_values[None, :]
+            top_prior = prior_values.max()
+            cost = lie_cost_matrix(game, lie_cost)
+            levels, level_of = np.unique(cost, return_inverse=True)
+            arrays = (prior_values, gain,
+                      gain - (literal_values.max(axis=1) - top_prior)[:, None],
+                      prior_values - top_prior, cost, levels, level_of.reshape(cost.shape))
+            for a in arrays:
+                a.setflags(write=False)
+            per_game[lie_cost] = cls(*arrays)
+        return per_game[lie_cost]
+
+
+#: :class:`_GameConstants` per game (dropped with it) and lie cost.
+_CONSTANTS: weakref.WeakKeyDictionary[Game, dict[str, _GameConstants]] = (
+    weakref.WeakKeyDictionary())
 
 
 def _trust_parts(
@@ -226,9 +309,8 @@ def _trust_parts(
     """:func:`trust_strategies` and the intermediate arrays its pullback needs."""
     alpha = np.asarray(alpha, dtype=float)
     beta = np.asarray(beta, dtype=float)
-    literal_values = game.receiver_values(game.literal)          # U_R(L)[m, a]
-    prior_values = game.prior_values()                            # [a]
-    gain = literal_values - prior_values[None, :]
+    const = _GameConstants.of(game, lie_cost)
+    prior_values, gain = const.prior_values, const.gain
     receivers = np.empty((alpha.size, game.n_messages, game.n_actions))
     if np.isinf(lambda_r):
         for i, a in enumerate(alpha):
@@ -236,26 +318,55 @@ def _trust_parts(
     else:
         # Shifted by the bound (1 - alpha) max(prior values) + alpha max_a U_R(L)[m, a] of
         # each row's maximum (convexity), so that the exponent is alpha * slope + offset.
-        top_prior = prior_values.max()
-        slope = lambda_r * (gain - (literal_values.max(axis=1) - top_prior)[:, None])
-        offset = lambda_r * (prior_values - top_prior)
-        bad = []
-        for a, b in _batches(alpha.size, gain.size):
+        slope = lambda_r * const.gain_shifted
+        offset = lambda_r * const.prior_shifted
+
+        def normalise(z: NDArray[np.float64], types: NDArray[np.intp]
+                      ) -> NDArray[np.intp] | None:
+            # Rows of exponentials z[k, m, :] divided by their sums; the (type, m) of the rows
+            # whose sum is below _TINY, redone below.
+            total = z.sum(axis=-1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z /= total
+            if np.all(total >= _TINY):
+                return None
+            k, m = np.nonzero(~(total[..., 0] >= _TINY))
+            return np.column_stack([types[k], m])
+
+        # Large games, one type per batch: a node's mirror 1 - alpha (tanh-sinh nodes come in
+        # such pairs) is a division, not exponentials (module docstring, "Computation").
+        pairs = _batches(alpha.size, gain.size)[0][1] == 1
+        both = np.exp(slope + 2.0 * offset) if pairs else None
+        if both is not None and not both.min() >= _NORMAL:
+            both = None
+        work = ([(i, i + 1, j) for i, j in _mirror_pairs(alpha)] if both is not None
+                else [(a, b, None) for a, b in _batches(alpha.size, gain.size)])
+
+        def fill(batch: tuple[int, int, int | None]) -> NDArray[np.intp] | None:
+            a, b, mirror = batch
             z = receivers[a:b]
             np.multiply(alpha[a:b, None, None], slope, out=z)
             z += offset
             np.exp(z, out=z)
-            total = z.sum(axis=-1, keepdims=True)
-            with np.errstate(divide="ignore", invalid="ignore"):  # rows redone below
-                z /= total
-            if not np.all(total >= _TINY):
-                bad.append(a + np.argwhere(~(total[..., 0] >= _TINY)))
+            bad = []
+            if mirror is not None:
+                # z and 1 - alpha's exponent, both <= 0, sum to slope + 2 offset, whose
+                # exponential (both) is normal: so are theirs, and the quotient is exact to
+                # rounding.
+                zm = receivers[mirror]
+                np.divide(both, z[0], out=zm)
+                bad.append(normalise(zm[None], np.array([mirror])))
+            bad.append(normalise(z, np.arange(a, b)))
+            found = [rows for rows in bad if rows is not None]
+            return np.concatenate(found) if found else None
+
+        bad = [rows for rows in map_in_threads(fill, work) if rows is not None]
         if bad:
             i, m = np.concatenate(bad).T
             receivers[i, m] = logit(prior_values + alpha[i, None] * gain[m], lambda_r)
     rho_bar = np.tensordot(alpha_weight, receivers, axes=1)
     values = game.sender_values(rho_bar)
-    cost = lie_cost_matrix(game, lie_cost)
+    cost = const.cost
     parts = {"prior_values": prior_values, "gain": gain, "values": values, "cost": cost}
     if np.isinf(lambda_s):
         table = np.empty((beta.size, game.n_states, game.n_messages))
@@ -263,7 +374,7 @@ def _trust_parts(
             table[j] = logit(values - b * cost if b > 0 else values, lambda_s)
         senders = StrategyTable(table)
     else:
-        senders = _SenderTable(values, cost, beta, lambda_s)
+        senders = _SenderTable(values, cost, beta, lambda_s, const.levels, const.level_of)
     strategies = TrustStrategies(alpha, np.asarray(alpha_weight, dtype=float), receivers,
                                  rho_bar, beta, np.asarray(beta_weight, dtype=float), senders)
     return strategies, parts
@@ -277,12 +388,12 @@ class _SenderTable(StrategyTable):
     only when read; :meth:`compute_at_cells` takes a few cells from the factors."""
 
     def __init__(self, values: NDArray[np.float64], cost: NDArray[np.float64],
-                 beta: NDArray[np.float64], lambda_s: float) -> None:
+                 beta: NDArray[np.float64], lambda_s: float, levels: NDArray[np.float64],
+                 level_of: NDArray[np.intp]) -> None:
         super().__init__()
         n_t, n_m = values.shape
         self.shape = (beta.size, n_t, n_m)
-        levels, level_of = np.unique(cost, return_inverse=True)
-        self.levels, self.level_of = levels, level_of.reshape(n_t, n_m)
+        self.levels, self.level_of = levels, level_of  # np.unique(cost), as (n_t, n_m)
         self.base = np.exp(lambda_s * (values - values.max(axis=1, keepdims=True)))
         # B[t, u] = sum of A[t, m] over the messages whose lie cost in state t is level u
         self.by_level = np.bincount(
@@ -347,6 +458,11 @@ def trust_strategies(
     """
     return _trust_parts(game, alpha, alpha_weight, beta, beta_weight, lambda_s, lambda_r,
                         lie_cost)[0]
+
+
+@lru_cache(maxsize=64)
+def _labels(nodes: tuple[float, ...], prefix: str) -> tuple[str, ...]:
+    return tuple(unique_labels(nodes, prefix))
 
 
 def _observed(bars: Sequence[NDArray[np.float64] | None], n_cells: int
@@ -517,7 +633,7 @@ class Trust(Model):
         return p
 
     def _log_nodes(self, game: Game) -> NDArray[np.float64]:
-        return beta_log_nodes(game, lie_cost_matrix(game, self.lie_cost), self.n_beta)
+        return beta_log_nodes(game, _GameConstants.of(game, self.lie_cost).cost, self.n_beta)
 
     def nodes(self, params: Mapping[str, float], game: Game) -> tuple[
             NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
@@ -529,8 +645,8 @@ class Trust(Model):
         alpha, wa = alpha_quadrature(params["alpha_a"], params["alpha_b"], self.n_alpha)
         beta, wb = beta_quadrature(params["beta_mu"], params["beta_sigma"],
                                    self._log_nodes(game))
-        r_names = unique_labels(alpha, "trust alpha=")
-        s_names = unique_labels(beta, "trustworthy beta=")
+        r_names = list(_labels(tuple(alpha), "trust alpha="))  # fixed nodes: same names
+        s_names = list(_labels(tuple(beta), "trustworthy beta="))
         if self.point_masses:
             p0, p1, q0 = params["alpha_p0"], params["alpha_p1"], params["beta_p0"]
             alpha = np.concatenate([[0.0, 1.0], alpha])
