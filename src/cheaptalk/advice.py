@@ -1053,7 +1053,7 @@ def project_trust_game(game: Game, model: Model, params: Mapping[str, float], po
                        rounds: int, *, seed: int = 0, replications: int = 1000,
                        epsilon: float = DEFAULT_TREMBLE) -> pd.DataFrame:
     """The rows of :attr:`TrustProjection.paths` in one game (module docstring)."""
-    from scipy.stats import norm
+    from scipy.special import ndtri  # the standard normal quantile
 
     from cheaptalk.simulation import RoundRecord, draw
 
@@ -1063,7 +1063,7 @@ def project_trust_game(game: Game, model: Model, params: Mapping[str, float], po
     if rounds < 1 or replications < 2:
         raise ValueError("rounds must be >= 1 and replications >= 2")
     weights = model.predict(game, params).role_types("receiver")[0]
-    z = float(norm.ppf(0.975))
+    z = float(ndtri(0.975))
     policies = [policy] if policy.inflation == 0 else [policy, Policy()]
     out = []
     for pol in policies:

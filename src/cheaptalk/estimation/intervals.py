@@ -68,8 +68,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import optimize
-from scipy.special import expit, logit
-from scipy.stats import chi2, norm
+from scipy.special import expit, logit, ndtr, ndtri  # ndtri, ndtr: the normal quantile, CDF
 
 from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
 
@@ -103,7 +102,8 @@ def critical_value(level: float = LEVEL, one_sided: bool = False) -> float:
     >>> round(critical_value(), 3), round(critical_value(one_sided=True), 3)
     (3.841, 2.706)
     """
-    return float(chi2.ppf(2 * level - 1 if one_sided else level, 1))
+    q = 2 * level - 1 if one_sided else level
+    return float(ndtri(0.5 + q / 2) ** 2)  # the chi-square(1) quantile
 
 
 def transform_interval(value: float, se: float, bounds: tuple[float, float],
@@ -120,7 +120,7 @@ def transform_interval(value: float, se: float, bounds: tuple[float, float],
     >>> transform_interval(1.0, 0.5, (-np.inf, np.inf))
     (0.020018007729972975, 1.979981992270027)
     """
-    z = float(norm.ppf(0.5 + level / 2))
+    z = float(ndtri(0.5 + level / 2))
     lo, hi = bounds
     if not (np.isfinite(value) and np.isfinite(se)):
         return np.nan, np.nan
@@ -170,7 +170,7 @@ def transformed_wald(space: Any, x: NDArray[np.float64], cov_free: NDArray[np.fl
     >>> bool(((ci["lower"] > 0) & (ci["upper"] < np.inf)).all() and ci.loc["p1", "upper"] < 1)
     True
     """
-    z = float(norm.ppf(0.5 + level / 2))
+    z = float(ndtri(0.5 + level / 2))
     theta = space.to_natural(x)
     jac = space.jacobian(x)
     names = space.names
@@ -224,7 +224,7 @@ def wald_unreliable(estimate: float, se: float, lower: float, upper: float,
         return True
     if not (np.isfinite(se) and np.isfinite(lower) and np.isfinite(upper)):
         return False
-    z = float(norm.ppf(0.5 + level / 2))
+    z = float(ndtri(0.5 + level / 2))
     lo, hi = bounds
     if estimate - z * se <= lo or estimate + z * se >= hi:
         return True
@@ -654,11 +654,11 @@ def bootstrap_bca(draws: pd.DataFrame, estimate: Mapping[str, float],
             rows[name] = {"lower": np.nan, "upper": np.nan, "z0": np.nan,
                           "acceleration": accel}
             continue
-        z0 = float(norm.ppf(below))
+        z0 = float(ndtri(below))
         ends = []
         for q in (a_half, 1 - a_half):
-            zq = z0 + norm.ppf(q)
-            ends.append(float(np.quantile(x, norm.cdf(z0 + zq / (1 - accel * zq)))))
+            zq = z0 + ndtri(q)
+            ends.append(float(np.quantile(x, ndtr(z0 + zq / (1 - accel * zq)))))
         rows[name] = {"lower": ends[0], "upper": ends[1], "z0": z0, "acceleration": accel}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out["method"] = "bootstrap-bca"

@@ -138,7 +138,7 @@ class FitResults:
         Levels other than 95% are available for ``"wald"``, ``"sandwich"`` and
         ``"hessian"`` of a fit made here.
         """
-        from scipy.stats import norm
+        from scipy.special import ndtri  # the standard normal quantile
 
         from .intervals import INTERVAL_LABELS, transformed_wald
 
@@ -146,7 +146,7 @@ class FitResults:
         if kind in ("sandwich", "hessian"):
             se = self.bse_sandwich if kind == "sandwich" else self.bse
             dse = self.derived_se if kind == "sandwich" else pd.Series(dtype=float)
-            z = norm.ppf(1 - alpha / 2)
+            z = ndtri(1 - alpha / 2)
             est = pd.concat([self.params, self.derived])
             se_all = pd.concat([se, dse.reindex(self.derived.index)])
             ci = pd.DataFrame({"lower": est - z * se_all, "upper": est + z * se_all})

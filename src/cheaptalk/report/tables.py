@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri  # the standard normal quantile
 
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, likelihood_ratio_tests
@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 #: Two-sided 95% normal quantile (the intervals of every table and figure).
-Z95 = float(norm.ppf(0.975))
+Z95 = float(ndtri(0.975))
 
 _VUONG_COLUMNS = ["a", "b", "z", "p", "favours"]
 _POSTERIOR_COLUMNS = ["subject", "role", "treatment", "type", "type_probability", "family",
