@@ -16,6 +16,7 @@ from cheaptalk.runner import (
     default_backend,
     interrupt_on_signals,
     run_tasks,
+    run_tasks_then,
 )
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -35,6 +36,28 @@ class Sleep:
     def run(self) -> tuple[int, int]:
         time.sleep(self.seconds)
         return self.value, os.getpid()
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Returns the time it started."""
+
+    description: str
+
+    def run(self) -> float:
+        return time.time()
+
+
+@dataclass(frozen=True)
+class Ends:
+    """Sleeps ``seconds``, then returns the time."""
+
+    seconds: float
+    description: str = "sleeps"
+
+    def run(self) -> float:
+        time.sleep(self.seconds)
+        return time.time()
 
 
 @dataclass(frozen=True)
@@ -112,6 +135,46 @@ def test_results_come_in_task_order_with_one_progress_call_each(backend):
     else:
         assert os.getpid() not in pids and len(pids) <= 2
     assert run_tasks([], backend) == []
+
+
+@pytest.mark.parametrize("backend", [InProcess(), ProcessPool(2)])
+def test_follow_ups_come_back_grouped_by_the_task_they_follow(backend):
+    said = []
+    out, follow = run_tasks_then([Sleep(1), Sleep(2), Sleep(3)],
+                                 lambda i, r: [Sleep(10 * r[0] + j) for j in range(i)],
+                                 backend, progress=said.append, total=6)
+    assert [v for v, _ in out] == [1, 2, 3]
+    assert [[v for v, _ in group] for group in follow] == [[], [20], [30, 31]]
+    assert sorted(said) == sorted(f"task {v}" for v in (1, 2, 3, 20, 30, 31))
+
+
+def test_follow_ups_start_while_a_slow_task_runs():
+    """A worker freed by a quick task takes its follow-up at once, not after the slow one."""
+    out, follow = run_tasks_then([Ends(0.0), Ends(3.0)],
+                                 lambda i, r: [Stamp(f"after {i}")] if i == 0 else [],
+                                 ProcessPool(2))
+    assert follow[0][0] < out[1] - 1.0  # well before the slow task ended
+
+
+def test_a_failing_follow_up_stops_the_pool_and_raises():
+    with pytest.raises(RuntimeError, match="this task fails"):
+        run_tasks_then([Sleep(0), Sleep(1, 3.0)], lambda i, r: [Fail()] if i == 0 else [],
+                       ProcessPool(2))
+
+
+def test_backends_without_follow_ups_run_them_after_the_tasks():
+    class Plain:  # only map: the follow-ups run in a second round
+        def __init__(self):
+            self.rounds = []
+
+        def map(self, tasks, progress):
+            self.rounds.append([t.description for t in tasks])
+            return [t.run() for t in tasks]
+
+    plain = Plain()
+    _, follow = run_tasks_then([Sleep(1), Sleep(2)], lambda i, r: [Sleep(r[0] + 10)], plain)
+    assert plain.rounds == [["task 1", "task 2"], ["task 11", "task 12"]]
+    assert [[v for v, _ in g] for g in follow] == [[11], [12]]
 
 
 def test_never_more_workers_than_tasks():

@@ -23,6 +23,7 @@ parallelism comes from the processes) and ignore Ctrl-C, which the parent handle
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
@@ -32,9 +33,9 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["CONNECT_TIMEOUT_S", "Backend", "ClusterError", "Dask", "InProcess", "Interrupted",
-           "ProcessPool", "Progress", "Task", "choose_backend", "default_backend",
-           "interrupt_on_signals", "run_tasks"]
+__all__ = ["CONNECT_TIMEOUT_S", "Backend", "ClusterError", "Dask", "FollowUps", "InProcess",
+           "Interrupted", "ProcessPool", "Progress", "Task", "choose_backend",
+           "default_backend", "interrupt_on_signals", "run_tasks", "run_tasks_then"]
 
 R = TypeVar("R")
 
@@ -43,6 +44,8 @@ CONNECT_TIMEOUT_S = 20.0
 
 #: Called once per finished task with the task's description.
 Progress = Callable[[str], None]
+#: The tasks that follow task ``i`` once it has ended with result ``r``: ``then(i, r)``.
+FollowUps = Callable[[int, Any], Sequence["Task"]]
 
 
 @runtime_checkable
@@ -164,25 +167,45 @@ class ProcessPool:
         return max(1, min(self.jobs, n_tasks))
 
     def map(self, tasks: Sequence[Task], progress: Progress | None) -> list[Any]:
-        n = self.workers(len(tasks))
-        if n == 1:
-            return InProcess().map(tasks, progress)
+        return self.map_then(tasks, None, progress)[0]
+
+    def map_then(self, tasks: Sequence[Task], then: FollowUps | None,
+                 progress: Progress | None, total: int | None = None
+                 ) -> tuple[list[Any], list[list[Any]]]:
+        """:meth:`map`, and as each task ends its follow-ups (:func:`run_tasks_then`), queued
+        behind the tasks not yet started; ``total`` (tasks and follow-ups, if known) sizes
+        the pool."""
+        n = self.workers(len(tasks) if then is None else total or self.jobs)
+        if n == 1 or not tasks:
+            return _in_stages(InProcess(), tasks, then, progress)
         out: list[Any] = [None] * len(tasks)
+        follow: list[list[Any]] = [[] for _ in tasks]
         with _signals_noted() as received:
             pool = ProcessPoolExecutor(max_workers=n, initializer=_start_worker)
             try:
-                pending = {}
+                # future -> (task, follow-up index or None)
+                pending: dict[Any, tuple[int, int | None]] = {}
+                described: dict[tuple[int, int | None], str] = {}
                 for i, t in enumerate(tasks):
                     if received:
                         break
-                    pending[pool.submit(_run_one, t)] = i
+                    pending[pool.submit(_run_one, t)] = (i, None)
+                    described[(i, None)] = t.description
                 while pending and not received:
                     done, _ = wait(pending, timeout=self.poll_s, return_when=FIRST_COMPLETED)
                     for fut in done:
-                        i = pending.pop(fut)
-                        out[i] = fut.result()
+                        i, k = pending.pop(fut)
+                        if k is None:
+                            out[i] = fut.result()
+                            extra = list(then(i, out[i])) if then is not None else []
+                            follow[i] = [None] * len(extra)
+                            for j, t in enumerate(extra):
+                                pending[pool.submit(_run_one, t)] = (i, j)
+                                described[(i, j)] = t.description
+                        else:
+                            follow[i][k] = fut.result()
                         if progress is not None:
-                            progress(tasks[i].description)
+                            progress(described.pop((i, k)))
             except BaseException:
                 _stop(pool)
                 raise
@@ -194,7 +217,7 @@ class ProcessPool:
             # The previous handler has acted on the signal sent again; if it did not stop
             # us, the results are still incomplete.
             raise Interrupted(received[0])
-        return out
+        return out, follow
 
 
 @contextmanager
@@ -452,6 +475,53 @@ def choose_backend(backend: Backend | None = None, jobs: int | None = None,
     if backend is not None:
         return backend
     return Dask(client) if client is not None else default_backend(jobs)
+
+
+def _in_stages(backend: Backend, tasks: Sequence[Task], then: FollowUps | None,
+               progress: Progress | None) -> tuple[list[Any], list[list[Any]]]:
+    """:func:`run_tasks_then` on a backend without follow-ups: the tasks, then all their
+    follow-ups."""
+    out = backend.map(list(tasks), progress)
+    if then is None:
+        return out, [[] for _ in out]
+    extra = [list(then(i, r)) for i, r in enumerate(out)]
+    flat = backend.map([t for group in extra for t in group], progress)
+    ends = list(itertools.accumulate((len(group) for group in extra), initial=0))
+    return out, [flat[a:b] for a, b in itertools.pairwise(ends)]
+
+
+def run_tasks_then(tasks: Sequence[Task], then: FollowUps, backend: Backend | None = None,
+                   progress: Progress | None = None, total: int | None = None
+                   ) -> tuple[list[Any], list[list[Any]]]:
+    """Run independent tasks and, as task ``i`` ends with result ``r``, the tasks
+    ``then(i, r)`` (e.g. the held-out fits started at a full-sample fit): ``(results,
+    follow_ups)``, ``follow_ups[i]`` the results of ``then(i, ...)`` in their order.
+
+    A backend with a ``map_then`` method (:class:`ProcessPool`) starts the follow-ups as
+    workers free up, behind the tasks not yet started, so that no worker waits for the
+    slowest task; on any other the follow-ups run after all the tasks. The results are the
+    same either way. ``total``, the number of tasks and follow-ups if known, sizes a local
+    pool.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Square:
+    ...     x: int
+    ...     @property
+    ...     def description(self) -> str:
+    ...         return f"squared {self.x}"
+    ...     def run(self) -> int:
+    ...         return self.x ** 2
+    >>> run_tasks_then([Square(2), Square(3)], lambda i, r: [Square(r)] * i, InProcess())
+    ([4, 9], [[], [81]])
+    """
+    backend = backend or ProcessPool()
+    map_then = getattr(backend, "map_then", None)
+    if map_then is not None:
+        return map_then(list(tasks), then, progress, total)
+    return _in_stages(backend, tasks, then, progress)
 
 
 def run_tasks(tasks: Sequence[Task], backend: Backend | None = None,

@@ -274,3 +274,25 @@ def test_lambda_s_is_required_but_inert_in_a_babbling_game():
 def test_bad_option():
     with pytest.raises(ValueError, match="selection"):
         Equilibrium(selection="best")
+
+
+def test_the_search_runs_once_per_game_across_copies(monkeypatch):
+    """A game sent to a worker process arrives as a copy: the equilibrium searched for the
+    original is reused (cached by the game's fingerprint), and a different game is searched."""
+    import pickle
+
+    from cheaptalk.games import crawford_sobel
+    from cheaptalk.models import equilibrium as eq_module
+
+    calls = []
+    search = eq_module._search
+    monkeypatch.setattr(eq_module, "_CACHE", {})
+    monkeypatch.setattr(eq_module, "_search", lambda g: calls.append(g) or search(g))
+    game = crawford_sobel(bias=0.7)
+    first = eq_module.most_informative_equilibrium(game)
+    copy = pickle.loads(pickle.dumps(game))
+    assert copy is not game
+    assert eq_module.most_informative_equilibrium(copy) is first
+    assert len(calls) == 1
+    eq_module.most_informative_equilibrium(crawford_sobel(bias=1.3))
+    assert len(calls) == 2

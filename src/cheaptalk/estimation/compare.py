@@ -38,7 +38,7 @@ from scipy.special import chdtrc, ndtr  # chi-square and normal upper tails, low
 from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model
-from cheaptalk.runner import Backend, Progress, choose_backend, run_tasks
+from cheaptalk.runner import Backend, Progress, choose_backend, run_tasks, run_tasks_then
 
 from .diagnostics import diagnostics
 from .likelihood import Likelihood
@@ -288,54 +288,68 @@ def compare(
     backend = choose_backend(backend, jobs, client)
     full = [SampleFit(model, dataset, epsilon, estimate_epsilon, n_starts, seed, name)
             for name, model in named.items()]
-    fits = dict(zip(named, run_tasks(full, backend, progress), strict=True))
-    if intervals != "wald":
+
+    lik_all = Likelihood(next(iter(named.values())), dataset, epsilon=epsilon)
+    subjects = np.array(lik_all.subjects, dtype=object)
+    notes: list[str] = []
+    if folds and folds > 1 and subjects.size < folds:
+        notes.append(f"cross-validation skipped: {subjects.size} subjects < {folds} folds")
+        folds = 0
+    cv_on = bool(folds and folds > 1)
+    fold_of = (np.random.default_rng(seed).permutation(np.arange(subjects.size) % folds)
+               if cv_on else None)
+    treatments = lik_all.treatments
+    g_of_row = dataset.table["treatment"].to_numpy()
+    loto_on = leave_one_treatment_out and len(treatments) > 1
+    # The held-out fits of a model, keyed, started at its full-sample fit and scaled by it.
+    keys: list[tuple[str, Any]] = ([("cv", k) for k in range(folds)] if cv_on else []) + (
+        [("loto", g) for g in treatments] if loto_on else [])
+
+    def held_out(i: int, fit: FitResults) -> list[HeldOutFit]:
+        name, model = list(named.items())[i]
+        start = fit.params.to_dict()
+        tasks = []
+        for kind, part in keys:
+            if kind == "cv":
+                assert fold_of is not None
+                tasks.append(HeldOutFit(
+                    model, dataset, epsilon, estimate_epsilon, start, seed,
+                    f"cross-validating {name}: fold {part + 1}/{folds}",
+                    train_subjects=frozenset(subjects[fold_of != part]),
+                    test_subjects=frozenset(subjects[fold_of == part]), metric=fit))
+            else:
+                tasks.append(HeldOutFit(
+                    model, dataset, epsilon, estimate_epsilon, start, seed,
+                    f"leave-one-treatment-out {name}: {part}",
+                    train_rows=np.flatnonzero(g_of_row != part),
+                    test_rows=np.flatnonzero(g_of_row == part), metric=fit))
+        return tasks
+
+    if intervals == "wald":
+        # Each model's held-out fits start as soon as its full-sample fit ends.
+        results, follow = run_tasks_then(full, held_out, backend, progress,
+                                         total=len(full) * (1 + len(keys)))
+        fits = dict(zip(named, results, strict=True))
+    else:
+        fits = dict(zip(named, run_tasks(full, backend, progress), strict=True))
         for name, model in named.items():
             est = MaximumLikelihood(model, dataset, epsilon=epsilon,
                                     estimate_epsilon=estimate_epsilon)
             est.add_profile_intervals(fits[name], None if intervals == "profile" else "auto",
                                       backend=backend, progress=progress)
+        tasks = [held_out(i, fits[name]) for i, name in enumerate(named)]
+        flat = run_tasks([t for group in tasks for t in group], backend, progress)
+        follow = [flat[i * len(keys):(i + 1) * len(keys)] for i in range(len(named))]
+    scores = {(kind, name, part): score
+              for name, group in zip(named, follow, strict=True)
+              for (kind, part), score in zip(keys, group, strict=True)}
     names = list(fits)
     vuong = [vuong_test(fits[a], fits[b]) for i, a in enumerate(names) for b in names[i + 1:]]
 
-    lik_all = Likelihood(next(iter(named.values())), dataset, epsilon=epsilon)
-    subjects = np.array(lik_all.subjects, dtype=object)
-    notes: list[str] = []
-    held_out: list[HeldOutFit] = []
-    keys: list[tuple[str, str, Any]] = []
-    if folds and folds > 1:
-        if subjects.size < folds:
-            notes.append(f"cross-validation skipped: {subjects.size} subjects < {folds} folds")
-            folds = 0
-        else:
-            fold_of = np.random.default_rng(seed).permutation(np.arange(subjects.size) % folds)
-            for name, model in named.items():
-                start = fits[name].params.to_dict()
-                for k in range(folds):
-                    keys.append(("cv", name, k))
-                    held_out.append(HeldOutFit(
-                        model, dataset, epsilon, estimate_epsilon, start, seed,
-                        f"cross-validating {name}: fold {k + 1}/{folds}",
-                        train_subjects=frozenset(subjects[fold_of != k]),
-                        test_subjects=frozenset(subjects[fold_of == k]), metric=fits[name]))
-    treatments = lik_all.treatments
-    g_of_row = dataset.table["treatment"].to_numpy()
-    loto_on = leave_one_treatment_out and len(treatments) > 1
-    if loto_on:
-        for name, model in named.items():
-            start = fits[name].params.to_dict()
-            for g in treatments:
-                keys.append(("loto", name, g))
-                held_out.append(HeldOutFit(
-                    model, dataset, epsilon, estimate_epsilon, start, seed,
-                    f"leave-one-treatment-out {name}: {g}",
-                    train_rows=np.flatnonzero(g_of_row != g),
-                    test_rows=np.flatnonzero(g_of_row == g), metric=fits[name]))
-    scores = dict(zip(keys, run_tasks(held_out, backend, progress), strict=True))
     cv: dict[str, float] = {}
     loto: dict[str, dict[str, float]] = {}
     for name in named:
-        if folds and folds > 1:
+        if cv_on:
             cv[name] = held_out_score([scores[("cv", name, k)] for k in range(folds)])
         if loto_on:
             loto[name] = {g: held_out_score([scores[("loto", name, g)]]) for g in treatments}

@@ -531,7 +531,11 @@ class MaximumLikelihood:
         ``metric``: a fit of the same model on related data (the full sample, for a
         held-out fit started at its estimate); L-BFGS then works in coordinates scaled by
         that fit's covariance, in which the curvature is about the same in every direction,
-        and needs fewer steps. Only the path changes, not the optimum.
+        and needs fewer steps. Only the path changes, not the optimum; except that the
+        profile search over a jumping parameter (cognitive hierarchy's τ), which otherwise
+        fits a 9-point grid of it around the start before refining the best, spaces that grid
+        by two of the metric's standard deviations (at most the usual 0.5) and grows it
+        outward from the start only while its best point is at an end.
         ``intervals`` (:mod:`cheaptalk.estimation.intervals`): ``"wald"`` (transformed Wald
         only), ``"auto"`` (profile intervals too, for the parameters whose Wald interval is
         unreliable), ``"profile"`` (profile intervals for every parameter and derived
@@ -734,11 +738,34 @@ class MaximumLikelihood:
                 warm["x"] = full
             return f
 
-        spacing = 0.5
-        grid = x0[j] + spacing * np.arange(-4, 5)
-        for u in grid:
-            inner(u)
-        u_best = min(inner_runs, key=lambda u: inner_runs[u].fun)
+        spacing, reach = 0.5, 4
+
+        def best() -> float:
+            return min(inner_runs, key=lambda u: inner_runs[u].fun)
+
+        if self._metric is None:
+            for k in range(-reach, reach + 1):
+                inner(x0[j] + spacing * k)
+        else:
+            # Started at a full-sample estimate (fit(metric=...)): the grid, two of that
+            # fit's standard deviations apart (at most the usual spacing), grows outward
+            # from the start only while its best point is at an end.
+            sd = float(np.sqrt(self._metric[j, j]))
+            if np.isfinite(sd) and sd > 0:
+                spacing = float(np.clip(2.0 * sd, _PROFILE_STEP, spacing))
+            low, high = -1, 1
+            for k in (0, low, high):
+                inner(x0[j] + spacing * k)
+            while True:
+                if best() == x0[j] + spacing * low and low > -reach:
+                    low -= 1
+                    inner(x0[j] + spacing * low)
+                elif best() == x0[j] + spacing * high and high < reach:
+                    high += 1
+                    inner(x0[j] + spacing * high)
+                else:
+                    break
+        u_best = best()
         warm["x"] = inner_runs[u_best].x
         found = optimize.minimize_scalar(inner, bounds=(u_best - spacing, u_best + spacing),
                                          method="bounded", options={"xatol": 1e-3})

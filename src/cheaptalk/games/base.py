@@ -29,6 +29,7 @@ Messages do not enter payoffs: that is what makes the talk cheap.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -193,6 +194,32 @@ class Game:
         return self.n_states, self.n_messages, self.n_actions
 
     # --------------------------------------------------------- derived arrays
+    @cached_property
+    def fingerprint(self) -> bytes:
+        """A digest of everything a model computes from: states, prior, messages, actions,
+        payoffs and feedback noise. Equal games have equal fingerprints, so caches of work
+        that depends on the game alone keep across copies of it (a game sent to another
+        process arrives as a copy).
+
+        Examples
+        --------
+        >>> from cheaptalk.games import crawford_sobel
+        >>> import pickle
+        >>> g = crawford_sobel()
+        >>> pickle.loads(pickle.dumps(g)).fingerprint == g.fingerprint
+        True
+        >>> crawford_sobel(bias=2.0).fingerprint == g.fingerprint
+        False
+        """
+        digest = hashlib.blake2b(digest_size=20)
+        for array in (self.states, self.prior, self.messages, self.actions,
+                      self.sender_payoff, self.receiver_payoff):
+            a = np.ascontiguousarray(array, dtype=float)
+            digest.update(repr(a.shape).encode())
+            digest.update(a.tobytes())
+        digest.update(repr(float(self.feedback_noise)).encode())
+        return digest.digest()
+
     @cached_property
     def literal(self) -> NDArray[np.float64]:
         """``L[m, t]``: 1 for the state nearest v(m), ties to the lower state."""

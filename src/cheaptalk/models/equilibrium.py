@@ -55,7 +55,6 @@ not identified.
 from __future__ import annotations
 
 import warnings
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -75,7 +74,11 @@ __all__ = ["Equilibrium", "PartitionEquilibrium", "most_informative_equilibrium"
 #: Depth-first search budget (visited nodes) before the search stops with a warning.
 SEARCH_BUDGET = 1_000_000
 
-_CACHE: weakref.WeakKeyDictionary[Game, PartitionEquilibrium] = weakref.WeakKeyDictionary()
+#: Searched equilibria by :attr:`Game.fingerprint` (the search depends on the game alone and
+#: takes about a second in the forecast game; a game sent to a worker process arrives as a
+#: copy), the latest :data:`_CACHE_ENTRIES`.
+_CACHE: dict[bytes, PartitionEquilibrium] = {}
+_CACHE_ENTRIES = 32
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,14 +263,15 @@ def most_informative_equilibrium(game: Game) -> PartitionEquilibrium:
     >>> most_informative_equilibrium(binary_deception()).is_babbling
     True
     """
-    try:
-        return _CACHE[game]
-    except KeyError:
-        pass
-    eq = _search(game)
-    for arr in (eq.sender, eq.belief, eq.receiver):
-        arr.setflags(write=False)
-    _CACHE[game] = eq
+    key = game.fingerprint
+    eq = _CACHE.get(key)
+    if eq is None:
+        eq = _search(game)
+        for arr in (eq.sender, eq.belief, eq.receiver):
+            arr.setflags(write=False)
+        _CACHE[key] = eq
+        while len(_CACHE) > _CACHE_ENTRIES:  # the oldest out
+            _CACHE.pop(next(iter(_CACHE)), None)
     return eq
 
 

@@ -19,19 +19,20 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from cheaptalk.choice import tremble
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, is_synthetic
 from cheaptalk.estimation.diagnostics import bin_values
 from cheaptalk.models import Family, available_models
+from cheaptalk.runner import Backend, run_tasks
 
-from .tables import ReportTables
+from .tables import ReportTables, predicted_means_table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FIGURES",
     "OKABE_ITO",
+    "FigureFiles",
     "action_vs_message",
     "family_color",
     "family_text_color",
@@ -221,21 +223,11 @@ def _binned_means(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def _model_means(c: Comparison, dataset: Dataset, g: str, measure: str
-                 ) -> dict[str, np.ndarray]:
-    """Each model's predicted mean message by state (or action by message) over the grid."""
-    game = dataset.design.game(g)
-    out = {}
-    for name, f in c.fits.items():
-        try:
-            p = f.model.predict(game, f.model_params)
-        except Exception:  # a model that cannot predict this game: leave it out
-            continue
-        if measure == "message by state":
-            out[name] = tremble(p.sender, f.epsilon) @ game.messages
-        else:
-            out[name] = tremble(p.receiver, f.epsilon) @ game.actions
-    return out
+def _model_means(means: pd.DataFrame, g: str, measure: str) -> dict[str, np.ndarray]:
+    """Each model's predicted means over the grid in treatment ``g``, from
+    :attr:`ReportTables.predicted_means`."""
+    part = means[(means["treatment"] == g) & (means["measure"] == measure)]
+    return {name: rows["mean"].to_numpy() for name, rows in part.groupby("model", sort=False)}
 
 
 def _jitter(values: np.ndarray, grid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -244,7 +236,8 @@ def _jitter(values: np.ndarray, grid: np.ndarray, rng: np.random.Generator) -> n
     return values + rng.uniform(-0.3, 0.3, values.size) * step
 
 
-def _relation(c: Comparison, dataset: Dataset, measure: str) -> Figure:
+def _relation(c: Comparison, dataset: Dataset, measure: str,
+              means: pd.DataFrame | None) -> Figure:
     state, message, action = _names(dataset)
     if measure == "message by state":
         xcol, ycol, xname, yname = "state", "message", state, message
@@ -257,6 +250,8 @@ def _relation(c: Comparison, dataset: Dataset, measure: str) -> Figure:
     fig, axes = _facets(len(gs))
     rng = np.random.default_rng(0)
     handles: dict[str, Any] = {}
+    if means is None:
+        means = predicted_means_table(c, dataset)
     for ax, g in zip(axes, gs, strict=True):
         game = dataset.design.game(g)
         part = t[t["treatment"].astype(str) == g]
@@ -281,7 +276,7 @@ def _relation(c: Comparison, dataset: Dataset, measure: str) -> Figure:
                                                      b["upper"] - b["mean"]],
                             fmt="o", color="black", ms=4, capsize=2, lw=1, zorder=5)
             handles.setdefault("observed mean, 95% CI", h)
-        for name, mean in _model_means(c, dataset, g, measure).items():
+        for name, mean in _model_means(means, g, measure).items():
             (h,) = ax.plot(xgrid, mean, color=model_color(name), ls=model_dashes(name)[0],
                            lw=2, zorder=4)
             handles.setdefault(f"{name} (predicted)", h)
@@ -296,17 +291,20 @@ def _relation(c: Comparison, dataset: Dataset, measure: str) -> Figure:
 
 
 # ----------------------------------------------------------------------------- figures
-def report_vs_state(c: Comparison, dataset: Dataset) -> Figure:
+def report_vs_state(c: Comparison, dataset: Dataset, means: pd.DataFrame | None = None
+                    ) -> Figure:
     """Message (report) against state (forecast), per treatment: data, binned means with 95%
-    intervals and each model's predicted mean (population strategy with the tremble)."""
+    intervals and each model's predicted mean (population strategy with the tremble;
+    ``means``, the report's :attr:`~ReportTables.predicted_means`, if already built)."""
     with _mpl().rc_context(_RC):
-        return _relation(c, dataset, "message by state")
+        return _relation(c, dataset, "message by state", means)
 
 
-def action_vs_message(c: Comparison, dataset: Dataset) -> Figure:
+def action_vs_message(c: Comparison, dataset: Dataset, means: pd.DataFrame | None = None
+                      ) -> Figure:
     """Action (capacity) against message (report), per treatment (as :func:`report_vs_state`)."""
     with _mpl().rc_context(_RC):
-        return _relation(c, dataset, "action by message")
+        return _relation(c, dataset, "action by message", means)
 
 
 def inflation_histogram(dataset: Dataset, synthetic: bool | None = None) -> Figure:
@@ -514,12 +512,12 @@ def trust_over_rounds(tables: ReportTables) -> Figure | None:
 #: ``None`` where its figure does not apply (the file is then not written).
 FIGURES: dict[str, tuple[Callable[[ReportTables], Figure | None], str]] = {
     "report_vs_state": (
-        lambda t: report_vs_state(t.result, t.require_dataset()),
+        lambda t: report_vs_state(t.result, t.require_dataset(), t.predicted_means),
         "Messages against states per treatment: each decision (jittered grey points), observed "
         "means by bin with 95% confidence intervals (black), and each model's predicted mean "
         "(coloured lines, population strategy with the tremble)."),
     "action_vs_message": (
-        lambda t: action_vs_message(t.result, t.require_dataset()),
+        lambda t: action_vs_message(t.result, t.require_dataset(), t.predicted_means),
         "Actions against messages per treatment: data, binned means with 95% intervals and "
         "each model's predicted mean."),
     "inflation_histogram": (
@@ -549,23 +547,43 @@ FIGURES: dict[str, tuple[Callable[[ReportTables], Figure | None], str]] = {
 }
 
 
+@dataclass(frozen=True)
+class FigureFiles:
+    """A task (:mod:`cheaptalk.runner`): build figure ``name`` and save it as PNG and SVG in
+    ``folder``; its result is the written paths (none for a figure that does not apply)."""
+
+    name: str
+    tables: ReportTables
+    folder: Path
+
+    @property
+    def description(self) -> str:
+        return f"figure {self.name}"
+
+    def run(self) -> list[Path]:
+        fig = FIGURES[self.name][0](self.tables)
+        if fig is None:
+            return []
+        png, svg = self.folder / f"{self.name}.png", self.folder / f"{self.name}.svg"
+        with _mpl().rc_context(_RC):
+            fig.savefig(png, dpi=150, metadata={"Software": None})
+            fig.savefig(svg, metadata={"Date": None})
+        return [png, svg]
+
+
 def write_figures(tables: ReportTables, folder: str | Path,
-                  names: Iterable[str] | None = None) -> list[Path]:
+                  names: Iterable[str] | None = None, backend: Backend | None = None
+                  ) -> list[Path]:
     """Save every figure (or those in ``names``) as ``<name>.png`` (150 dpi) and ``.svg``.
 
-    ``tables`` must carry the dataset. Returns the written paths, PNG then SVG for each
-    figure, in :data:`FIGURES` order.
+    ``tables`` must carry the dataset. The figures are drawn side by side by ``backend``
+    (default a local pool of processes: drawing is most of a report's time). Returns the
+    written paths, PNG then SVG for each figure, in :data:`FIGURES` order.
     """
     p = Path(folder)
     p.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in (list(FIGURES) if names is None else list(names)):
-        build = FIGURES[name][0]
-        fig = build(tables)
-        if fig is None:
-            continue
-        with _mpl().rc_context(_RC):
-            fig.savefig(p / f"{name}.png", dpi=150, metadata={"Software": None})
-            fig.savefig(p / f"{name}.svg", metadata={"Date": None})
-        written += [p / f"{name}.png", p / f"{name}.svg"]
-    return written
+    if tables.dataset is not None:
+        tables.predicted_means  # noqa: B018  (built here once, not in each worker)
+    tasks = [FigureFiles(name, tables, p) for name in (list(FIGURES) if names is None
+                                                      else list(names))]
+    return [path for paths in run_tasks(tasks, backend) for path in paths]

@@ -30,6 +30,11 @@ table                     rows and columns
 ``diagnostics``           observed and predicted means by bin (from the comparison)
 ``design``                one row per treatment (index ``treatment``): the design's settings
 ``treatments``            one row per treatment in the data: rows, senders, receivers, rounds
+``predicted_means``       one row per (model, treatment in the data, measure, grid point):
+                          ``model, treatment, measure, x, mean``, each model's predicted
+                          mean message by state (measure ``"message by state"``) and action
+                          by message (``"action by message"``): population strategy with
+                          the tremble
 ``trust_over_rounds``     a pair (empty unless a fitted model's play depends on history):
                           slopes of action on message by block of rounds (``block,
                           first_round, last_round, n, source, slope, lo, hi``; source
@@ -48,6 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri  # the standard normal quantile
 
+from cheaptalk.choice import tremble
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, likelihood_ratio_tests
 from cheaptalk.estimation.diagnostics import expected_choices, round_blocks, slope_by_block
@@ -306,6 +312,33 @@ def posterior_types_table(c: Comparison) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+#: The measures of :func:`predicted_means_table`: (name, role, grid, values).
+MEASURES = (("message by state", "sender", "states", "messages"),
+            ("action by message", "receiver", "messages", "actions"))
+
+
+def predicted_means_table(c: Comparison, dataset: Dataset) -> pd.DataFrame:
+    """Each model's predicted mean message by state and action by message, in each treatment
+    of the data (see the module docstring); a model that cannot predict a treatment's game
+    is left out of it."""
+    present = set(dataset.table["treatment"].astype(str))
+    frames = []
+    for g in (g for g in dataset.design.treatments if g in present):
+        game = dataset.design.game(g)
+        for name, f in c.fits.items():
+            try:
+                p = f.model.predict(game, f.model_params)
+            except Exception:  # a model that cannot predict this game: leave it out
+                continue
+            for measure, role, grid, values in MEASURES:
+                frames.append(pd.DataFrame({
+                    "model": name, "treatment": g, "measure": measure,
+                    "x": getattr(game, grid),
+                    "mean": tremble(getattr(p, role), f.epsilon) @ getattr(game, values)}))
+    columns = ["model", "treatment", "measure", "x", "mean"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
 def design_table(dataset: Dataset) -> pd.DataFrame:
     """The design's settings, one row per treatment (``None`` where a setting does not
     apply)."""
@@ -382,6 +415,10 @@ class ReportTables:
     @property
     def diagnostics(self) -> pd.DataFrame:
         return self.result.diagnostics
+
+    @cached_property
+    def predicted_means(self) -> pd.DataFrame:
+        return predicted_means_table(self.result, self.require_dataset())
 
     @cached_property
     def design(self) -> pd.DataFrame:
