@@ -3,6 +3,7 @@ serial where the processes already use the cores."""
 
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -21,8 +22,13 @@ def test_results_in_order_from_every_group():
 
 @pytest.mark.skipif(kernel_threads() < 2, reason="one core")
 def test_groups_run_on_other_threads_and_serially_within():
-    seen = map_in_threads(lambda _: (threading.get_ident(), kernel_threads()), range(8))
-    assert len({ident for ident, _ in seen}) == min(kernel_threads(), 8)
+    def note(_):
+        time.sleep(0.01)  # long enough that one thread cannot take every group
+        return threading.get_ident(), kernel_threads()
+
+    seen = map_in_threads(note, range(8))
+    assert 1 < len({ident for ident, _ in seen}) <= min(kernel_threads(), 8)
+    assert seen[0][0] == threading.get_ident()  # the caller takes the first group
     assert {inner for _, inner in seen} == {1}  # no threads within threads
     with serial_kernels():
         assert kernel_threads() == 1
@@ -41,14 +47,21 @@ def test_threads_see_the_callers_numpy_error_state():
         assert map_in_threads(divide, range(4)) == [np.inf] * 4
 
 
-def test_an_exception_in_a_group_reaches_the_caller():
-    def fail_on_last(k):
-        if k == 7:
-            raise ValueError("chunk 7")
+def test_an_exception_in_a_group_reaches_the_caller_after_the_others_end():
+    ended = []
+
+    def fail_first(k):
+        if k == 0:
+            raise ValueError("chunk 0")
+        time.sleep(0.05)
+        ended.append(k)
         return k
 
-    with pytest.raises(ValueError, match="chunk 7"):
-        map_in_threads(fail_on_last, range(8))
+    with pytest.raises(ValueError, match="chunk 0"):
+        map_in_threads(fail_first, range(8))
+    done = list(ended)
+    time.sleep(0.2)
+    assert ended == done  # nothing ran on after the call
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")

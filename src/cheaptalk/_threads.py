@@ -17,14 +17,14 @@ calling thread.
 
 from __future__ import annotations
 
-import contextvars
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TypeVar
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 __all__ = ["kernel_threads", "map_in_threads", "serial_kernels",
@@ -49,6 +49,7 @@ def _cores() -> int:
 _state = threading.local()
 _serial_process = False
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 _pool_lock = threading.Lock()
 
 
@@ -75,17 +76,20 @@ def serial_kernels() -> Iterator[None]:
 
 
 def _executor(n: int) -> ThreadPoolExecutor:
-    global _pool
+    global _pool, _pool_size
     with _pool_lock:
-        if _pool is None or _pool._max_workers < n:
+        if _pool is None or _pool_size < n:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
             _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="cheaptalk-kernel")
+            _pool_size = n
         return _pool
 
 
 def _forget_pool() -> None:
     # A forked child inherits the pool object but not its threads.
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
+    global _pool, _pool_lock, _pool_size
+    _pool, _pool_lock, _pool_size = None, threading.Lock(), 0
 
 
 if hasattr(os, "register_at_fork"):
@@ -111,13 +115,20 @@ def map_in_threads(function: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
     bounds = [len(chunks) * g // n for g in range(n + 1)]
     groups = [chunks[bounds[g]:bounds[g + 1]] for g in range(n)]
 
+    errors = np.geterr()  # the caller's np.errstate, which a new thread does not inherit
+
     def run(group: list[T]) -> list[R]:
-        with serial_kernels():  # no threads within threads
+        with serial_kernels(), np.errstate(**errors):  # no threads within threads
             return [function(c) for c in group]
 
-    # Each thread runs in a copy of the caller's context: NumPy's error state (np.errstate)
-    # is a context variable and would otherwise be the default in the pool's threads.
-    futures = [_executor(n).submit(contextvars.copy_context().run, run, g)
-               for g in groups[1:]]
-    first = run(groups[0])  # this thread takes a group too
-    return first + [r for f in futures for r in f.result()]
+    futures = [_executor(n).submit(run, g) for g in groups[1:]]
+    try:
+        first = run(groups[0])  # this thread takes a group too
+        return first + [r for f in futures for r in f.result()]
+    except BaseException:
+        # Nothing of this call may run on after it: the other groups end (or never start)
+        # before the exception reaches the caller.
+        for f in futures:
+            f.cancel()
+        wait(futures)
+        raise

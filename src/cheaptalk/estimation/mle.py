@@ -535,7 +535,8 @@ class MaximumLikelihood:
         profile search over a jumping parameter (cognitive hierarchy's τ), which otherwise
         fits a 9-point grid of it around the start before refining the best, spaces that grid
         by two of the metric's standard deviations (at most the usual 0.5) and grows it
-        outward from the start only while its best point is at an end.
+        outward from the start only while its best point is at an end (up to the full grid's
+        range).
         ``intervals`` (:mod:`cheaptalk.estimation.intervals`): ``"wald"`` (transformed Wald
         only), ``"auto"`` (profile intervals too, for the parameters whose Wald interval is
         unreliable), ``"profile"`` (profile intervals for every parameter and derived
@@ -740,7 +741,7 @@ class MaximumLikelihood:
 
         spacing, reach = 0.5, 4
 
-        def best() -> float:
+        def best_u() -> float:
             return min(inner_runs, key=lambda u: inner_runs[u].fun)
 
         if self._metric is None:
@@ -752,20 +753,23 @@ class MaximumLikelihood:
             # from the start only while its best point is at an end.
             sd = float(np.sqrt(self._metric[j, j]))
             if np.isfinite(sd) and sd > 0:
-                spacing = float(np.clip(2.0 * sd, _PROFILE_STEP, spacing))
+                finer = float(np.clip(2.0 * sd, _PROFILE_STEP, spacing))
+                # the same range as the full grid, however fine the spacing
+                reach = int(np.ceil(reach * spacing / finer))
+                spacing = finer
             low, high = -1, 1
             for k in (0, low, high):
                 inner(x0[j] + spacing * k)
             while True:
-                if best() == x0[j] + spacing * low and low > -reach:
+                if best_u() == x0[j] + spacing * low and low > -reach:
                     low -= 1
                     inner(x0[j] + spacing * low)
-                elif best() == x0[j] + spacing * high and high < reach:
+                elif best_u() == x0[j] + spacing * high and high < reach:
                     high += 1
                     inner(x0[j] + spacing * high)
                 else:
                     break
-        u_best = best()
+        u_best = best_u()
         warm["x"] = inner_runs[u_best].x
         found = optimize.minimize_scalar(inner, bounds=(u_best - spacing, u_best + spacing),
                                          method="bounded", options={"xatol": 1e-3})

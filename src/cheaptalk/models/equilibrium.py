@@ -54,6 +54,7 @@ not identified.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,6 +80,9 @@ SEARCH_BUDGET = 1_000_000
 #: copy), the latest :data:`_CACHE_ENTRIES`.
 _CACHE: dict[bytes, PartitionEquilibrium] = {}
 _CACHE_ENTRIES = 32
+#: Held while searching: treatments evaluated on threads (:mod:`cheaptalk._threads`) may ask
+#: for equal games at once, and the search is pure Python (the GIL): nothing is lost.
+_CACHE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,14 +268,15 @@ def most_informative_equilibrium(game: Game) -> PartitionEquilibrium:
     True
     """
     key = game.fingerprint
-    eq = _CACHE.get(key)
-    if eq is None:
-        eq = _search(game)
-        for arr in (eq.sender, eq.belief, eq.receiver):
-            arr.setflags(write=False)
-        _CACHE[key] = eq
-        while len(_CACHE) > _CACHE_ENTRIES:  # the oldest out
-            _CACHE.pop(next(iter(_CACHE)), None)
+    with _CACHE_LOCK:
+        eq = _CACHE.get(key)
+        if eq is None:
+            eq = _search(game)
+            for arr in (eq.sender, eq.belief, eq.receiver):
+                arr.setflags(write=False)
+            _CACHE[key] = eq
+            while len(_CACHE) > _CACHE_ENTRIES:  # the oldest out
+                _CACHE.pop(next(iter(_CACHE)))
     return eq
 
 

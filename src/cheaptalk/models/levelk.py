@@ -77,6 +77,7 @@ value of the current branch). Hence
 
 from __future__ import annotations
 
+import threading
 import weakref
 from abc import abstractmethod
 from collections.abc import Mapping
@@ -214,6 +215,9 @@ _NOISELESS: weakref.WeakKeyDictionary[
     weakref.WeakKeyDictionary())
 #: Belief matrices (values of τ) whose hierarchies are kept per game, the latest used.
 _BELIEF_ENTRIES = 4
+#: Guards :data:`_NOISELESS` (treatments are evaluated on threads, :mod:`cheaptalk._threads`,
+#: and two treatments may share a game); the hierarchies are computed outside it.
+_NOISELESS_LOCK = threading.Lock()
 
 
 def _noiseless(game: Game, levels: int, l0_sender: str, l0_receiver: str,
@@ -224,10 +228,11 @@ def _noiseless(game: Game, levels: int, l0_sender: str, l0_receiver: str,
     :data:`_NOISELESS`."""
     key = (levels, l0_sender, l0_receiver,
            None if beliefs is None else np.asarray(beliefs, dtype=float).tobytes())
-    cache = _NOISELESS.get(game, {})
-    if key in cache:
-        cache[key] = cache.pop(key)  # the most recently used last
-        return cache[key]
+    with _NOISELESS_LOCK:
+        cache = _NOISELESS.get(game, {})
+        if key in cache:
+            cache[key] = cache.pop(key)  # the most recently used last
+            return cache[key]
     n_t, n_m, n_a = game.shape
     if l0_sender == "truthful":
         sigma0 = np.zeros((n_t, n_m))
@@ -267,11 +272,12 @@ def _noiseless(game: Game, levels: int, l0_sender: str, l0_receiver: str,
         for array in part:
             if array is not None:
                 array.setflags(write=False)
-    cache = _NOISELESS.setdefault(game, {})
-    cache[key] = out
-    with_beliefs = [k for k in cache if k[3] is not None]
-    for old in with_beliefs[:-_BELIEF_ENTRIES]:
-        del cache[old]
+    with _NOISELESS_LOCK:
+        cache = _NOISELESS.setdefault(game, {})
+        cache[key] = out
+        with_beliefs = [k for k in cache if k[3] is not None]
+        for old in with_beliefs[:-_BELIEF_ENTRIES]:
+            del cache[old]
     return out
 
 

@@ -66,10 +66,12 @@ bound of its maximum, :math:`(1-\alpha)\max_a \bar u_R[a] + \alpha \max_a U_R(L)
 below 1e-200 is recomputed directly). The tanh–sinh nodes come in pairs α and 1 − α, whose
 exponents :math:`z_\alpha = \alpha S + O` (both ≤ 0) sum to :math:`S + 2O`; in a large game
 the second of a pair is therefore one division,
-:math:`e^{z_{1-\alpha}} = e^{S + 2O} / e^{z_\alpha}`, exact to rounding while
-:math:`e^{S + 2O}` is a normal number (otherwise both are exponentiated): half the
-exponentials, which are the cost of an evaluation. The batches run side by side on the
-cores (:func:`cheaptalk._threads.map_in_threads`). Senders need few exponentials:
+:math:`e^{z_{1-\alpha}} = e^{S + 2O} / e^{z_\alpha}`, while :math:`e^{S + 2O}` is a
+normal number (otherwise both are exponentiated): half the exponentials, which are the
+cost of an evaluation. It agrees with exponentiating directly to about :math:`|S + 2O|`
+units of rounding (relative), the size of that computation's own rounding error. The
+batches run side by side on the cores (:func:`cheaptalk._threads.map_in_threads`). Senders
+need few exponentials:
 with :math:`A[t, m] = e^{\lambda_S(U_S[t, m] - \max_{m'} U_S[t, m'])}` and the distinct lie
 costs :math:`c_u` (at most 201 in the forecast game, where :math:`C` depends on
 :math:`|v(m) - t|` only),
@@ -260,7 +262,7 @@ def _batches(n_types: int, n_cells: int) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class _GameConstants:
-    """What a trust evaluation needs of a game that no parameter changes (read-only).
+    r"""What a trust evaluation needs of a game that no parameter changes (read-only).
 
     ``gain[m, a]`` is :math:`U_R(L) - \bar u_R`; ``gain_shifted`` and ``prior_shifted`` are
     ``gain`` and :math:`\bar u_R` less the receivers' row shift (module docstring,
@@ -335,8 +337,8 @@ def _trust_parts(
 
         # Large games, one type per batch: a node's mirror 1 - alpha (tanh-sinh nodes come in
         # such pairs) is a division, not exponentials (module docstring, "Computation").
-        pairs = _batches(alpha.size, gain.size)[0][1] == 1
-        both = np.exp(slope + 2.0 * offset) if pairs else None
+        one_type_per_batch = _BATCH_CELLS // max(gain.size, 1) <= 1
+        both = np.exp(slope + 2.0 * offset) if one_type_per_batch else None
         if both is not None and not both.min() >= _NORMAL:
             both = None
         work = ([(i, i + 1, j) for i, j in _mirror_pairs(alpha)] if both is not None

@@ -577,13 +577,14 @@ def write_figures(tables: ReportTables, folder: str | Path,
     """Save every figure (or those in ``names``) as ``<name>.png`` (150 dpi) and ``.svg``.
 
     ``tables`` must carry the dataset. The figures are drawn side by side by ``backend``
-    (default a local pool of processes: drawing is most of a report's time). Returns the
-    written paths, PNG then SVG for each figure, in :data:`FIGURES` order.
+    (default a local pool of processes, since they write into ``folder`` here: drawing is
+    most of a report's time). Returns the written paths, PNG then SVG for each figure, in
+    :data:`FIGURES` order.
     """
     p = Path(folder)
     p.mkdir(parents=True, exist_ok=True)
     if tables.dataset is not None:
-        tables.predicted_means  # noqa: B018  (built here once, not in each worker)
+        _ = tables.predicted_means  # built here once, not in each worker
     tasks = [FigureFiles(name, tables, p) for name in (list(FIGURES) if names is None
                                                       else list(names))]
     return [path for paths in run_tasks(tasks, backend) for path in paths]
