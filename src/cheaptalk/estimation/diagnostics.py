@@ -38,13 +38,13 @@ from cheaptalk.data.interactions import Dataset
 
 if TYPE_CHECKING:
     from cheaptalk.games.base import Game
-    from cheaptalk.models.base import Model
+    from cheaptalk.models.base import Model, Prediction
     from cheaptalk.models.history import History
 
     from .mle import FitResults
 
-__all__ = ["MAX_POINTS", "N_BINS", "Bins", "bin_values", "diagnostics", "expected_choices",
-           "round_blocks", "slope_by_block"]
+__all__ = ["MAX_POINTS", "MEASURES", "N_BINS", "Bins", "bin_values", "diagnostics",
+           "expected_choices", "predicted_means", "round_blocks", "slope_by_block"]
 
 #: A grid with at most this many values gets one bin per value.
 MAX_POINTS = 12
@@ -176,6 +176,20 @@ def _history_expectation(model: Model, params: Mapping[str, float], game: Game, 
     return expected
 
 
+#: The two relations the diagnostics and the report's figures show: (measure, role whose
+#: choice it averages, the game's grid it is taken over, the values chosen).
+MEASURES = (("message by state", "sender", "states", "messages"),
+            ("action by message", "receiver", "messages", "actions"))
+
+
+def predicted_means(prediction: Prediction, game: Game, epsilon: float
+                    ) -> dict[str, NDArray[np.float64]]:
+    """Each of :data:`MEASURES` under a prediction's population strategies with the tremble:
+    the mean message at each state and the mean action at each message."""
+    return {measure: tremble(getattr(prediction, role), epsilon) @ getattr(game, values)
+            for measure, role, _, values in MEASURES}
+
+
 def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFrame:
     """Mean message by state bin and mean action by message bin: observed and per model
     (population strategy with the fit's tremble; see the module docstring).
@@ -193,14 +207,12 @@ def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFram
         if sel.size == 0:
             continue
         game = dataset.design.game(g)
-        preds = {name: f.model.predict(game, f.model_params) for name, f in fits.items()}
-        eps = {name: f.epsilon for name, f in fits.items()}
-        means = {
-            "message by state": {n: tremble(p.sender, eps[n]) @ game.messages
-                                 for n, p in preds.items()},
-            "action by message": {n: tremble(p.receiver, eps[n]) @ game.actions
-                                  for n, p in preds.items()},
-        }
+        means: dict[str, dict[str, NDArray[np.float64]]] = {m[0]: {} for m in MEASURES}
+        for name, f in fits.items():
+            by_measure = predicted_means(f.model.predict(game, f.model_params), game,
+                                         f.epsilon)
+            for measure, mean in by_measure.items():
+                means[measure][name] = mean
         for measure, x_idx, y_vals, x_grid in (
             ("message by state", dataset.state[sel], t["message"].to_numpy()[sel],
              game.states),

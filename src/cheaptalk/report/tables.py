@@ -53,10 +53,15 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri  # the standard normal quantile
 
-from cheaptalk.choice import tremble
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, likelihood_ratio_tests
-from cheaptalk.estimation.diagnostics import expected_choices, round_blocks, slope_by_block
+from cheaptalk.estimation.diagnostics import (
+    MEASURES,
+    expected_choices,
+    predicted_means,
+    round_blocks,
+    slope_by_block,
+)
 
 __all__ = [
     "ReportTables",
@@ -312,11 +317,6 @@ def posterior_types_table(c: Comparison) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-#: The measures of :func:`predicted_means_table`: (name, role, grid, values).
-MEASURES = (("message by state", "sender", "states", "messages"),
-            ("action by message", "receiver", "messages", "actions"))
-
-
 def predicted_means_table(c: Comparison, dataset: Dataset) -> pd.DataFrame:
     """Each model's predicted mean message by state and action by message, in each treatment
     of the data (see the module docstring); a model that cannot predict a treatment's game
@@ -330,11 +330,11 @@ def predicted_means_table(c: Comparison, dataset: Dataset) -> pd.DataFrame:
                 p = f.model.predict(game, f.model_params)
             except Exception:  # a model that cannot predict this game: leave it out
                 continue
-            for measure, role, grid, values in MEASURES:
+            means = predicted_means(p, game, f.epsilon)
+            for measure, _, grid, _ in MEASURES:
                 frames.append(pd.DataFrame({
                     "model": name, "treatment": g, "measure": measure,
-                    "x": getattr(game, grid),
-                    "mean": tremble(getattr(p, role), f.epsilon) @ getattr(game, values)}))
+                    "x": getattr(game, grid), "mean": means[measure]}))
     columns = ["model", "treatment", "measure", "x", "mean"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
