@@ -70,6 +70,16 @@ def reference(model, game, p, w_bar, s_bars, r_bars):
     return rho, sigma, out
 
 
+def reference_for(model, game, p, pred, adj):
+    """:func:`reference` for the random adjoints ``adj`` of ``pred`` (a type's missing
+    adjoint is zero)."""
+    dense = ([np.zeros(t.receiver.shape) for t in pred.types if t.receiver is not None]
+             + [np.zeros(t.sender.shape) for t in pred.types if t.sender is not None])
+    s_bars = [b if b is not None else d for b, d in zip(adj[1], dense, strict=True)]
+    r_bars = [b if b is not None else d for b, d in zip(adj[2], dense, strict=True)]
+    return reference(model, game, p, adj[0], s_bars, r_bars)
+
+
 def assert_close(grad, expected):
     scale = max(abs(v) for v in expected.values())
     for name, value in expected.items():
@@ -87,11 +97,7 @@ def test_batched_trust_matches_type_by_type(game_name, masses, lie_cost, lambda_
     p = {**PARAMS, "lambda_s": lambda_s, "lambda_r": lambda_r, **(MASSES if masses else {})}
     pred, pullback = model.predict_with_pullback(game, p)
     adj = random_adjoints(pred, seed=3)
-    dense = ([np.zeros(t.receiver.shape) for t in pred.types if t.receiver is not None]
-             + [np.zeros(t.sender.shape) for t in pred.types if t.sender is not None])
-    s_bars = [b if b is not None else d for b, d in zip(adj[1], dense, strict=True)]
-    r_bars = [b if b is not None else d for b, d in zip(adj[2], dense, strict=True)]
-    rho, sigma, expected = reference(model, game, p, adj[0], s_bars, r_bars)
+    rho, sigma, expected = reference_for(model, game, p, pred, adj)
     n_a = len(rho)
     for k, r in enumerate(rho):
         np.testing.assert_allclose(pred.types[k].receiver, r, rtol=1e-10, atol=1e-100)
@@ -189,11 +195,7 @@ def test_mirror_nodes_in_a_large_game_match_type_by_type(masses, lambda_r):
     assert sum(j is not None for _, j in pairs) == alpha.size // 2  # every node paired
     pred, pullback = model.predict_with_pullback(game, p)
     adj = random_adjoints(pred, seed=4)
-    dense = ([np.zeros(t.receiver.shape) for t in pred.types if t.receiver is not None]
-             + [np.zeros(t.sender.shape) for t in pred.types if t.sender is not None])
-    s_bars = [b if b is not None else d for b, d in zip(adj[1], dense, strict=True)]
-    r_bars = [b if b is not None else d for b, d in zip(adj[2], dense, strict=True)]
-    rho, _, expected = reference(model, game, p, adj[0], s_bars, r_bars)
+    rho, _, expected = reference_for(model, game, p, pred, adj)
     for k, r in enumerate(rho):
         np.testing.assert_allclose(pred.types[k].receiver, r, rtol=1e-10, atol=1e-100)
     assert_close(pullback(*adj), expected)
