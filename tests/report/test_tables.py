@@ -11,7 +11,9 @@ from scipy.stats import norm
 
 from cheaptalk.data import load_design, validate_table
 from cheaptalk.estimation.compare import Comparison
+from cheaptalk.estimation.intervals import INTERVAL_METHODS
 from cheaptalk.models import get_model
+from cheaptalk.report.figures import parameter_estimates
 from cheaptalk.report.folder import write_tables
 from cheaptalk.report.html import interpretation, render_html
 from cheaptalk.report.latex import latex_tables
@@ -128,6 +130,28 @@ def test_latex_renders_the_parameter_table(comparison):
     assert lines[0].startswith("alpha & \\texttt{a\\_1}") and lines[1].startswith(" & ")
     comp = latex_tables(ReportTables(comparison))["comparison.tex"]
     assert "alpha & $-200.0$ & 3 & 406.0" in comp
+
+
+@pytest.mark.parametrize("method", list(INTERVAL_METHODS))
+def test_every_interval_method_is_named_in_every_renderer(comparison, dataset, method):
+    """One registry names the methods: the LaTeX mark and caption, the HTML column and the
+    figure's label all come from it, for every method it holds."""
+    tables = ReportTables(comparison, dataset)
+    reported = tables.parameters["ci_method"].notna()
+    tables.__dict__["parameters"] = tables.parameters.assign(
+        ci_method=tables.parameters["ci_method"].where(~reported, method))
+    named = INTERVAL_METHODS[method]
+    tex = latex_tables(tables)["parameters.tex"]
+    b = next(line for line in tex.splitlines() if "{b}" in line)
+    assert b.rstrip(" \\").endswith(f"& {named.mark}")
+    assert f"{named.mark}: {named.label}" in tex  # (no LaTeX specials in the labels)
+    page = render_html(tables, [])
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", page) if "<td>b</td>" in r)
+    assert re.findall(r"<td>(.*?)</td>", row)[6] == named.short
+    fig = parameter_estimates(tables)
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert f"b{' ' + named.figure_mark if named.figure_mark else ''}" in labels
+    assert len({m.mark for m in INTERVAL_METHODS.values()}) == len(INTERVAL_METHODS)
 
 
 def test_csv_tables_are_the_tables(comparison, tmp_path):

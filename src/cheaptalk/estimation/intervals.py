@@ -72,22 +72,54 @@ from scipy.special import expit, logit, ndtr, ndtri  # ndtri, ndtr: the normal q
 
 from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
 
-__all__ = ["INTERVAL_LABELS", "LEVEL", "ProfileEnd", "bootstrap_bca", "bootstrap_percentile",
-           "critical_value", "derived_jacobian", "profile_intervals", "transform_interval",
+__all__ = ["INTERVAL_LABELS", "INTERVAL_METHODS", "LEVEL", "IntervalMethod", "ProfileEnd",
+           "bootstrap_bca", "bootstrap_percentile", "critical_value", "derived_jacobian",
+           "profile_intervals", "transform_interval",
            "transformed_wald", "unreliable_names", "wald_unreliable"]
 
 #: Default confidence level.
 LEVEL = 0.95
 
-#: What each interval method is called in tables, JSON and figures.
-INTERVAL_LABELS = {
-    "wald": "Wald, transformed (estimation scale, CR1 sandwich)",
-    "wald-natural": "Wald (natural scale, CR1 sandwich)",
-    "profile": "profile likelihood",
-    "profile-one-sided": "profile likelihood, one-sided (estimate at a bound)",
-    "bootstrap": "bootstrap percentile",
-    "bootstrap-bca": "bootstrap BCa (acceleration from the subjects' empirical influence)",
+@dataclass(frozen=True)
+class IntervalMethod:
+    """How one interval method is named in each output.
+
+    Attributes
+    ----------
+    label : str
+        In full: the tables' notes, the saved JSON, the LaTeX legend.
+    short : str
+        A few words: the text summary's and the HTML report's method column.
+    mark : str
+        The LaTeX table's mark (explained by ``label`` in the caption).
+    figure_mark : str
+        Appended to a parameter's label in the intervals figure (empty: the figure's
+        default, transformed Wald).
+    """
+
+    label: str
+    short: str
+    mark: str
+    figure_mark: str = ""
+
+
+#: Every interval method, by the name stored in tables and JSON (``method`` columns).
+INTERVAL_METHODS: dict[str, IntervalMethod] = {
+    "wald": IntervalMethod("Wald, transformed (estimation scale, CR1 sandwich)",
+                           "transformed Wald", "W"),
+    "wald-natural": IntervalMethod("Wald (natural scale, CR1 sandwich)", "Wald", "W$_n$"),
+    "profile": IntervalMethod("profile likelihood", "profile", "P", "[P]"),
+    "profile-one-sided": IntervalMethod(
+        "profile likelihood, one-sided (estimate at a bound)", "profile, one-sided", "P$_1$",
+        "[P, one-sided]"),
+    "bootstrap": IntervalMethod("bootstrap percentile", "bootstrap percentile", "B"),
+    "bootstrap-bca": IntervalMethod(
+        "bootstrap BCa (acceleration from the subjects' empirical influence)",
+        "bootstrap BCa", "B$_{BCa}$"),
 }
+
+#: Each method's full label (:attr:`IntervalMethod.label`).
+INTERVAL_LABELS = {name: method.label for name, method in INTERVAL_METHODS.items()}
 
 #: How far (in the estimation scale) a profile end is sought before it is declared open.
 _FAR = 25.0

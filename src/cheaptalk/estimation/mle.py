@@ -275,6 +275,8 @@ class FitResults:
 
     def summary(self) -> str:
         """A plain-text summary table."""
+        from .intervals import INTERVAL_METHODS
+
         ci = self.conf_int()
         lines = [
             f"Model: {self.model.label}    {self.model.description}",
@@ -298,15 +300,11 @@ class FitResults:
             f"{'parameter':<14}{'estimate':>12}{'se(sandw.)':>12}{'se(Hess.)':>12}"
             f"{'95% CI':>26}  method",
         ]
-        short = {"wald": "Wald (transformed)", "wald-natural": "Wald",
-                 "profile": "profile", "profile-one-sided": "profile, one-sided",
-                 "bootstrap": "bootstrap percentile", "bootstrap-bca": "bootstrap BCa"}
-
         def interval(name: str) -> str:
             lo, hi, method = ci.loc[name, ["lower", "upper", "method"]]
             if not method:
                 return ""
-            return f"{f'[{_end(lo)}, {_end(hi)}]':>26}  {short.get(method, method)}"
+            return f"{f'[{_end(lo)}, {_end(hi)}]':>26}  {INTERVAL_METHODS[method].short}"
 
         at_bound = self.at_bound
         for name, value in self.params.items():

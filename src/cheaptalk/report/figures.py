@@ -29,6 +29,7 @@ import pandas as pd
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, is_synthetic
 from cheaptalk.estimation.diagnostics import bin_values
+from cheaptalk.estimation.intervals import INTERVAL_METHODS
 from cheaptalk.models import Family, available_models
 from cheaptalk.runner import Backend, run_tasks
 
@@ -380,6 +381,12 @@ def posterior_type_shares(tables: ReportTables) -> Figure:
     return fig
 
 
+def _figure_mark(method: str | None) -> str:
+    """What follows a parameter's label for its interval method (" [P]" for profile)."""
+    mark = INTERVAL_METHODS[method].figure_mark if isinstance(method, str) and method else ""
+    return f" {mark}" if mark else ""
+
+
 def parameter_estimates(tables: ReportTables) -> Figure:
     """Estimates with their reported 95% intervals (profile likelihood where computed,
     marked [P], else transformed Wald), one panel per model; fixed parameters are marked,
@@ -400,8 +407,7 @@ def parameter_estimates(tables: ReportTables) -> Figure:
             ax.errorbar(est[free], y[free], xerr=[est[free] - lo[free], hi[free] - est[free]],
                         fmt="o", color=color, capsize=3, ms=5)
             ax.plot(est[~free], y[~free], "x", color="0.4", ms=6)
-            marks = {"profile": " [P]", "profile-one-sided": " [P, one-sided]"}
-            labels = [(par + (" (at bound)" if bound else "") + marks.get(m, "")) if fr
+            labels = [(par + (" (at bound)" if bound else "") + _figure_mark(m)) if fr
                       else f"{par} (at bound)" if bound else f"{par} (fixed)"
                       for par, fr, bound, m in zip(p["parameter"], free, p["at_bound"],
                                                    p["ci_method"], strict=True)]

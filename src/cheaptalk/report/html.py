@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from cheaptalk.estimation.intervals import INTERVAL_METHODS
+
 from .tables import ReportTables
 
 __all__ = ["interpretation", "render_html", "write_html"]
@@ -179,7 +181,7 @@ def interpretation(tables: ReportTables) -> list[Markup]:
         interval = ("at the edge of its range, no interval" if not has_ci
                     else "95% CI {:.2f}–{:.2f}, {}".format(
                         max(float(row["ci_lower"]), 0.0), min(float(row["ci_upper"]), 1.0),
-                        _METHOD_WORDS.get(row["ci_method"], row["ci_method"])))
+                        INTERVAL_METHODS[row["ci_method"]].short))
         lead = ("The best model mixes trust and strategic types: "
                 if best == "combination" else "In the combination model, ")
         caveats.append(Markup("{lead}the estimated share of trust types is π = {pi:.2f} "
@@ -219,19 +221,13 @@ def _comparison(tables: ReportTables) -> dict[str, Any]:
                      "n_params": lambda v: _num(int(v))}, index=_swatch)
 
 
-#: Interval methods in words, for the report's prose and tables.
-_METHOD_WORDS = {"wald": "transformed Wald", "wald-natural": "Wald",
-                 "profile": "profile likelihood", "profile-one-sided": "one-sided profile",
-                 "bootstrap": "bootstrap percentile"}
-
-
 def _parameters(tables: ReportTables) -> dict[str, Any]:
     p = tables.parameters
     shown = pd.DataFrame({
         "model": p["model"], "parameter": p["parameter"], "estimate": p["estimate"],
         "se": p["se_sandwich"].where(~p["at_bound"]), "lower": p["ci_lower"],
         "upper": p["ci_upper"],
-        "interval": [_METHOD_WORDS.get(m, "") if isinstance(m, str) else ""
+        "interval": [INTERVAL_METHODS[m].short if isinstance(m, str) and m else ""
                      for m in p["ci_method"]],
         "note": np.select([p["at_bound"], p["derived"], p["not_identified"], p["fixed"]],
                           ["at bound", "derived", "not identified", "fixed"], ""),

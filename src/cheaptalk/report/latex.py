@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from cheaptalk.estimation.intervals import INTERVAL_LABELS
+from cheaptalk.estimation.intervals import INTERVAL_METHODS
 
 from .tables import ReportTables
 
@@ -75,20 +75,15 @@ def _parameters(tables: ReportTables, note: str) -> str:
              else "fixed") if no_se
             else f"({_tex_num(r.se_sandwich, '.3f')})",
             f"[{_tex_end(r.ci_lower)}, {_tex_end(r.ci_upper)}]" if has_ci else "",
-            _METHOD_MARK.get(r.ci_method, "") if has_ci else ""])
+            INTERVAL_METHODS[r.ci_method].mark if has_ci else ""])
         previous = r.model
-    used = [m for m in _METHOD_MARK if m in set(p["ci_method"].dropna())]
-    legend = "; ".join(f"{_METHOD_MARK[m]}: {_tex(INTERVAL_LABELS[m])}" for m in used)
+    used = [m for name, m in INTERVAL_METHODS.items() if name in set(p["ci_method"].dropna())]
+    legend = "; ".join(f"{m.mark}: {_tex(m.label)}" for m in used)
     return _tabular(
         ["Model", "Parameter", "Estimate", "SE", "95\\% CI", ""], rows, "llrrcl",
         "Parameter estimates with subject-clustered (CR1) sandwich standard errors "
         f"(delta method, natural scale).{' Intervals: ' + legend + '.' if legend else ''}"
         f"{note}", "tab:parameters")
-
-
-#: The short mark of each interval method in the LaTeX table (explained in the caption).
-_METHOD_MARK = {"wald": "W", "wald-natural": "W$_n$", "profile": "P",
-                "profile-one-sided": "P$_1$", "bootstrap": "B"}
 
 
 def _tex_end(v: float) -> str:
