@@ -393,7 +393,7 @@ def type_posterior(game: Game, prediction: Prediction, history: PartnerHistory,
     >>> post.family_weights(posterior=False)["L0"] < post.family_weights()["L0"]
     True
     """
-    chosen = [ty for ty in prediction.types if ty.sender is not None]
+    chosen = [ty for ty in prediction.types if ty.plays("sender")]
     prior = np.array([ty.weight for ty in chosen], dtype=float)
     prior = prior / prior.sum()
     senders = np.stack([ty.sender for ty in chosen])                    # [j, t, m]

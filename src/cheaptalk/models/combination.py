@@ -70,7 +70,7 @@ class Combination(Model):
     ('pi', 'alpha_a', 'alpha_b', 'beta_mu', 'beta_sigma', 'p0', 'p1', 'p2', 'p3',
      'lambda_s', 'lambda_r')
     >>> pred = model.predict(game, model.default_params(game))
-    >>> round(sum(t.weight for t in pred.types if t.receiver is not None), 12)
+    >>> round(sum(t.weight for t in pred.types if t.plays("receiver")), 12)
     1.0
     """
 
