@@ -92,6 +92,18 @@ def test_parameter_table_intervals_bounds_fixed_and_derived(comparison):
     assert derived["ci_lower"] == pytest.approx(0.7 - Z * 0.05)
 
 
+def test_a_parameter_without_sandwich_error_is_estimated_not_fixed(comparison):
+    """Too few subjects inform ``a_1``: no sandwich error, but a Hessian one. The report
+    does not call it fixed, as the fit's own summary does not (one rule for both)."""
+    fit = comparison.fits["alpha"]
+    fit.bse_sandwich = fit.bse_sandwich.copy()
+    fit.bse_sandwich["a_1"] = np.nan
+    p = ReportTables(comparison).parameters.set_index("parameter")
+    assert not p.loc["a_1", "fixed"] and np.isnan(p.loc["a_1", "se_sandwich"])
+    assert p.loc["a_1", "se_hessian"] == pytest.approx(0.15)
+    assert p.loc["held", "fixed"]
+
+
 def test_out_of_sample_and_loto_tables(comparison):
     t = ReportTables(comparison)
     o = t.out_of_sample

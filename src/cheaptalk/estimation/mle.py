@@ -50,7 +50,7 @@ from cheaptalk.numerics.quadrature import doubling_tolerance
 from .likelihood import ROLES, Evaluation, Likelihood
 from .parameters import ParameterSpace
 
-__all__ = ["INTERVAL_CHOICES", "FitResults", "MaximumLikelihood"]
+__all__ = ["INTERVAL_CHOICES", "FitResults", "MaximumLikelihood", "parameter_status"]
 
 _FD_STEP = 1e-5
 #: Step across a profiled (non-smooth) coordinate in the free space.
@@ -306,14 +306,13 @@ class FitResults:
                 return ""
             return f"{f'[{_end(lo)}, {_end(hi)}]':>26}  {INTERVAL_METHODS[method].short}"
 
-        at_bound = self.at_bound
+        status = parameter_status(self)
         for name, value in self.params.items():
             se, seh = self.bse_sandwich[name], self.bse[name]
-            if name in self.not_identified or (np.isnan(seh) and name not in at_bound):
-                status = "not identified" if name in self.not_identified else "fixed"
-                lines.append(f"{name:<14}{value:>12.4g}  {status}")
+            if status[name] in ("fixed", "not identified"):
+                lines.append(f"{name:<14}{value:>12.4g}  {status[name]}")
                 continue
-            if name in at_bound:
+            if status[name] == "at bound":
                 lines.append(f"{name:<14}{value:>12.4g}{'at bound':>24}{interval(name)}")
                 continue
             se_text = "n/a" if np.isnan(se) else f"{se:.3g}"  # n/a: too few clusters
@@ -351,6 +350,30 @@ class FitResults:
 
 #: Points whose evaluation a fit remembers: the optimiser's last steps and the Hessian's.
 _MEMO_POINTS = 64
+
+
+def parameter_status(results: Any) -> pd.Series:
+    """Each parameter's status in a fit: ``"estimated"``, ``"at bound"``, ``"fixed"`` (held:
+    no Hessian standard error) or ``"not identified"`` (held because inert).
+
+    ``results`` is a :class:`FitResults` or anything with its ``params``, ``bse``,
+    ``at_bound`` and ``not_identified``. A parameter informed by fewer than two subjects
+    is estimated: only its sandwich standard error is missing.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> fit = SimpleNamespace(params=pd.Series({"a": 1.0, "b": 0.0, "c": 2.0, "d": 0.5}),
+    ...                       bse=pd.Series({"a": 0.1, "b": np.nan, "c": np.nan, "d": np.nan}),
+    ...                       at_bound=["b"], not_identified=["d"])
+    >>> parameter_status(fit).tolist()
+    ['estimated', 'at bound', 'fixed', 'not identified']
+    """
+    at_bound, inert = set(results.at_bound), set(results.not_identified)
+    return pd.Series(
+        ["not identified" if n in inert else "at bound" if n in at_bound
+         else "fixed" if not np.isfinite(results.bse.get(n, np.nan)) else "estimated"
+         for n in results.params.index], index=results.params.index, dtype=object)
 
 
 def _memo_key(theta: Mapping[str, float]) -> tuple[tuple[str, float], ...]:

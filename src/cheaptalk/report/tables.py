@@ -62,6 +62,7 @@ from cheaptalk.estimation.diagnostics import (
     round_blocks,
     slope_by_block,
 )
+from cheaptalk.estimation.mle import parameter_status
 
 __all__ = [
     "ReportTables",
@@ -116,8 +117,8 @@ def parameter_table(c: Comparison) -> pd.DataFrame:
     quantities (delta-method standard errors).
 
     A parameter at the edge of its space (``at_bound``), one the data do not identify
-    (``not_identified``, held at its start) and a fixed one (no standard error) have no
-    interval.
+    (``not_identified``, held at its start) and a fixed one (no Hessian standard error:
+    :func:`~cheaptalk.estimation.mle.parameter_status`) have no interval.
 
     Examples
     --------
@@ -142,6 +143,7 @@ def parameter_table(c: Comparison) -> pd.DataFrame:
         at_bound = set(f.at_bound)
         unidentified = set(f.not_identified)
         reported = _reported(f)
+        status = parameter_status(f)
         boot = getattr(f, "intervals", {}).get("bootstrap")
         for par in [*f.params.index, *f.derived.index]:
             is_derived = par not in f.params.index
@@ -161,8 +163,7 @@ def parameter_table(c: Comparison) -> pd.DataFrame:
                          "boot_lower": float(boot.loc[par, "lower"]) if has else np.nan,
                          "boot_upper": float(boot.loc[par, "upper"]) if has else np.nan,
                          "not_identified": par in unidentified,
-                         "fixed": (not is_derived and not bound and not np.isfinite(se)
-                                   and par not in unidentified),
+                         "fixed": not is_derived and status[par] == "fixed",
                          "derived": is_derived})
     columns = ["model", "parameter", "estimate", "se_sandwich", "se_hessian", "at_bound",
                "ci_lower", "ci_upper", "ci_method", "boot_lower", "boot_upper", "fixed",
