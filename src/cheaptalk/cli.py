@@ -29,6 +29,7 @@ from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data import InputError, bundled_designs, load_data, load_design
 from cheaptalk.data.columns import parse_column_map
 from cheaptalk.data.design import Design
+from cheaptalk.data.interactions import SYNTHETIC_LABEL
 from cheaptalk.models import ParameterError, available_models
 from cheaptalk.models.base import Model
 from cheaptalk.models.spec import (
@@ -298,8 +299,11 @@ def validate(
     for line in s["mapped"]:
         console.print(f"Grid mapping: {line}.")
     console.print(f"Feedback: {s['feedback']}.", markup=False, highlight=False)
-    if "session" in ds.table.columns and (ds.table["session"] == "synthetic").any():
-        console.print("[bold]These data are labelled synthetic (session = 'synthetic').[/]")
+    if ds.synthetic_rows:
+        share = ("" if ds.synthetic_rows == len(ds.table)
+                 else f"{ds.synthetic_rows} of {len(ds.table)} rows; ")
+        console.print(f"[bold]These data are labelled synthetic ({share}session = "
+                      f"'{SYNTHETIC_LABEL}').[/]")
     if json_out is not None:
         write_json(s, json_out, force)
     console.print("[green]OK[/]: the data are valid for this design.")

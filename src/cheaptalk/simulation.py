@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from cheaptalk.choice import DEFAULT_TREMBLE, tremble
 from cheaptalk.data.design import Design
 from cheaptalk.data.errors import InputError
+from cheaptalk.data.interactions import SYNTHETIC_LABEL
 from cheaptalk.games.base import Game
 from cheaptalk.models.base import Model, Prediction
 from cheaptalk.models.history import History, build_history
@@ -39,8 +40,6 @@ __all__ = ["DEFAULT_ROUNDS", "MAX_SIMULATED_ROWS", "SYNTHETIC_LABEL", "RoundReco
            "SubjectStrategies", "check_size", "draw", "pair", "rounds_by_treatment",
            "simulate_experiment", "simulated_parts"]
 
-#: Value of the ``session`` column in every simulated table.
-SYNTHETIC_LABEL = "synthetic"
 
 
 #: The most rows one simulated dataset may have (about 110 bytes each in memory).

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from cheaptalk.data import bundled_designs, load_data, load_design
+from cheaptalk.estimation.compare import is_synthetic
 from cheaptalk.models import available_models
 from helpers import assert_bad_input
 
@@ -38,6 +39,26 @@ def test_predict_every_model_on_bundled_designs(run, tmp_path, design, model):
     assert len(doc["population"]["receiver"][0]) == g.n_actions
     for ty in doc["types"]:
         assert set(ty) >= {"name", "weight", "sender", "receiver"}
+
+
+def test_data_with_some_simulated_rows_are_labelled_synthetic(run, tmp_path):
+    """Laboratory rows with simulated ones appended: validate counts them, and a comparison
+    (hence its report) is labelled synthetic, since its numbers rest on them in part."""
+    out = tmp_path / "sim.csv"
+    run("simulate", "--design", "crawford_sobel", "--model", "levelk", "--seed", 3,
+        "--subjects", 4, "--rounds", 4, "--out", out)
+    table = pd.read_csv(out)
+    table.loc[: len(table) - 3, "session"] = "lab"
+    table.to_csv(out, index=False)
+    r = run("validate", "--design", "crawford_sobel", "--data", out)
+    assert r.exit_code == 0 and f"labelled synthetic (2 of {len(table)} rows" in r.output
+    ds = load_data(out, load_design("crawford_sobel"))
+    assert ds.synthetic_rows == 2 and is_synthetic(ds)
+    table["session"] = "lab"
+    table.to_csv(out, index=False)
+    r = run("validate", "--design", "crawford_sobel", "--data", out)
+    assert r.exit_code == 0 and "synthetic" not in r.output
+    assert not is_synthetic(load_data(out, load_design("crawford_sobel")))
 
 
 @pytest.mark.parametrize("design", ["crawford_sobel", "forecast_sharing", "binary_deception"])

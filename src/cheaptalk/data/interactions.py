@@ -58,8 +58,11 @@ from .design import Design
 from .errors import InputError
 from .files import existing_file
 
-__all__ = ["PARQUET_BATCH_ROWS", "REQUIRED_COLUMNS", "Dataset", "GridMapping", "load_data",
-           "validate_table"]
+__all__ = ["PARQUET_BATCH_ROWS", "REQUIRED_COLUMNS", "SYNTHETIC_LABEL", "Dataset", "GridMapping",
+           "load_data", "validate_table"]
+
+#: Value of the ``session`` column in every row cheaptalk simulated.
+SYNTHETIC_LABEL = "synthetic"
 
 REQUIRED_COLUMNS = ("treatment", "round", "sender", "receiver", "state", "message", "action")
 #: Rows of Parquet data read and validated together.
@@ -144,6 +147,13 @@ class Dataset:
     def n_decisions(self) -> int:
         """Decisions: each row holds one sender and one receiver decision."""
         return 2 * len(self.table)
+
+    @property
+    def synthetic_rows(self) -> int:
+        """Rows labelled as simulated by cheaptalk (``session`` = :data:`SYNTHETIC_LABEL`)."""
+        if "session" not in self.table.columns:
+            return 0
+        return int((self.table["session"].astype(str) == SYNTHETIC_LABEL).sum())
 
     @property
     def senders(self) -> list[str]:
