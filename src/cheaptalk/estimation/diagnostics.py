@@ -43,8 +43,19 @@ if TYPE_CHECKING:
 
     from .mle import FitResults
 
-__all__ = ["MAX_POINTS", "MEASURES", "N_BINS", "Bins", "bin_values", "diagnostics",
-           "expected_choices", "predicted_means", "round_blocks", "slope_by_block"]
+__all__ = [
+    "MAX_POINTS",
+    "MEASURES",
+    "N_BINS",
+    "Bins",
+    "Measure",
+    "bin_values",
+    "diagnostics",
+    "expected_choices",
+    "predicted_means",
+    "round_blocks",
+    "slope_by_block",
+]
 
 #: A grid with at most this many values gets one bin per value.
 MAX_POINTS = 12
@@ -176,18 +187,37 @@ def _history_expectation(model: Model, params: Mapping[str, float], game: Game, 
     return expected
 
 
-#: The two relations the diagnostics and the report's figures show: (measure, role whose
-#: choice it averages, the game's grid it is taken over, the values chosen).
-MEASURES = (("message by state", "sender", "states", "messages"),
-            ("action by message", "receiver", "messages", "actions"))
+@dataclass(frozen=True)
+class Measure:
+    """A relation the diagnostics and the report's figures show: the mean of ``role``'s
+    choice (data column ``y``) at each value of what it sees (data column ``x``). The
+    game's grids of both are named by the plurals (``states``, ``messages``, ``actions``)."""
+
+    name: str
+    role: str
+    x: str
+    y: str
+
+    @property
+    def x_grid(self) -> str:
+        return f"{self.x}s"
+
+    @property
+    def y_grid(self) -> str:
+        return f"{self.y}s"
+
+
+#: The two relations, by name.
+MEASURES = {m.name: m for m in (Measure("message by state", "sender", "state", "message"),
+                                Measure("action by message", "receiver", "message", "action"))}
 
 
 def predicted_means(prediction: Prediction, game: Game, epsilon: float
                     ) -> dict[str, NDArray[np.float64]]:
     """Each of :data:`MEASURES` under a prediction's population strategies with the tremble:
     the mean message at each state and the mean action at each message."""
-    return {measure: tremble(getattr(prediction, role), epsilon) @ getattr(game, values)
-            for measure, role, _, values in MEASURES}
+    return {m.name: tremble(getattr(prediction, m.role), epsilon) @ getattr(game, m.y_grid)
+            for m in MEASURES.values()}
 
 
 def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFrame:
@@ -207,22 +237,18 @@ def diagnostics(dataset: Dataset, fits: Mapping[str, FitResults]) -> pd.DataFram
         if sel.size == 0:
             continue
         game = dataset.design.game(g)
-        means: dict[str, dict[str, NDArray[np.float64]]] = {m[0]: {} for m in MEASURES}
+        means: dict[str, dict[str, NDArray[np.float64]]] = {m: {} for m in MEASURES}
         for name, f in fits.items():
             by_measure = predicted_means(f.model.predict(game, f.model_params), game,
                                          f.epsilon)
             for measure, mean in by_measure.items():
                 means[measure][name] = mean
-        for measure, x_idx, y_vals, x_grid in (
-            ("message by state", dataset.state[sel], t["message"].to_numpy()[sel],
-             game.states),
-            ("action by message", dataset.message[sel], t["action"].to_numpy()[sel],
-             game.messages),
-        ):
+        for measure, m in MEASURES.items():
+            x_idx, y_vals = getattr(dataset, m.x)[sel], t[m.y].to_numpy()[sel]
+            x_grid = getattr(game, m.x_grid)
             b = bin_values(x_grid[x_idx], x_grid)
-            role = "sender" if measure == "message by state" else "receiver"
-            expected = {name: by_history[(name, role)][sel] if (name, role) in by_history
-                        else m[x_idx] for name, m in means[measure].items()}
+            expected = {name: by_history[(name, m.role)][sel] if (name, m.role) in by_history
+                        else mean[x_idx] for name, mean in means[measure].items()}
             for i, label in enumerate(b.labels):
                 inside = b.index == i
                 if not inside.any():

@@ -28,7 +28,7 @@ import pandas as pd
 
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, is_synthetic
-from cheaptalk.estimation.diagnostics import bin_values
+from cheaptalk.estimation.diagnostics import MEASURES, bin_values
 from cheaptalk.estimation.intervals import INTERVAL_METHODS
 from cheaptalk.models import Family, available_models
 from cheaptalk.runner import Backend, run_tasks
@@ -240,12 +240,10 @@ def _jitter(values: np.ndarray, grid: np.ndarray, rng: np.random.Generator) -> n
 def _relation(c: Comparison, dataset: Dataset, measure: str,
               means: pd.DataFrame | None) -> Figure:
     state, message, action = _names(dataset)
-    if measure == "message by state":
-        xcol, ycol, xname, yname = "state", "message", state, message
-        title = f"Mean {message} by {state}: observed and predicted"
-    else:
-        xcol, ycol, xname, yname = "message", "action", message, action
-        title = f"Mean {action} by {message}: observed and predicted"
+    m = MEASURES[measure]
+    xname, yname = ({"state": state, "message": message, "action": action}[c]
+                    for c in (m.x, m.y))
+    title = f"Mean {yname} by {xname}: observed and predicted"
     t = dataset.table
     gs = _treatments(dataset)
     fig, axes = _facets(len(gs))
@@ -256,21 +254,19 @@ def _relation(c: Comparison, dataset: Dataset, measure: str,
     for ax, g in zip(axes, gs, strict=True):
         game = dataset.design.game(g)
         part = t[t["treatment"].astype(str) == g]
-        x = part[xcol].to_numpy(dtype=float)
-        y = part[ycol].to_numpy(dtype=float)
-        xgrid = game.states if xcol == "state" else game.messages
-        ygrid = game.messages if ycol == "message" else game.actions
+        x = part[m.x].to_numpy(dtype=float)
+        y = part[m.y].to_numpy(dtype=float)
+        xgrid, ygrid = getattr(game, m.x_grid), getattr(game, m.y_grid)
         alpha = float(np.clip(30 / max(len(part), 1) ** 0.75, 0.04, 0.5))
         h = ax.scatter(_jitter(x, xgrid, rng), _jitter(y, ygrid, rng), s=6, alpha=alpha,
                        color=_OBSERVED, linewidths=0, rasterized=len(part) > 2000)
         handles.setdefault("observed (jittered)", h)
-        if measure == "message by state" and np.array_equal(
+        if (m.x, m.y) == ("state", "message") and np.array_equal(
                 np.asarray(game.states, float), np.asarray(game.messages, float)):
             lo, hi = float(np.min(xgrid)), float(np.max(xgrid))
             (h,) = ax.plot([lo, hi], [lo, hi], ls=":", color="0.6", lw=1)
             handles.setdefault(f"truthful ({message} = {state})", h)
-        on_grid = (dataset.state if xcol == "state" else dataset.message)[
-            (t["treatment"].astype(str) == g).to_numpy()]
+        on_grid = getattr(dataset, m.x)[(t["treatment"].astype(str) == g).to_numpy()]
         b = _binned_means(np.asarray(xgrid, dtype=float)[on_grid], y, xgrid)
         if len(b):
             h = ax.errorbar(b["x"], b["mean"], yerr=[b["mean"] - b["lower"],

@@ -332,10 +332,10 @@ def predicted_means_table(c: Comparison, dataset: Dataset) -> pd.DataFrame:
             except Exception:  # a model that cannot predict this game: leave it out
                 continue
             means = predicted_means(p, game, f.epsilon)
-            for measure, _, grid, _ in MEASURES:
+            for measure, m in MEASURES.items():
                 frames.append(pd.DataFrame({
                     "model": name, "treatment": g, "measure": measure,
-                    "x": getattr(game, grid), "mean": means[measure]}))
+                    "x": getattr(game, m.x_grid), "mean": means[measure]}))
     columns = ["model", "treatment", "measure", "x", "mean"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
