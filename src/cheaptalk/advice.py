@@ -1053,8 +1053,7 @@ def project_trust_game(game: Game, model: Model, params: Mapping[str, float], po
                        rounds: int, *, seed: int = 0, replications: int = 1000,
                        epsilon: float = DEFAULT_TREMBLE) -> pd.DataFrame:
     """The rows of :attr:`TrustProjection.paths` in one game (module docstring)."""
-    from scipy.special import ndtri  # the standard normal quantile
-
+    from cheaptalk.estimation.intervals import Z_95
     from cheaptalk.simulation import RoundRecord, draw
 
     if "receiver" not in model.history_roles or not hasattr(model, "trust_levels"):
@@ -1063,7 +1062,6 @@ def project_trust_game(game: Game, model: Model, params: Mapping[str, float], po
     if rounds < 1 or replications < 2:
         raise ValueError("rounds must be >= 1 and replications >= 2")
     weights = model.predict(game, params).role_types("receiver")[0]
-    z = float(ndtri(0.975))
     policies = [policy] if policy.inflation == 0 else [policy, Policy()]
     out = []
     for pol in policies:
@@ -1085,7 +1083,7 @@ def project_trust_game(game: Game, model: Model, params: Mapping[str, float], po
             cumulative += payoff
             y = game.draw_feedback(rng, t)
             record.add(everyone, game.credible(m, y))
-            half = z * payoff.std(ddof=1) / np.sqrt(replications)
+            half = Z_95 * payoff.std(ddof=1) / np.sqrt(replications)
             out.append({"policy": pol.name, "round": r, "mean_trust": float(alpha.mean()),
                         "trust_05": float(np.quantile(alpha, 0.05)),
                         "trust_95": float(np.quantile(alpha, 0.95)),

@@ -289,11 +289,10 @@ def slope_by_block(x: ArrayLike, y: ArrayLike, block: ArrayLike, cluster: ArrayL
     >>> slope_by_block(x, y, [0] * 4 + [1] * 4, np.arange(8), 2)["slope"].tolist()
     [2.0, 2.0]
     """
-    from scipy.special import ndtri  # the standard normal quantile
+    from .intervals import Z_95 as z
 
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     block, cluster = np.asarray(block), np.asarray(cluster)
-    z = float(ndtri(0.975))
     rows = []
     for b in range(n_blocks):
         sel = block == b

@@ -72,13 +72,30 @@ from scipy.special import expit, logit, ndtr, ndtri  # ndtri, ndtr: the normal q
 
 from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
 
-__all__ = ["INTERVAL_LABELS", "INTERVAL_METHODS", "LEVEL", "IntervalMethod", "ProfileEnd",
-           "bootstrap_bca", "bootstrap_percentile", "critical_value", "derived_jacobian",
-           "profile_intervals", "transform_interval",
-           "transformed_wald", "unreliable_names", "wald_unreliable"]
+__all__ = [
+    "INTERVAL_LABELS",
+    "INTERVAL_METHODS",
+    "LEVEL",
+    "Z_95",
+    "IntervalMethod",
+    "ProfileEnd",
+    "bootstrap_bca",
+    "bootstrap_percentile",
+    "critical_value",
+    "derived_jacobian",
+    "profile_intervals",
+    "transform_interval",
+    "transformed_wald",
+    "unreliable_names",
+    "wald_unreliable",
+]
 
 #: Default confidence level.
 LEVEL = 0.95
+
+#: The two-sided normal quantile of :data:`LEVEL` (1.96): every ``estimate ± z se``
+#: interval at the default level, in estimation, tables and figures.
+Z_95 = float(ndtri(0.5 + LEVEL / 2))
 
 @dataclass(frozen=True)
 class IntervalMethod:
@@ -567,7 +584,7 @@ def _first_step(value: float, se: float, derived_range: Any, results: Any, name:
     else:
         u = float(np.clip((value - lo) / (hi - lo), 1e-9, 1 - 1e-9))
         d = (hi - lo) * u * (1 - u)
-    return float(np.clip(1.96 * se / d, 0.02, 3.0))
+    return float(np.clip(Z_95 * se / d, 0.02, 3.0))
 
 
 # ------------------------------------------------------------------- bootstrap percentile

@@ -36,11 +36,9 @@ from cheaptalk.models import ParameterError, available_models
 from cheaptalk.models.spec import build_model, spec_from_json
 
 from .compare import Comparison, diagnostics, is_synthetic, vuong_test
+from .intervals import Z_95
 from .likelihood import Likelihood
 from .mle import FitResults, _common_bounds, posterior_table
-
-#: Two-sided 95% normal quantile (the natural-scale Wald interval of an older JSON).
-Z_95 = 1.959963984540054
 
 __all__ = ["LOGLIK_TOLERANCE", "read_comparison", "rebuild_comparison"]
 

@@ -29,6 +29,7 @@ from cheaptalk.models.base import Model
 from cheaptalk.runner import Backend, InProcess, Progress, choose_backend, run_tasks
 from cheaptalk.simulation import Simulation, check_size
 
+from .intervals import Z_95
 from .mle import MaximumLikelihood
 
 __all__ = ["PowerReplication", "RecoveryReplication", "power", "recover",
@@ -85,9 +86,6 @@ class RecoveryReplication:
         return row
 
 
-#: Normal quantile of the two-sided 95% interval whose coverage :func:`summarise_recovery`
-#: reports.
-Z_95 = 1.959963984540054
 
 
 def summarise_recovery(draws: pd.DataFrame, truth: Mapping[str, float]) -> pd.DataFrame:

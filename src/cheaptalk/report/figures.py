@@ -29,7 +29,7 @@ import pandas as pd
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, is_synthetic
 from cheaptalk.estimation.diagnostics import MEASURES, bin_values
-from cheaptalk.estimation.intervals import INTERVAL_METHODS
+from cheaptalk.estimation.intervals import INTERVAL_METHODS, Z_95
 from cheaptalk.models import Family, available_models
 from cheaptalk.runner import Backend, run_tasks
 
@@ -218,7 +218,7 @@ def _binned_means(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> pd.DataFram
         yy = y[inside]
         n = int(inside.sum())
         sd = float(np.std(yy, ddof=1)) if n > 1 else np.nan
-        half = 1.96 * sd / np.sqrt(n) if n > 1 else np.nan
+        half = Z_95 * sd / np.sqrt(n) if n > 1 else np.nan
         rows.append({"x": float(np.mean(x[inside])), "mean": float(np.mean(yy)), "n": n,
                      "lower": float(np.mean(yy)) - half, "upper": float(np.mean(yy)) + half})
     return pd.DataFrame(rows)

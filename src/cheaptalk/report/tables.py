@@ -51,7 +51,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri  # the standard normal quantile
 
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.estimation.compare import Comparison, likelihood_ratio_tests
@@ -62,6 +61,7 @@ from cheaptalk.estimation.diagnostics import (
     round_blocks,
     slope_by_block,
 )
+from cheaptalk.estimation.intervals import Z_95
 from cheaptalk.estimation.mle import parameter_status
 
 __all__ = [
@@ -79,8 +79,6 @@ __all__ = [
     "vuong_table",
 ]
 
-#: Two-sided 95% normal quantile (the intervals of every table and figure).
-Z95 = float(ndtri(0.975))
 
 _VUONG_COLUMNS = ["a", "b", "z", "p", "favours"]
 _POSTERIOR_COLUMNS = ["subject", "role", "treatment", "type", "type_probability", "family",
@@ -179,7 +177,7 @@ def _reported(f: Any) -> pd.DataFrame:
     est = pd.concat([f.params, f.derived])
     se = pd.concat([getattr(f, "bse_sandwich", pd.Series(dtype=float)),
                     getattr(f, "derived_se", pd.Series(dtype=float))]).reindex(est.index)
-    out = pd.DataFrame({"lower": est - Z95 * se, "upper": est + Z95 * se,
+    out = pd.DataFrame({"lower": est - Z_95 * se, "upper": est + Z_95 * se,
                         "method": "wald-natural"})
     out.loc[[n for n in f.at_bound if n in out.index]] = np.nan
     out.loc[out["lower"].isna(), "method"] = None
