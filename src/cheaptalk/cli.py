@@ -137,7 +137,7 @@ ColumnsOpt = Annotated[str | None, typer.Option(
     "sender, receiver, state, message, action, session, demand).")]
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help=f"Model ({_MODELS}), with "
                                        "options in brackets where wanted, e.g. "
-                                       "trust[lie_cost=quadratic].")]
+                                       "trust\\[lie_cost=quadratic].")]
 ParamsOpt = Annotated[Path | None, typer.Option(
     "--params", "-p", help="JSON file with the model's parameters: either {name: value} or "
     "{\"params\": {...}, \"options\": {...}} (the output of `cheaptalk fit`). Default: the "
@@ -536,7 +536,7 @@ def compare(
     models: Annotated[str | None, typer.Option(
         help=f"Comma-separated models (default: all: {_MODELS}; those whose play depends on "
         "history only for data with feedback and several rounds); a variant takes its "
-        "options in brackets, e.g. trust,trust[lie_cost=quadratic].")] = None,
+        "options in brackets, e.g. trust,trust\\[lie_cost=quadratic].")] = None,
     folds: Annotated[int, typer.Option(min=0, help="Folds of cross-validation by subject "
                                        "(0: none).")] = 5,
     report: Annotated[Path | None, typer.Option(help="Write the report folder here.")] = None,

@@ -1,9 +1,12 @@
+import re
 import subprocess
 import sys
 
 import pandas as pd
+from typer.testing import CliRunner
 
 from cheaptalk import __version__
+from cheaptalk.cli import app
 from helpers import assert_bad_input
 
 GOOD = pd.DataFrame({
@@ -19,6 +22,14 @@ def test_version_and_help(run):
     for cmd in ("validate", "simulate", "predict"):
         r = run(cmd, "--help")
         assert r.exit_code == 0 and "--design" in r.output
+
+
+def test_help_shows_the_bracketed_model_options():
+    """Rich reads [..] in help text as markup; the examples of model options must survive."""
+    for cmd, example in (("fit", "trust[lie_cost=quadratic]"),
+                         ("compare", "trust,trust[lie_cost=quadratic]")):
+        r = CliRunner().invoke(app, [cmd, "--help"], env={"COLUMNS": "240"})
+        assert r.exit_code == 0 and example in re.sub(r"[\s│]+", "", r.output)
 
 
 def test_validate_prints_summary_and_role_switching(run, tmp_path):
