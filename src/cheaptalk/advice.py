@@ -82,6 +82,7 @@ from cheaptalk.choice import DEFAULT_TREMBLE, tremble
 from cheaptalk.data.design import Design, load_design
 from cheaptalk.data.errors import InputError
 from cheaptalk.data.files import read_text
+from cheaptalk.data.interactions import listed_labels, match_labels
 from cheaptalk.games.base import Game
 from cheaptalk.models import get_model
 from cheaptalk.models.base import Model, ParameterError, Prediction
@@ -151,14 +152,16 @@ def _grid_index(grid: NDArray[np.float64], value: float) -> tuple[int, bool]:
     return i, abs(float(grid[i]) - value) <= tol
 
 
-def report_index(game: Game, value: float, what: str = "report") -> int:
+def report_index(game: Game, value: float | str, what: str = "report") -> int:
     """The index of report ``value`` among the game's messages; ``what`` names it in the
-    error.
+    error. In a game whose messages are labels (``Game.message_labels``) ``value`` is a
+    label, as in the data; otherwise a value on the grid of reports.
 
     Raises
     ------
     InputError
-        If ``value`` is outside the range of reports or between grid points.
+        If ``value`` is no label of the game's, not a number, outside the range of reports
+        or between grid points.
 
     Examples
     --------
@@ -166,6 +169,16 @@ def report_index(game: Game, value: float, what: str = "report") -> int:
     >>> report_index(crawford_sobel(), 7.0)
     3
     """
+    labels = game.message_labels
+    if labels is not None:
+        text = str(value).strip()
+        return int(match_labels(labels, np.array([text], dtype=object), lambda t, i: InputError(
+            f"{what} {t!r} is not one of the messages ({listed_labels(labels)})"))[0])
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} {value!r} is not a number (a value on the grid of "
+                         "reports)") from None
     lo, hi = float(game.messages.min()), float(game.messages.max())
     i, on_grid = _grid_index(game.messages, value)
     if value < lo - 1e-9 * max(1.0, abs(lo)) or value > hi + 1e-9 * max(1.0, abs(hi)):
@@ -174,6 +187,34 @@ def report_index(game: Game, value: float, what: str = "report") -> int:
         raise InputError(f"{what} {value:g} is not on the grid of reports (nearest: "
                          f"{game.messages[i]:g})")
     return i
+
+
+def written_message(game: Game, index: int) -> float | str:
+    """Message ``index`` as the data write it: its label in a game whose messages are
+    labels, else its value (what :func:`report_index` reads back).
+
+    Examples
+    --------
+    >>> from cheaptalk.games import crawford_sobel
+    >>> written_message(crawford_sobel(), 3)
+    7.0
+    """
+    labels = game.message_labels
+    return labels[index] if labels is not None else float(game.messages[index])
+
+
+def _shown(message: float | str) -> str:
+    return message if isinstance(message, str) else f"{message:g}"
+
+
+def _message_axis(ax: Any, messages: pd.Series) -> NDArray[np.float64]:
+    """Positions of ``messages`` on a figure's x axis: their values, or for labels their
+    order, with the labels as ticks."""
+    if pd.api.types.is_numeric_dtype(messages):
+        return messages.to_numpy(dtype=float)
+    at = np.arange(len(messages), dtype=float)
+    ax.set_xticks(at, list(messages))
+    return at
 
 
 def state_index(game: Game, value: float, what: str = "state") -> int:
@@ -191,7 +232,8 @@ def state_index(game: Game, value: float, what: str = "state") -> int:
 def history_from_values(game: Game, messages: ArrayLike, feedback: ArrayLike,
                         source: str = "<history>", feedback_name: str = "feedback"
                         ) -> PartnerHistory:
-    """A :class:`PartnerHistory` from report values and feedback values.
+    """A :class:`PartnerHistory` from reports (values, or labels where the game's messages
+    are labels: :func:`report_index`) and feedback values.
 
     Raises
     ------
@@ -210,14 +252,15 @@ def history_from_values(game: Game, messages: ArrayLike, feedback: ArrayLike,
     cheaptalk.data.errors.InputError: <history>: row 1, column 'message': message 4 is not \
 on the grid of reports (nearest: 3)
     """
-    m = np.atleast_1d(np.asarray(messages, dtype=float))
+    m = np.atleast_1d(np.asarray(messages, dtype=object if game.message_labels is not None
+                                        else float))
     y = np.atleast_1d(np.asarray(feedback, dtype=float))
     if m.shape != y.shape or m.ndim != 1:
         raise ValueError("messages and feedback must be 1-d and of equal length")
     index = np.empty(m.size, dtype=np.intp)
     for r, value in enumerate(m):
         try:
-            index[r] = report_index(game, float(value), "message")
+            index[r] = report_index(game, value, "message")
         except InputError as e:
             raise InputError(e.message, file=source, row=r + 1, column="message") from None
     possible = game.feedback_density(y).sum(axis=1) > 0 if y.size else np.ones(0, bool)
@@ -273,13 +316,17 @@ def read_history(path: str | Path, design: Design, treatment: str,
         if names.count(f) > 1:
             raise InputError(f"column {f!r} appears more than once", file=path, line=1,
                              column=f)
-    values = {}
+    values: dict[str, np.ndarray] = {}
     for c in ("message", column):
-        out = np.empty(len(table))
+        labelled = c == "message" and game.message_labels is not None
+        out = np.empty(len(table), dtype=object if labelled else float)
         for i, cell in enumerate(table[in_file[c]].astype(str).str.strip()):
             where = {"file": path, "row": i + 1, "line": i + 2, "column": in_file[c]}
             if cell in ("", "nan", "NaN", "NA", "None"):
                 raise InputError("missing value", **where)
+            if labelled:        # a label, matched by report_index
+                out[i] = cell
+                continue
             try:
                 out[i] = float(cell)
             except ValueError:
@@ -309,10 +356,13 @@ def _as_history(history: Any, design: Design, treatment: str,
         for c in ("message", column):
             if c not in history.columns:
                 raise InputError(f"missing column {c!r}", file="<history>", column=c)
-        return history_from_values(game, history["message"].to_numpy(float),
+        return history_from_values(game, history["message"].to_numpy(),
                                    history[column].to_numpy(float), feedback_name=column)
-    pairs = np.asarray(list(history), dtype=float).reshape(-1, 2)
-    return history_from_values(game, pairs[:, 0], pairs[:, 1], feedback_name=column)
+    pairs = [tuple(pair) for pair in history]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError("a history given as pairs needs (message, feedback) in each")
+    return history_from_values(game, [p[0] for p in pairs], [p[1] for p in pairs],
+                               feedback_name=column)
 
 
 # ---------------------------------------------------------------------------- posterior
@@ -582,10 +632,13 @@ class Advice:
     response : DataFrame
         For every possible report: ``report``, ``action`` (recommended), ``expected_payoff``,
         ``face_value_action``, ``ignore_action``.
+
+    Reports are written as in the data (:func:`written_message`): labels in a game whose
+    messages are labels, else values.
     """
 
     game: Game
-    report: float
+    report: float | str
     rounds: int
     action: float
     expected_payoff: float
@@ -644,7 +697,7 @@ class Advice:
                   f"{sender}'s record" if self.rounds else "with no record of this "
                   f"{sender} (the population of {sender}s)")
         lines = [f"Advice to the {receiver} ({self.model}, treatment {self.treatment}): "
-                 f"{message} {self.report:g}, {record}.",
+                 f"{message} {_shown(self.report)}, {record}.",
                  f"  Recommended {action}: {fmt(self.action)}, expected payoff "
                  f"{self.expected_payoff:.2f}."]
         for label, a, v in (("Taking the report at face value", self.face_value_action,
@@ -732,13 +785,13 @@ def advise_game(game: Game, prediction: Prediction, report: int,
     trust = effective_trust(game, report, a)
     rows = np.arange(game.n_messages)
     response = pd.DataFrame({
-        "report": game.messages, "action": game.actions[chosen],
+        "report": [written_message(game, i) for i in rows], "action": game.actions[chosen],
         "expected_payoff": values[rows, chosen],
         "face_value_action": game.actions[face],
         "ignore_action": np.full(game.n_messages, game.actions[ignore]),
     })
     return Advice(
-        game=game, report=float(game.messages[report]), rounds=history.rounds,
+        game=game, report=written_message(game, report), rounds=history.rounds,
         action=float(game.actions[a]), expected_payoff=float(v[a]),
         face_value_action=float(game.actions[face[report]]),
         face_value_payoff=float(v[face[report]]),
@@ -787,7 +840,7 @@ def _resolve(design: Design | str | Path, model: Model | str,
 def advise(design: Design | str | Path, model: Model | str,
            params: Mapping[str, float] | str | Path | None, treatment: str | None,
            history: PartnerHistory | pd.DataFrame | str | Path | Sequence[Sequence[float]]
-           | None, report: float, *, epsilon: float | None = None,
+           | None, report: float | str, *, epsilon: float | None = None,
            columns: Mapping[str, str] | None = None) -> Advice:
     """What a receiver should do after ``report`` from a partner with record ``history``.
 
@@ -802,8 +855,9 @@ def advise(design: Design | str | Path, model: Model | str,
     history : PartnerHistory, DataFrame, path of a CSV file, (message, feedback) pairs, or None
         The partner's earlier reports and the feedback after each (columns ``message`` and
         the design's feedback column).
-    report : float
-        The new report (a value on the grid of reports).
+    report : float or str
+        The new report: a value on the grid of reports, or a label in a game whose messages
+        are labels.
     epsilon : float, optional
         The tremble (default: the parameter file's, else 0.001).
     columns : mapping, optional
@@ -824,7 +878,7 @@ def advise(design: Design | str | Path, model: Model | str,
     d, name, m, values, eps = _resolve(design, model, params, treatment, epsilon)
     game = d.game(name)
     record = _as_history(history, d, name, columns)
-    index = report_index(game, float(report), d.kind.variables[1])
+    index = report_index(game, report, d.kind.variables[1])
     advice = advise_game(game, m.predict(game, values), index, record, eps, m)
     return _named(advice, d, name)
 
@@ -846,17 +900,18 @@ class SenderAdvice:
     state : float
     reports : DataFrame
         For every report: ``report``, ``expected_payoff``, ``mean_action``.
-    best_report, best_payoff : float
-    truthful_report, truthful_payoff : float
+    best_report, truthful_report : float or str
+        As the data write them (:func:`written_message`).
+    best_payoff, truthful_payoff : float
     cost_of_truth : float
         ``best_payoff - truthful_payoff`` (≥ 0).
     """
 
     state: float
     reports: pd.DataFrame
-    best_report: float
+    best_report: float | str
     best_payoff: float
-    truthful_report: float
+    truthful_report: float | str
     truthful_payoff: float
     epsilon: float
     model: str = ""
@@ -884,10 +939,10 @@ class SenderAdvice:
         row = self.reports.set_index("report")
         lines = [f"Advice to the {sender} ({self.model}, treatment {self.treatment}): "
                  f"{state} {self.state:g}, against the population of {receiver}s.",
-                 f"  Best {message}: {self.best_report:g}, expected payoff "
+                 f"  Best {message}: {_shown(self.best_report)}, expected payoff "
                  f"{self.best_payoff:.2f} (mean {action} "
                  f"{row.loc[self.best_report, 'mean_action']:.4g}).",
-                 f"  Truthful {message} {self.truthful_report:g}: expected payoff "
+                 f"  Truthful {message} {_shown(self.truthful_report)}: expected payoff "
                  f"{self.truthful_payoff:.2f} (mean {action} "
                  f"{row.loc[self.truthful_report, 'mean_action']:.4g}).",
                  f"  Cost of telling the truth: {self.cost_of_truth:.2f}."]
@@ -916,12 +971,13 @@ def advise_sender_game(game: Game, prediction: Prediction, state: int,
     tied = np.flatnonzero(earned >= top - 1e-10 * (1.0 + abs(top)))
     distance = np.abs(game.messages[tied] - game.states[state])
     best = int(tied[np.lexsort((game.messages[tied], distance))[0]])
-    reports = pd.DataFrame({"report": game.messages, "expected_payoff": earned,
-                            "mean_action": rho @ game.actions})
+    reports = pd.DataFrame({"report": [written_message(game, i)
+                                       for i in range(game.n_messages)],
+                            "expected_payoff": earned, "mean_action": rho @ game.actions})
     return SenderAdvice(
         state=float(game.states[state]), reports=reports,
-        best_report=float(game.messages[best]), best_payoff=float(earned[best]),
-        truthful_report=float(game.messages[truthful]),
+        best_report=written_message(game, best), best_payoff=float(earned[best]),
+        truthful_report=written_message(game, truthful),
         truthful_payoff=float(earned[truthful]), epsilon=epsilon,
         model=prediction.model if model is None else model.label)
 
@@ -1158,15 +1214,17 @@ def response_figure(advice: Advice) -> Figure:
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     r = advice.response
-    ax.step(r["report"], r["face_value_action"], where="mid", color="#0072B2",
+    x = _message_axis(ax, r["report"])
+    ax.step(x, r["face_value_action"], where="mid", color="#0072B2",
             linestyle="--", label=f"face value (best response to the {message})")
-    ax.step(r["report"], r["ignore_action"], where="mid", color="#999999", linestyle=":",
+    ax.step(x, r["ignore_action"], where="mid", color="#999999", linestyle=":",
             label="ignore (best response to the prior)")
-    ax.step(r["report"], r["action"], where="mid", color="#D55E00", linewidth=2,
+    ax.step(x, r["action"], where="mid", color="#D55E00", linewidth=2,
             label="recommended")
-    ax.plot([advice.report], [advice.action], "o", color="#D55E00", markersize=7)
-    ax.annotate(f"{message} {advice.report:g} → {action} {advice.action:g}",
-                (advice.report, advice.action), textcoords="offset points", xytext=(6, -14),
+    at = float(x[list(r["report"]).index(advice.report)])
+    ax.plot([at], [advice.action], "o", color="#D55E00", markersize=7)
+    ax.annotate(f"{message} {_shown(advice.report)} → {action} {advice.action:g}",
+                (at, advice.action), textcoords="offset points", xytext=(6, -14),
                 fontsize=9)
     ax.set_xlabel(message)
     ax.set_ylabel(action)
@@ -1189,12 +1247,14 @@ def sender_figure(advice: SenderAdvice) -> Figure:
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     r = advice.reports
-    ax.plot(r["report"], r["expected_payoff"], color="#E69F00", linewidth=2,
+    x = _message_axis(ax, r["report"])
+    position = dict(zip(r["report"], x, strict=True))
+    ax.plot(x, r["expected_payoff"], color="#E69F00", linewidth=2,
             marker="o" if len(r) <= 30 else None, label="expected payoff")
-    ax.axvline(advice.truthful_report, color="#0072B2", linestyle="--",
-               label=f"truthful {message} {advice.truthful_report:g}")
-    ax.plot([advice.best_report], [advice.best_payoff], "o", color="#D55E00", markersize=8,
-            label=f"best {message} {advice.best_report:g}")
+    ax.axvline(position[advice.truthful_report], color="#0072B2", linestyle="--",
+               label=f"truthful {message} {_shown(advice.truthful_report)}")
+    ax.plot([position[advice.best_report]], [advice.best_payoff], "o", color="#D55E00",
+            markersize=8, label=f"best {message} {_shown(advice.best_report)}")
     ax.set_xlabel(message)
     ax.set_ylabel("expected payoff")
     ax.set_title(f"Payoff of each {message} in {state} {advice.state:g} ({advice.model}); "

@@ -792,9 +792,10 @@ def advise(
     treatment: Annotated[str | None, typer.Option("--treatment", "-t", help="Treatment "
                                                   "(default: the design's first).")] = None,
     params: ParamsOpt = None,
-    report: Annotated[float | None, typer.Option(
-        "--report", help="The partner's new report (a value on the design's grid of "
-        "reports); needed for --role receiver.")] = None,
+    report: Annotated[str | None, typer.Option(
+        "--report", help="The partner's new report: a value on the design's grid of "
+        "reports, or its label where the messages are labels (as in the data); needed for "
+        "--role receiver.")] = None,
     history: Annotated[Path | None, typer.Option(
         "--history", help="CSV file of the partner's earlier rounds, one row each, with the "
         "columns message and the feedback column (demand in forecast sharing, state "

@@ -182,3 +182,57 @@ def test_a_message_that_is_no_label_is_located(run, export):
             "--columns", MAP)
     _one_error_line(r, "export.csv", "row 3 (line 4)", "column 'player.advice'",
                     "'medium' is not one of the messages", "low, mid, high, very high")
+
+
+def test_advise_reads_and_writes_message_labels(run, export):
+    """Decision support in a game whose messages are labels, two of which ("high", "very
+    high") assert the same state: reports and histories are labels, as in the data, and the
+    advice after each label is the game-level advice at that message."""
+    from cheaptalk.advice import advise_game, advise_sender_game, history_from_values
+
+    design = export / "design.toml"
+    game = load_design(design).game("G")
+    model = get_model("levelk")
+    prediction = model.predict(game, model.default_params(game))
+    (export / "history.csv").write_text("message,state\nvery high,3\nlow,1\nhigh,3\n")
+    record = history_from_values(game, ["very high", "low", "high"], [3, 1, 3])
+    assert record.message.tolist() == [3, 0, 2]
+    seen = {}
+    for index, label in ((2, "high"), (3, "very high")):
+        out = export / f"advice_{index}.json"
+        r = run("advise", "--design", design, "--model", "levelk", "--report", label,
+                "--history", export / "history.csv", "--json", out,
+                "--report-dir", export / f"fig_{index}")
+        assert r.exit_code == 0, r.output
+        assert f"message {label}, after 3 rounds" in r.output
+        doc = json.loads(out.read_text())
+        expected = advise_game(game, prediction, index, record, 1e-3, model)
+        assert doc["report"] == label and doc["action"] == expected.action
+        assert doc["expected_payoff"] == pytest.approx(expected.expected_payoff, abs=1e-12)
+        assert doc["response"]["report"] == ["low", "mid", "high", "very high"]
+        assert (export / f"fig_{index}" / "advice.png").stat().st_size > 0
+        seen[label] = doc["state_posterior"]["probabilities"]
+    assert seen["high"] != seen["very high"]  # two messages, not one literal value
+    r = run("advise", "--design", design, "--model", "levelk", "--role", "sender",
+            "--state", 3, "--json", export / "sender.json", "--report-dir", export / "sfig")
+    assert r.exit_code == 0, r.output
+    doc = json.loads((export / "sender.json").read_text())
+    sender = advise_sender_game(game, prediction, 2, 1e-3, model)
+    assert doc["truthful_report"] == "high" == sender.truthful_report
+    assert doc["best_report"] == sender.best_report in ("low", "mid", "high", "very high")
+    assert f"Truthful message high: expected payoff {sender.truthful_payoff:.2f}" in r.output
+
+
+@pytest.mark.parametrize(("report", "history", "fragments"), [
+    ("3", None, ["--report '3' is not one of the messages", "low, mid, high, very high"]),
+    ("high", "message,state\nhigh,3\nmedium,2\n",
+     ["history.csv", "row 2", "column 'message'", "'medium' is not one of the messages"]),
+])
+def test_advise_refuses_what_is_no_label(run, export, report, history, fragments):
+    args = ["advise", "--design", export / "design.toml", "--model", "levelk",
+            "--report", report, "--json", export / "a.json"]
+    if history is not None:
+        (export / "history.csv").write_text(history)
+        args += ["--history", export / "history.csv"]
+    assert_bad_input(run(*args), *fragments)
+    assert not (export / "a.json").exists()

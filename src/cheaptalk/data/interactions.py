@@ -59,7 +59,7 @@ from .errors import InputError
 from .files import existing_file
 
 __all__ = ["PARQUET_BATCH_ROWS", "REQUIRED_COLUMNS", "SYNTHETIC_LABEL", "Dataset", "GridMapping",
-           "load_data", "validate_table"]
+           "listed_labels", "load_data", "match_labels", "validate_table"]
 
 #: Value of the ``session`` column in every row cheaptalk simulated.
 SYNTHETIC_LABEL = "synthetic"
@@ -535,11 +535,11 @@ def _validate_rows(table: pd.DataFrame, design: Design, error: Callable[..., Inp
         grids = {"state": game.states, "message": game.messages, "action": game.actions}
         if name in labelled:
             del grids["message"]
-            index["message"][rows] = _match_labels(
+            index["message"][rows] = match_labels(
                 game.message_labels, message_text[rows],
                 lambda text, i, name=name, game=game, rows=rows: error(
                     f"{v_name['message']} {text!r} is not one of the messages of treatment "
-                    f"{name!r} ({_listed(game.message_labels)})", row=int(rows[i]),
+                    f"{name!r} ({listed_labels(game.message_labels)})", row=int(rows[i]),
                     column="message"))
             data.loc[data.index[rows], "message"] = game.messages[index["message"][rows]]
         for c, grid in grids.items():
@@ -658,13 +658,13 @@ def _feedback(data: pd.DataFrame, design: Design, error: Any) -> np.ndarray | No
     return values
 
 
-def _listed(labels: tuple[str, ...], most: int = 12) -> str:
+def listed_labels(labels: tuple[str, ...], most: int = 12) -> str:
     """Labels for a message: all of them, or the first ``most`` and how many more."""
     more = f", … ({len(labels)} in all)" if len(labels) > most else ""
     return ", ".join(labels[:most]) + more
 
 
-def _match_labels(labels: tuple[str, ...], cells: np.ndarray, error: Any) -> np.ndarray:
+def match_labels(labels: tuple[str, ...], cells: np.ndarray, error: Any) -> np.ndarray:
     """Index of each cell's message label (a number matches a numeric label by value);
     ``error(text, i)`` builds the error for a cell that is no label."""
     exact = {label: m for m, label in enumerate(labels)}
