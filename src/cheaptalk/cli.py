@@ -407,9 +407,12 @@ def predict(
     state_name, message_name, action_name = d.kind.variables
     reports = mean_report_by_state(pred)
     actions = mean_action_by_message(pred)
-    pick = sorted({round(i) for i in
-                   [0, (len(reports) - 1) / 4, (len(reports) - 1) / 2,
-                    3 * (len(reports) - 1) / 4, len(reports) - 1]})
+    labels = pred.game.message_labels
+
+    def spread(n: int) -> list[int]:  # at most five rows, ends included
+        return sorted({round(k * (n - 1) / 4) for k in range(5)})
+
+    by_state, by_message = spread(len(reports)), spread(len(actions))
     shown = ", ".join(f"{t.name} ({t.weight:.2f})" for t in pred.types[:5])
     more = f", … ({len(pred.types)} types in all)" if len(pred.types) > 5 else ""
     console.print(f"{m.name} in treatment {name}: types {shown}{more}", markup=False,
@@ -417,9 +420,16 @@ def predict(
     table = Table(title="population means (no tremble)")
     for col in (state_name, f"mean {message_name}", message_name, f"mean {action_name}"):
         table.add_column(col, justify="right")
-    for i in pick:
-        r, a = reports.iloc[i], actions.iloc[min(i, len(actions) - 1)]
-        table.add_row(f"{r.iloc[0]:g}", f"{r.iloc[1]:.2f}", f"{a.iloc[0]:g}", f"{a.iloc[1]:.2f}")
+    for k in range(max(len(by_state), len(by_message))):
+        left = right = ["", ""]
+        if k < len(by_state):
+            r = reports.iloc[by_state[k]]
+            left = [f"{r.iloc[0]:g}", f"{r.iloc[1]:.2f}"]
+        if k < len(by_message):
+            i = by_message[k]
+            a = actions.iloc[i]
+            right = [labels[i] if labels is not None else f"{a.iloc[0]:g}", f"{a.iloc[1]:.2f}"]
+        table.add_row(*left, *right)
     console.print(table)
     if path is not None:
         shown_rounds = sorted({1, 2, 5, 10, rounds // 2, rounds} & set(path["round"]))

@@ -169,6 +169,9 @@ def test_predict_writes_the_message_labels(run, export):
     assert doc["message_labels"] == ["low", "mid", "high", "very high"]
     assert doc["messages"] == [1.0, 2.0, 3.0, 3.0]  # the literal values
     assert len(doc["population"]["sender"][0]) == 4
+    # the printed preview has a row for every message (four), by its label
+    rows = [line for line in r.output.splitlines() if "│" in line]
+    assert [line.split("│")[3].strip() for line in rows] == ["low", "mid", "high", "very high"]
 
 
 def test_a_message_that_is_no_label_is_located(run, export):
