@@ -150,6 +150,34 @@ def test_aqre_principal_per_role_lambda_s_not_identified():
         {"lambda": fit.params["lambda_r"]}).loglik, abs=1e-9)
 
 
+@pytest.mark.parametrize(("spec", "inert"), [
+    ("equilibrium", {"lambda_s", "lambda_r"}), ("aqre", {"lambda"}),
+    ("aqre[roles=per_role]", {"lambda_s", "lambda_r"})])
+def test_an_indifferent_receiver_identifies_no_precision(spec, inert):
+    """In the binary deception game the receiver is indifferent between the options under
+    the prior, so at the babbling solution no precision moves the prediction: each is
+    declared inert, and a fit holds it fixed and counts no free parameter."""
+    from cheaptalk.data import load_design
+    from cheaptalk.models.spec import model_from
+
+    d = load_design("binary_deception")
+    game = d.game(d.treatments[0])
+    model = model_from(spec)
+    assert model.inert_parameters(game) == inert
+    low = model.predict(game, dict.fromkeys(model.parameter_names(), 0.1))
+    high = model.predict(game, dict.fromkeys(model.parameter_names(), 5.0))
+    np.testing.assert_allclose(low.sender, high.sender, atol=1e-15)
+    np.testing.assert_allclose(low.receiver, high.receiver, atol=1e-15)
+    data = validate_table(Simulation(d, get_model("levelk"),
+                                     get_model("levelk").default_params(game),
+                                     subjects_per_role=4, rounds=4).run(seed=1), d)
+    fit = MaximumLikelihood(model, data).fit(n_starts=1)
+    assert set(fit.not_identified) == inert and fit.df_model == 0
+    # where the receiver is not indifferent, its precision does matter
+    cs = design(sep=1).game("sep")
+    assert "lambda_r" not in get_model("equilibrium").inert_parameters(cs)
+
+
 def test_mixed_bounds_take_the_tightest_floor():
     """Trust's beta_sigma floor depends on the game: the fit keeps the largest one."""
     d_wide = parse_design(

@@ -321,7 +321,7 @@ class FitResults:
             se = self.derived_se.get(name, np.nan)
             lines.append(f"{name:<14}{value:>12.4g}{se:>12.3g}{'(derived)':>12}"
                          f"{interval(name)}")
-        lines.append("95% CI: profile = profile likelihood; Wald (transformed) = built on the "
+        lines.append("95% CI: profile = profile likelihood; transformed Wald = built on the "
                      "estimation scale and mapped back; se = delta-method sandwich (CR1) on "
                      "the natural scale.")
         for kind, label in (("bootstrap", "Bootstrap percentile"),

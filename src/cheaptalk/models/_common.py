@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cheaptalk.games.base import Game
+
 from .base import ParameterError
 
 __all__ = ["MAX_FLOATS", "check_interval", "check_positive", "check_precision", "check_shares",
@@ -82,3 +84,22 @@ def unique_labels(values: Sequence[float], prefix: str) -> list[str]:
         if len(set(labels)) == len(labels):
             return labels
     return [f"{prefix}{v:.17g} [{i}]" for i, v in enumerate(values)]
+
+
+def indifferent(values: np.ndarray, game: Game) -> bool:
+    """Whether every row of ``values`` (expected payoffs of the receiver's actions, one row
+    per message) is constant, to rounding of the game's payoffs: a logit receiver is then
+    uniform whatever its precision.
+
+    Examples
+    --------
+    >>> from cheaptalk.games import binary_deception, crawford_sobel
+    >>> g = binary_deception()
+    >>> indifferent(g.prior_values()[None, :], g)
+    True
+    >>> g = crawford_sobel()
+    >>> indifferent(g.prior_values()[None, :], g)
+    False
+    """
+    scale = float(np.max(np.abs(game.receiver_payoff))) or 1.0
+    return bool(np.all(np.ptp(values, axis=1) <= 1e-12 * scale))

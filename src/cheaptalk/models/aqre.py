@@ -63,6 +63,7 @@ from cheaptalk.numerics.continuation import (
     solve_aqre_state,
 )
 
+from ._common import indifferent
 from .base import Family, Model, ParameterError, Prediction, Pullback, Type
 
 __all__ = ["AQRE", "AQRESolution", "ConvergenceError", "FinitePrecisions",
@@ -151,11 +152,18 @@ class AQRE(FinitePrecisions, Model):
         return ("lambda",) if self.roles == "common" else ("lambda_s", "lambda_r")
 
     def inert_parameters(self, game: Game) -> frozenset[str]:
-        """``{"lambda_s"}`` on the principal branch with per-role precisions: that branch
-        babbles in every cheap-talk game (the sender is uniform whatever her precision)."""
-        if self.roles == "per_role" and self.branch == "principal":
-            return frozenset({"lambda_s"})
-        return frozenset()
+        """On the principal branch, which babbles in every cheap-talk game: ``lambda_s``
+        (the sender is uniform whatever her precision), and ``lambda_r`` too where the
+        receiver is indifferent between all actions under the prior (then uniform); with one
+        precision for both roles, ``lambda`` where both are inert."""
+        if self.branch != "principal":
+            return frozenset()
+        inert = {"lambda_s"}
+        if indifferent(game.prior_values()[None, :], game):
+            inert.add("lambda_r")
+        if self.roles == "common":
+            return frozenset({"lambda"}) if len(inert) == 2 else frozenset()
+        return frozenset(inert)
 
     def precisions(self, game: Game, params: Mapping[str, float]) -> tuple[float, float]:
         """``(lambda_s, lambda_r)`` of ``params`` (checked), refusing precisions so large

@@ -66,6 +66,7 @@ from numpy.typing import NDArray
 from cheaptalk.choice import best_response, logit, logit_vjp
 from cheaptalk.games.base import Game
 
+from ._common import indifferent
 from .aqre import FinitePrecisions
 from .base import Family, Model, Prediction, Pullback, Type
 
@@ -333,8 +334,14 @@ class Equilibrium(FinitePrecisions, Model):
         return ("lambda_s", "lambda_r")
 
     def inert_parameters(self, game: Game) -> frozenset[str]:
-        """``{"lambda_s"}`` where the equilibrium babbles (the sender is uniform)."""
-        return frozenset({"lambda_s"}) if self.equilibrium(game).is_babbling else frozenset()
+        """``lambda_s`` where the equilibrium babbles (the sender is uniform), and
+        ``lambda_r`` where the receiver is indifferent between all actions after every
+        message under the equilibrium's beliefs (the receiver is uniform)."""
+        eq = self.equilibrium(game)
+        inert = {"lambda_s"} if eq.is_babbling else set()
+        if indifferent(game.receiver_values(eq.belief), game):
+            inert.add("lambda_r")
+        return frozenset(inert)
 
     def predict(self, game: Game, params: Mapping[str, float]) -> Prediction:
         return self._compute(game, params)[0]
