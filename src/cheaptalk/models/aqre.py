@@ -92,8 +92,9 @@ class FinitePrecisions:
 def default_precision(game: Game) -> float:
     """A sensible starting precision λ for ``game`` (per currency unit).
 
-    ``30 / range``, where ``range`` is the spread of all material payoffs, capped at 2: about
-    0.1 in the forecast-sharing and Cai–Wang games, 2 in a binary game with payoffs 5 and 6.
+    ``30 / range``, where ``range`` is the spread of all material payoffs, rounded to two
+    digits and capped at 2: 0.11 in the forecast-sharing game, 0.12 to 0.15 in the bundled
+    Cai–Wang games, 2 in a binary game with payoffs 5 and 6.
 
     Examples
     --------
