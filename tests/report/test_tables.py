@@ -228,3 +228,28 @@ def test_html_shows_the_tables_numbers(comparison, dataset):
     assert "moderate" in cells  # Vuong p = 0.0124
     assert "d05" in page and "Out of sample" in page
     assert "<h2>Notes</h2>" not in page
+
+
+@pytest.mark.parametrize(("strategic", "rest"), [("levelk", "level-k types"),
+                                                  ("ch", "cognitive-hierarchy types")])
+def test_a_declared_mixture_share_is_stated_in_words(strategic, rest):
+    """The report states the share a model declares (Model.mixture_share), under the fit's
+    own label and with the model's own words for both kinds of subject."""
+    from cheaptalk.models.combination import Combination
+
+    fit = _fit(-150.0, {"pi": 0.65, "alpha_a": 2.0}, {"pi": 0.05, "alpha_a": 0.5})
+    fit.model = Combination(strategic=strategic)
+    other = _fit(-200.0, {"q": 1.0}, {"q": 0.1})
+    other.model = get_model("levelk")   # declares no share
+    label = f"combination[strategic={strategic}]"
+    c = Comparison(fits={label: fit, "levelk": other}, vuong=[], cv={}, loto={},
+                   diagnostics=pd.DataFrame(), n_decisions=400, n_subjects=40, folds=0)
+    tables = ReportTables(c)
+    shares = tables.mixture_shares
+    assert shares[["model", "parameter", "kind", "rest"]].values.tolist() == [
+        [label, "pi", "trust types", rest]]
+    assert shares["ci_lower"].iloc[0] == pytest.approx(0.65 - Z * 0.05)
+    text = " ".join(str(m) for m in interpretation(tables))
+    assert (f"The best model mixes trust types and {rest}: the estimated share of trust "
+            f"types is π = 0.65 (95% CI {0.65 - Z * 0.05:.2f}–{0.65 + Z * 0.05:.2f}, Wald), "
+            f"so about 65% of subjects behave as trust types and the rest as {rest}.") in text

@@ -38,8 +38,8 @@ from cheaptalk.games.base import Game
 
 from .history import History
 
-__all__ = ["CellAdjoints", "Family", "Model", "ParameterError", "Prediction", "Pullback",
-           "Restriction", "StrategyRow", "StrategyTable", "Type"]
+__all__ = ["CellAdjoints", "Family", "MixtureShare", "Model", "ParameterError", "Prediction",
+           "Pullback", "Restriction", "StrategyRow", "StrategyTable", "Type"]
 
 #: Vector–Jacobian product of a prediction: given the adjoints (derivatives of a scalar such
 #: as the log-likelihood) with respect to each type's ``weight``, ``sender`` and ``receiver``
@@ -130,6 +130,22 @@ class Family:
     name: str
     colour: str
     text_colour: str = "black"
+
+
+@dataclass(frozen=True)
+class MixtureShare:
+    """A parameter that is the population share of one kind of subject, which the report
+    states in words: "about 65% of subjects behave as {kind} and the rest as {rest}".
+
+    Examples
+    --------
+    >>> MixtureShare("pi", "trust types", "level-k types").parameter
+    'pi'
+    """
+
+    parameter: str
+    kind: str
+    rest: str
 
 
 @dataclass(frozen=True)
@@ -542,6 +558,11 @@ class Model(ABC):
     def restrictions(self) -> tuple[Restriction, ...]:
         """The models this one nests (default none); see :class:`Restriction`."""
         return ()
+
+    def mixture_share(self) -> MixtureShare | None:
+        """The parameter that splits the population between two kinds of subject, which
+        the report states in words (default none); see :class:`MixtureShare`."""
+        return None
 
     def dynamics(self, game: Game, params: Mapping[str, float], rounds: int
                  ) -> dict[str, list[float]] | None:

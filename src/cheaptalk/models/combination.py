@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from cheaptalk.games.base import Game
 
 from ._common import check_interval
-from .base import Family, Model, ParameterError, Prediction, Pullback
+from .base import Family, MixtureShare, Model, ParameterError, Prediction, Pullback
 from .levelk import CognitiveHierarchy, LevelK
 from .trust import DERIVED_BOUNDS, Trust, derived_quantities
 
@@ -47,6 +47,8 @@ __all__ = ["Combination"]
 
 _LAMBDAS = ("lambda_s", "lambda_r")
 _STRATEGIC = ("levelk", "ch")
+#: The strategic component's subjects, in the report's words.
+_STRATEGIC_TYPES = {"levelk": "level-k types", "ch": "cognitive-hierarchy types"}
 
 
 class Combination(Model):
@@ -119,6 +121,10 @@ class Combination(Model):
             n for n in self.parameter_names()
             if any(n in m.parameter_names() for m in parts)
             and all(n in m.inert_parameters(game) for m in parts if n in m.parameter_names()))
+
+    def mixture_share(self) -> MixtureShare:
+        """π: the share of trust types; the rest are the strategic component's types."""
+        return MixtureShare("pi", "trust types", _STRATEGIC_TYPES[self.strategic])
 
     def families(self) -> tuple[Family, ...]:
         """The strategic component's families, then the trust component's."""

@@ -172,22 +172,18 @@ def interpretation(tables: ReportTables) -> list[Markup]:
             r=t.restriction, m=t.model, n=t.nested, lr=t.lr, p=t.p,
             s="the restriction is rejected" if t.p < 0.05 else "no evidence against it"))
     caveats = []
-    p = tables.parameters
-    pi = p[(p["model"] == "combination") & (p["parameter"] == "pi") & ~p["derived"]]
-    if len(pi):
-        row = pi.iloc[0]
-        share = float(row["estimate"])
-        has_ci = isinstance(row["ci_method"], str) and bool(row["ci_method"])
-        interval = ("at the edge of its range, no interval" if not has_ci
-                    else "95% CI {:.2f}–{:.2f}, {}".format(
-                        max(float(row["ci_lower"]), 0.0), min(float(row["ci_upper"]), 1.0),
-                        INTERVAL_METHODS[row["ci_method"]].short))
-        lead = ("The best model mixes trust and strategic types: "
-                if best == "combination" else "In the combination model, ")
-        caveats.append(Markup("{lead}the estimated share of trust types is π = {pi:.2f} "
-                              "({interval}), so about {pct:.0f}% of subjects behave as trust "
-                              "types and the rest as level-k types.").format(
-            lead=lead, pi=share, interval=interval, pct=100 * share))
+    for row in tables.mixture_shares.itertuples(index=False):
+        has_ci = isinstance(row.ci_method, str) and bool(row.ci_method)
+        lo, hi = max(float(row.ci_lower), 0.0), min(float(row.ci_upper), 1.0)
+        interval = (f"95% CI {lo:.2f}–{hi:.2f}, {INTERVAL_METHODS[row.ci_method].short}"
+                    if has_ci else "at the edge of its range, no interval")
+        lead = (Markup("The best model mixes {k} and {r}: ").format(k=row.kind, r=row.rest)
+                if best == row.model else Markup("In the {m} model, ").format(m=row.model))
+        caveats.append(lead + Markup("the estimated share of {k} is {p} = {share:.2f} "
+                                     "({interval}), so about {pct:.0f}% of subjects behave as "
+                                     "{k} and the rest as {r}.").format(
+            k=row.kind, r=row.rest, p="π" if row.parameter == "pi" else row.parameter,
+            share=row.estimate, interval=interval, pct=100 * row.estimate))
     bad = [n for n, f in c.fits.items() if not f.converged]
     if bad:
         caveats.append(Markup("Not converged: {names}; their numbers are not reliable.")

@@ -71,6 +71,7 @@ __all__ = [
     "interval_note",
     "likelihood_ratio_table",
     "loto_table",
+    "mixture_share_table",
     "out_of_sample_table",
     "parameter_table",
     "posterior_types_table",
@@ -338,6 +339,26 @@ def predicted_means_table(c: Comparison, dataset: Dataset) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
+def mixture_share_table(c: Comparison, parameters: pd.DataFrame) -> pd.DataFrame:
+    """The population shares the models declare (:meth:`Model.mixture_share`), one row per
+    model that has one: ``model, parameter, estimate, ci_lower, ci_upper, ci_method`` (from
+    :func:`parameter_table`), and the share's ``kind`` and the ``rest`` in words."""
+    rows = []
+    for name, f in c.fits.items():
+        model = getattr(f, "model", None)
+        share = model.mixture_share() if model is not None else None
+        if share is None:
+            continue
+        row = parameters[(parameters["model"] == name) & ~parameters["derived"]
+                         & (parameters["parameter"] == share.parameter)]
+        rows.append({**row.iloc[0][["model", "parameter", "estimate", "ci_lower", "ci_upper",
+                                    "ci_method"]].to_dict(),
+                     "kind": share.kind, "rest": share.rest})
+    columns = ["model", "parameter", "estimate", "ci_lower", "ci_upper", "ci_method", "kind",
+               "rest"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def design_table(dataset: Dataset) -> pd.DataFrame:
     """The design's settings, one row per treatment (``None`` where a setting does not
     apply)."""
@@ -389,6 +410,10 @@ class ReportTables:
     @cached_property
     def vuong(self) -> pd.DataFrame:
         return vuong_table(self.result)
+
+    @cached_property
+    def mixture_shares(self) -> pd.DataFrame:
+        return mixture_share_table(self.result, self.parameters)
 
     @cached_property
     def trust_over_rounds(self) -> tuple[pd.DataFrame, pd.DataFrame]:
