@@ -618,15 +618,17 @@ def demo(
     c = _run_comparison(d, ds, specs, folds, seed, starts, DEMO_TRUTH["epsilon"])
     tables = ReportTables(c, ds)
     _print_comparison(tables)
-    if "combination" in c.fits:
-        f = c.fits["combination"]
+    generator = DEMO_TRUTH["model"]
+    if generator in c.fits:
+        f = c.fits[generator]
         ci = f.reported_intervals()
-        console.print("Combination estimates against the truth that generated the data:")
-        for k in ("pi", "alpha_a", "alpha_b", "beta_mu", "p1", "lambda_s", "lambda_r"):
+        console.print(f"{generator.capitalize()} estimates against the truth that generated "
+                      "the data:")
+        for k in truth:
             if k in f.params:
                 console.print(f"  {k:<10} true {truth[k]:>7.3g}   estimate {f.params[k]:>7.3g}"
                               f"   (se {f.bse_sandwich[k]:.2g}; 95% CI {ci.loc[k, 'lower']:.3g}"
-                              f" to {ci.loc[k, 'upper']:.3g})")
+                              f" to {ci.loc[k, 'upper']:.3g})", soft_wrap=True)
         console.print("  (95% CI: Wald, built on the estimation scale; see docs/inference.md)")
     _write_report(c, ds, report, force, tables)
 
