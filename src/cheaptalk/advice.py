@@ -1112,7 +1112,7 @@ def project_trust_game(game: Game, model: Model, params: Mapping[str, float], po
     from cheaptalk.estimation.intervals import Z_95
     from cheaptalk.simulation import RoundRecord, draw
 
-    if "receiver" not in model.history_roles or not hasattr(model, "trust_levels"):
+    if not model.trust_moves:
         raise InputError(f"--policy projects how the partner's trust moves: it needs a model "
                          f"whose receivers learn (e.g. dynamic_trust), not {model.label}")
     if rounds < 1 or replications < 2:

@@ -480,6 +480,9 @@ class Model(ABC):
     #: a model implements :meth:`history_probabilities` and :meth:`history_strategy_rows`.
     #: A static model's types play one strategy in every round.
     history_roles: ClassVar[tuple[str, ...]] = ()
+    #: Whether the receivers' trust moves with their records: such a model implements
+    #: :meth:`trust_levels`, and decision support projects a partner's trust with it.
+    trust_moves: ClassVar[bool] = False
 
     def families(self) -> tuple[Family, ...]:
         """The type families of this model, in display order (every :attr:`Type.family`
@@ -558,6 +561,13 @@ class Model(ABC):
     def restrictions(self) -> tuple[Restriction, ...]:
         """The models this one nests (default none); see :class:`Restriction`."""
         return ()
+
+    def trust_levels(self, game: Game, params: Mapping[str, float], history: History,
+                     rows: NDArray[np.intp], type_index: NDArray[np.intp]
+                     ) -> NDArray[np.float64]:
+        """Trust of the receivers' decisions ``rows``, starting at the trust nodes
+        ``type_index``, after their records (models with :attr:`trust_moves`)."""
+        raise NotImplementedError(f"{self.name}: the receivers' trust does not move")
 
     def mixture_share(self) -> MixtureShare | None:
         """The parameter that splits the population between two kinds of subject, which

@@ -151,6 +151,7 @@ class DynamicTrust(Trust):
     description = ("Trust that moves: trust-embedded receivers move their trust toward each "
                    "report's credibility after feedback (eta, or kappa when counting)")
     history_roles = ("receiver",)
+    trust_moves = True
 
     def __init__(self, update: str = "adaptive", lie_cost: str = "linear",
                  point_masses: bool = False, n_alpha: int = 64, n_beta: int = 161) -> None:
