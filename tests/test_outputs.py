@@ -90,3 +90,61 @@ def test_atomic_folder_interrupted_leaves_target_untouched(tmp_path: Path):
         (tmp / "b.txt").write_text("second")
     assert sorted(p.name for p in target.iterdir()) == [REPORT_MARKER, "b.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_an_input_of_the_command_is_never_an_output(tmp_path: Path):
+    """Within a command (tracking_inputs) a file it read cannot be written over, even with
+    force; outside one nothing is tracked."""
+    from cheaptalk.data.files import read_json, tracking_inputs
+
+    params = tmp_path / "params.json"
+    params.write_text("{}")
+    with tracking_inputs():
+        read_json(params, "parameter")
+        for force in (False, True):
+            with pytest.raises(InputError, match="is an input of this command"):
+                check_output(params, force=force)
+            with pytest.raises(InputError, match="is an input of this command"):
+                write_atomic(tmp_path / "." / "params.json", "{1}", force=force)
+        assert check_output(tmp_path / "other.json") == tmp_path / "other.json"
+    assert params.read_text() == "{}"
+    assert check_output(params, force=True) == params
+
+
+def test_force_replaces_only_what_cheaptalk_wrote(tmp_path: Path):
+    """The marker lists the files cheaptalk wrote; a file the user added (or a data file
+    kept there) stops --force from deleting it, while cheaptalk's own files, byte-code
+    caches and a report with an older marker (no list) are replaced."""
+    target = tmp_path / "report"
+    with atomic_folder(target) as tmp:
+        (tmp / "index.html").write_text("<p>one</p>")
+        (tmp / "figures").mkdir()
+        (tmp / "figures" / "a.png").write_bytes(b"png")
+    assert (target / REPORT_MARKER).read_text().splitlines() == [
+        "written by cheaptalk", "figures/a.png", "index.html"]
+    (target / "index.html").write_text("edited")         # cheaptalk's file, edited: replaced
+    (target / "__pycache__").mkdir()
+    (target / "__pycache__" / "x.pyc").write_bytes(b"")
+    assert check_folder(target, force=True) == target
+    (target / "figures" / "mydata.csv").write_text("the user's")
+    with pytest.raises(InputError, match=r"holds files cheaptalk did not write "
+                                         r"\(figures/mydata.csv\)"):
+        check_folder(target, force=True)
+    with pytest.raises(InputError, match="did not write"):
+        with atomic_folder(target, force=True) as tmp:
+            (tmp / "index.html").write_text("<p>two</p>")
+    assert (target / "figures" / "mydata.csv").read_text() == "the user's"
+    (target / REPORT_MARKER).write_text("written by cheaptalk\n")   # an older report
+    assert check_folder(target, force=True) == target
+
+
+def test_force_keeps_a_users_file_in_an_experiment_project(tmp_path: Path):
+    from cheaptalk.experiment import check_project_folder
+
+    target = tmp_path / "project"
+    with atomic_folder(target) as tmp:
+        (tmp / "settings.py").write_text("SESSION_CONFIGS = []")
+    assert check_project_folder(target, force=True) == target
+    (target / "my_notes.txt").write_text("mine")
+    with pytest.raises(InputError, match=r"files cheaptalk did not write \(my_notes.txt\)"):
+        check_project_folder(target, force=True)

@@ -29,6 +29,7 @@ from cheaptalk.choice import DEFAULT_TREMBLE
 from cheaptalk.data import InputError, bundled_designs, load_data, load_design
 from cheaptalk.data.columns import parse_column_map
 from cheaptalk.data.design import Design
+from cheaptalk.data.files import tracking_inputs
 from cheaptalk.data.interactions import SYNTHETIC_LABEL
 from cheaptalk.models import ParameterError, available_models
 from cheaptalk.models.base import Model
@@ -87,13 +88,22 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: The options that name files a command reads (none of its outputs may replace them).
+_INPUT_OPTIONS = ("design", "data", "params", "history", "comparison")
+
+
 def _bad_input(func: F) -> F:
-    """Turn every bad-input error into one ``error:`` line and exit status 2."""
+    """Turn every bad-input error into one ``error:`` line and exit status 2; record the
+    command's input files, from its options and as they are read, so that no output of the
+    command replaces one."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with tracking_inputs() as inputs:
+                inputs.update(Path(kwargs[k]).resolve() for k in _INPUT_OPTIONS
+                              if kwargs.get(k) is not None and Path(kwargs[k]).is_file())
+                return func(*args, **kwargs)
         except (InputError, ParameterError) as e:
             err_console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None

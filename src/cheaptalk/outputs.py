@@ -33,12 +33,34 @@ from typing import Any
 import numpy as np
 
 from cheaptalk.data.errors import InputError
+from cheaptalk.data.files import is_input
 
-__all__ = ["REPORT_MARKER", "atomic_folder", "check_folder", "check_output", "json_text",
-           "write_atomic", "write_json"]
+__all__ = ["REPORT_MARKER", "atomic_folder", "check_folder", "check_output", "foreign_files",
+           "json_text", "write_atomic", "write_json"]
 
 #: File that marks a folder as a cheaptalk report (only such a folder is ever replaced).
+#: Its first line says so; the others list the files cheaptalk wrote there.
 REPORT_MARKER = ".cheaptalk-report"
+#: Files a folder's user may add that a replacement may drop (Python's byte-code caches).
+_REGENERATED = ("__pycache__",)
+
+
+def _files_in(folder: Path) -> set[str]:
+    """Every file under ``folder``, as a POSIX path relative to it (byte-code caches and
+    the marker left out)."""
+    return {f.relative_to(folder).as_posix() for f in folder.rglob("*")
+            if not f.is_dir() and f.name != REPORT_MARKER
+            and not any(part in _REGENERATED for part in f.relative_to(folder).parts)}
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """Files in a folder cheaptalk wrote (:data:`REPORT_MARKER`) that cheaptalk did not
+    write, which replacing the folder would delete (none known where the marker lists no
+    files)."""
+    written = (folder / REPORT_MARKER).read_text(encoding="utf-8").splitlines()[1:]
+    if not written:
+        return []
+    return sorted(_files_in(folder) - set(written))
 
 
 def _temporary(target: Path) -> Path:
@@ -73,6 +95,9 @@ def check_output(path: str | Path, force: bool = False) -> Path:
     p = Path(path)
     if p.is_dir():
         raise InputError("is a folder; give a file name", file=p)
+    if is_input(p):  # even with force: the command reads it
+        raise InputError("is an input of this command; write the output to another file",
+                         file=p)
     _check_parent(p)
     if (p.exists() or p.is_symlink()) and not force:
         raise InputError("output file exists; pass --force to replace it", file=p)
@@ -186,8 +211,9 @@ def check_folder(path: str | Path, force: bool = False) -> Path:
     """Check, before any work, that a report folder can be written at ``path``.
 
     A folder that does not exist, or an empty one, is fine; an existing cheaptalk report
-    (marked by :data:`REPORT_MARKER`) is replaced only with ``force``; any other existing
-    folder or file is never replaced.
+    (marked by :data:`REPORT_MARKER`) is replaced only with ``force``, and only while it holds
+    nothing but the files cheaptalk wrote there; any other existing folder or file is never
+    replaced.
     """
     p = Path(path)
     _check_parent(p)
@@ -200,6 +226,12 @@ def check_folder(path: str | Path, force: bool = False) -> Path:
         if not force:
             raise InputError("a report is already there; pass --force to replace it, or write "
                              "it elsewhere with --report DIR", file=p)
+        foreign = foreign_files(p)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f", … ({len(foreign)} in all)"
+                                              if len(foreign) > 3 else "")
+            raise InputError(f"holds files cheaptalk did not write ({shown}); --force replaces "
+                             "only cheaptalk's own: move them, or write elsewhere", file=p)
     return p
 
 
@@ -225,6 +257,9 @@ def atomic_folder(path: str | Path, force: bool = False) -> Iterator[Path]:
         tmp.mkdir()
         (tmp / REPORT_MARKER).write_text("written by cheaptalk\n", encoding="utf-8")
         yield tmp
+        (tmp / REPORT_MARKER).write_text(
+            "\n".join(["written by cheaptalk", *sorted(_files_in(tmp))]) + "\n",
+            encoding="utf-8")
         check_folder(target, force)  # unchanged while we worked?
         old = None
         if target.exists():

@@ -2,6 +2,8 @@
 
 import csv
 import io
+import json
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -113,7 +115,6 @@ def test_cli_validate_never_shows_a_traceback(tmp_path, content):
 
 # ------------------------------------------------------------------ issue 9, item 7, by kind
 import errno  # noqa: E402
-import json  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -187,6 +188,39 @@ def test_unwritable_output_is_refused_before_the_work(run, small_data, tmp_path,
     assert_bad_input(run(*args, out), expect)
     if case == "exists":
         assert out.read_text() == "the user's"
+
+
+@pytest.mark.parametrize("command", ["validate", "predict", "fit"])
+def test_force_never_writes_over_an_input(run, small_data, tmp_path, command):
+    """--json naming the command's own data or parameter file is refused, --force or not,
+    and the file is left as it was."""
+    args, _, _ = _writers(small_data)[command]
+    victim = Path(small_data)
+    if command == "predict":
+        victim = tmp_path / "params.json"
+        victim.write_text(json.dumps(get_model("levelk").default_params(
+            load_design("crawford_sobel").game("d05"))))
+        args = [*args[:-1], "--params", victim, "--json"]
+    before = victim.read_bytes()
+    assert_bad_input(run(*args, victim, "--force"), str(victim), "is an input of this command")
+    assert victim.read_bytes() == before
+
+
+def test_force_keeps_a_users_file_in_a_report_folder(run, small_data, tmp_path):
+    """`report --force` rebuilds a report from its own comparison.json, but not over a data
+    file or notes the user put in that folder."""
+    cs = ["--design", "crawford_sobel"]
+    rep = tmp_path / "rep"
+    r = run("compare", *cs, "--data", small_data, "--models", "levelk", "--folds", "0",
+            "--starts", "1", "--intervals", "wald", "--json", tmp_path / "c.json",
+            "--report", rep)
+    assert r.exit_code == 0, r.output
+    r = run("report", "--comparison", rep / "comparison.json", "--report", rep, "--force")
+    assert r.exit_code == 0, r.output
+    (rep / "notes.txt").write_text("mine")
+    r = run("report", "--comparison", rep / "comparison.json", "--report", rep, "--force")
+    assert_bad_input(r, str(rep), "holds files cheaptalk did not write (notes.txt)")
+    assert (rep / "notes.txt").read_text() == "mine" and (rep / "index.html").exists()
 
 
 @pytest.mark.parametrize("command", WRITERS)
