@@ -241,7 +241,7 @@ def _params_for(model: Model, design: Design, params: ParameterFile | None
     if params is None:  # parameter names do not depend on the game (SPEC §3.5)
         return model.default_params(design.game(design.treatments[0]))
     try:
-        model.check_params(params.params)
+        model.check_values(params.params)
     except ParameterError as e:
         raise InputError(str(e), file=params.path) from None
     return params.params

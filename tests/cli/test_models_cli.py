@@ -7,7 +7,7 @@ import pytest
 
 from cheaptalk.data import bundled_designs, load_data, load_design
 from cheaptalk.estimation.compare import is_synthetic
-from cheaptalk.models import available_models
+from cheaptalk.models import available_models, get_model
 from helpers import assert_bad_input
 
 MODELS = sorted(available_models())
@@ -137,3 +137,19 @@ def test_simulate_refuses_to_overwrite(run, tmp_path):
     assert_bad_input(run("simulate", "--design", "crawford_sobel", "--model", "trust", "--out",
                          out), "--force")
     assert out.read_text() == "precious"
+
+
+@pytest.mark.parametrize(("model", "bad", "fragment"), [
+    ("levelk", {"p0": 1.5}, "p0 must lie in [0, 1]"),
+    ("ch", {"tau": -1.0}, "tau must be finite and > 0"),
+    ("trust", {"beta_sigma": -1.0}, "beta_sigma must be finite and > 0"),
+])
+def test_a_parameter_value_out_of_range_names_the_file(run, tmp_path, model, bad, fragment):
+    m = get_model(model)
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({**m.default_params(load_design("crawford_sobel").game(
+        "d05")), **bad}))
+    for command in (["predict"], ["simulate", "--out", tmp_path / "sim.csv"]):
+        assert_bad_input(run(*command, "--design", "crawford_sobel", "--model", model,
+                             "--params", params), f"error: {params}: {model}: {fragment}")
+    assert not (tmp_path / "sim.csv").exists()

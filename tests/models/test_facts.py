@@ -160,3 +160,32 @@ def test_help_lists_every_model_and_bundled_design(command):
     assert ", ".join(MODELS) in flat  # every model, in display order
     for design in bundled_designs():
         assert design in flat
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_check_values_refuses_what_predict_refuses(name):
+    """check_values (what the command line checks a parameter file with, before any work)
+    makes every check predict makes: for each parameter set in turn to values outside many
+    ranges, one raises ParameterError exactly when the other does."""
+    from cheaptalk.games import crawford_sobel
+    from cheaptalk.models.base import ParameterError
+
+    model, game = get_model(name), crawford_sobel(bias=1.2)
+    base = model.default_params(game)
+    refused = 0
+    for parameter in base:
+        for value in (-1.0, -1e-9, 0.0, 1.5, 1e6):
+            params = {**base, parameter: value}
+            try:
+                model.predict(game, params)
+                predicted = True
+            except ParameterError:
+                predicted = False
+            try:
+                model.check_values(params)
+                checked = True
+            except ParameterError:
+                checked = False
+            assert checked == predicted, (parameter, value)
+            refused += not checked
+    assert refused > 0

@@ -688,6 +688,16 @@ class Model(ABC):
         return f"{self.name}[{','.join(changed)}]" if changed else self.name
 
     # ---------------------------------------------------------------- helpers
+    def check_values(self, params: Mapping[str, float]) -> dict[str, float]:
+        """Every check :meth:`predict` makes on the parameters (names, numbers, ranges,
+        shares), without predicting; returns them as floats. Default: :meth:`check_params`.
+
+        Raises
+        ------
+        ParameterError
+        """
+        return self.check_params(params)
+
     def check_params(self, params: Mapping[str, float]) -> dict[str, float]:
         """Check names and that values are numbers; return the parameters as floats.
 

@@ -174,7 +174,13 @@ class Combination(Model):
         return {name: np.concatenate([values, none]) for name, values in
                 self.trust.type_values(game, trust_p, role).items()}
 
-    def split(self, game: Game, params: Mapping[str, float]
+    def check_values(self, params: Mapping[str, float]) -> dict[str, float]:
+        """π in [0, 1] and each component's checks."""
+        pi, trust, strategic = self.split(None, params)
+        return {"pi": pi, **self.trust.check_values(trust),
+                **self.levelk.check_values(strategic)}
+
+    def split(self, game: Game | None, params: Mapping[str, float]
               ) -> tuple[float, dict[str, float], dict[str, float]]:
         """Validated π, trust parameters and strategic-model parameters."""
         p = self.check_params(params)

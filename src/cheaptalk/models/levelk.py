@@ -536,6 +536,10 @@ class LevelK(_HierarchyModel):
         out.update(lambda_s=DEFAULT_LAMBDA_S, lambda_r=DEFAULT_LAMBDA_R)
         return out
 
+    def check_values(self, params: Mapping[str, float]) -> dict[str, float]:
+        """Names, numbers, shares (in [0, 1], summing to one) and precisions."""
+        return self.check(params)[0]
+
     def check(self, params: Mapping[str, float]
               ) -> tuple[dict[str, float], NDArray[np.float64], NDArray[np.float64]]:
         """Validated parameters, sender shares and receiver shares."""
@@ -627,6 +631,10 @@ class CognitiveHierarchy(_HierarchyModel):
         g = np.tril(np.broadcast_to(f, (self.levels + 1, self.levels + 1)), k=-1)
         total = g.sum(axis=1, keepdims=True)
         return np.divide(g, total, out=np.zeros_like(g), where=total > 0)
+
+    def check_values(self, params: Mapping[str, float]) -> dict[str, float]:
+        """Names, numbers, a positive τ and the precisions."""
+        return self.check(params)
 
     def check(self, params: Mapping[str, float]) -> dict[str, float]:
         """Validated parameters."""

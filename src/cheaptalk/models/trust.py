@@ -613,6 +613,10 @@ class Trust(Model):
         alpha, _, beta, _, _, _ = self.nodes(self.check(params), game)
         return {"lying_cost": beta} if role == "sender" else {"trust": alpha}
 
+    def check_values(self, params: Mapping[str, float]) -> dict[str, float]:
+        """Names, numbers, and the ranges of the trust and lying-cost distributions."""
+        return self.check(params)
+
     def check(self, params: Mapping[str, float]) -> dict[str, float]:
         """Validated parameters (raises :class:`ParameterError`)."""
         p = self.check_params(params)
