@@ -343,3 +343,26 @@ for timeout in (0.5, 2.0):
         assert timeout <= float(elapsed) < timeout + 3
         assert message == f"cannot reach the Dask scheduler at {address}: no answer within " \
                           f"{timeout:g} s"
+
+
+def test_ctrl_c_while_the_command_line_is_imported_is_one_error_line(monkeypatch, capsys):
+    """The console script catches an interrupt that arrives before the command line (and
+    its libraries) is imported, where the runner's handlers are not installed yet."""
+    import importlib.abc
+    import sys
+
+    from cheaptalk import _console
+
+    class Interrupting(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "cheaptalk.cli":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "cheaptalk.cli", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    with pytest.raises(SystemExit) as stop:
+        _console.main()
+    assert stop.value.code == 130
+    err = capsys.readouterr().err
+    assert err == "error: interrupted by SIGINT; nothing was done\n"

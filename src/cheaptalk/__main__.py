@@ -1,5 +1,5 @@
 """``python -m cheaptalk`` runs the command line."""
 
-from cheaptalk.cli import main
+from cheaptalk._console import main
 
 main()

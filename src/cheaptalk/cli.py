@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -88,6 +88,12 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _error_line(message: str) -> None:
+    """``error: message`` on one line (a library's message may hold line breaks)."""
+    err_console.print(f"error: {' '.join(message.split())}", markup=False, highlight=False,
+                      soft_wrap=True)
+
+
 #: The options that name files a command reads (none of its outputs may replace them).
 _INPUT_OPTIONS = ("design", "data", "params", "history", "comparison")
 
@@ -105,14 +111,13 @@ def _bad_input(func: F) -> F:
                               if kwargs.get(k) is not None and Path(kwargs[k]).is_file())
                 return func(*args, **kwargs)
         except (InputError, ParameterError) as e:
-            err_console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+            _error_line(str(e))
             raise typer.Exit(2) from None
         except KeyError as e:  # unknown model / treatment: the message is the argument
-            err_console.print(f"error: {e.args[0]}", markup=False, highlight=False,
-                              soft_wrap=True)
+            _error_line(str(e.args[0]))
             raise typer.Exit(2) from None
         except ClusterError as e:  # not bad input: the cluster failed; nothing is reported
-            err_console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+            _error_line(str(e))
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -261,7 +266,7 @@ def _print_comparison(tables: Any) -> None:
 def _write_report(c: Any, ds: Any, folder: Path, force: bool, tables: Any) -> None:
     from cheaptalk.report.folder import write_report
 
-    with console.status("drawing the report…"):
+    with _status("drawing the report…"):
         page = write_report(c, ds, folder, force, tables=tables)
     console.print(f"Wrote the report to {folder}/ (open {page}).")
 
@@ -368,7 +373,7 @@ def simulate(
             raise InputError("writing Parquet needs pyarrow: pip install "
                              "'cheaptalk[parquet]'", file=out) from None
     sim = Simulation(d, m, values, subjects_per_role=subjects, rounds=rounds, epsilon=epsilon)
-    with console.status("simulating…"):
+    with _status("simulating…"):
         if out.suffix.lower() == ".csv":
             df = sim.run(seed)
             n_rows = len(df)
@@ -403,7 +408,7 @@ def predict(
     values = _params_for(m, d, given)
     if json_out is not None:
         check_output(json_out, force)
-    with console.status(f"computing {m.name} strategies…"):
+    with _status(f"computing {m.name} strategies…"):
         pred = m.predict(game, values)
         rounds = rounds_by_treatment(d)[name]
         path = m.dynamics(game, values, rounds)
@@ -453,12 +458,21 @@ def predict(
         console.print(by_round)
 
 
+def _status(text: str) -> Any:
+    """A spinner with ``text`` on a terminal; nothing otherwise (rich would still end with a
+    newline, before an error line, say)."""
+    return console.status(text) if console.is_terminal else nullcontext()
+
+
 @contextmanager
 def _progress_bar(description: str, total: int | None) -> Iterator[Callable[[str], None]]:
     """A progress bar on standard error; yields the callback that advances it (the
     ``progress`` of :mod:`cheaptalk.runner`)."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    if not err_console.is_terminal:  # nothing to animate; rich would still end with a newline
+        yield lambda msg: None
+        return
     with Progress(SpinnerColumn(), TextColumn("{task.description:<48}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:
@@ -521,7 +535,7 @@ def fit(
     m = model_from(model, None, option)
     if json_out is not None:
         check_output(json_out, force)
-    with console.status(f"fitting {m.name}…"):
+    with _status(f"fitting {m.name}…"):
         est = MaximumLikelihood(m, ds, epsilon=epsilon, estimate_epsilon=estimate_epsilon)
         res = est.fit(n_starts=starts, seed=seed)
     if intervals != "wald":
@@ -697,7 +711,7 @@ def report(
     d = load_design(_recorded(design, raw, "design", comparison))
     ds = load_data(_recorded(data, raw, "data", comparison), d, columns=columns_map)
     check_folder(report, force)
-    with console.status("re-evaluating the saved fits…"):
+    with _status("re-evaluating the saved fits…"):
         c = rebuild_comparison(raw, ds, source=str(comparison))
     tables = ReportTables(c, ds)
     _print_comparison(tables)
@@ -887,7 +901,7 @@ def advise(
         check_output(json_out, force)
     if report_dir is not None:
         check_folder(report_dir, force)
-    with console.status(f"computing {m.name} advice…"):
+    with _status(f"computing {m.name} advice…"):
         if role == "receiver":
             assert report is not None
             result: Any = advice_module.advise(d, m, values, name, history, report,
@@ -951,7 +965,7 @@ def experiment(
         given = _load_params(params)
         m = model_from(bots, given)
         values = _params_for(m, d, given)
-        with console.status(f"computing {m.name} strategies for the bots…"):
+        with _status(f"computing {m.name} strategies for the bots…"):
             strategies = bot_strategies({t: m.predict(d.game(t), values)
                                          for t in d.treatments}, str(bots))
     per_treatment = rounds_by_treatment(d, rounds)
