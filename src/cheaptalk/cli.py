@@ -486,6 +486,10 @@ def _run_comparison(d: Design, ds: Any, models: list[ModelSpec], folds: int,
                     backend: Backend | None = None) -> Any:
     from cheaptalk.estimation.compare import compare
 
+    n_subjects = len(set(ds.senders) | set(ds.receivers))
+    if folds == 1 or folds > n_subjects:
+        raise InputError(f"--folds {folds}: cross-validation needs from 2 folds to one per "
+                         f"subject ({n_subjects} here); 0 for none")
     n_treat = len({*ds.table["treatment"]})
     total = len(models) * (1 + (folds if folds > 1 else 0) + (n_treat if n_treat > 1 else 0))
     with _progress_bar(f"fitting {len(models)} models", total) as step:

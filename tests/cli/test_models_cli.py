@@ -153,3 +153,14 @@ def test_a_parameter_value_out_of_range_names_the_file(run, tmp_path, model, bad
         assert_bad_input(run(*command, "--design", "crawford_sobel", "--model", model,
                              "--params", params), f"error: {params}: {model}: {fragment}")
     assert not (tmp_path / "sim.csv").exists()
+
+
+@pytest.mark.parametrize("folds", [1, 1000])
+def test_folds_out_of_range_is_refused(run, tmp_path, folds):
+    data = tmp_path / "d.csv"
+    run("simulate", "--design", "crawford_sobel", "--model", "levelk", "--seed", 1,
+        "--subjects", 2, "--rounds", 2, "--out", data)
+    assert_bad_input(run("compare", "--design", "crawford_sobel", "--data", data, "--models",
+                         "levelk", "--folds", folds, "--json", tmp_path / "c.json"),
+                     f"--folds {folds}", "one per subject (12 here)")
+    assert not (tmp_path / "c.json").exists()
