@@ -157,7 +157,11 @@ ParamsOpt = Annotated[Path | None, typer.Option(
     "--params", "-p", help="JSON file with the model's parameters: either {name: value} or "
     "{\"params\": {...}, \"options\": {...}} (the output of `cheaptalk fit`). Default: the "
     "model's documented defaults.")]
-StartsOpt = Annotated[int, typer.Option(min=1, help="Optimiser starts per model.")]
+#: Upper bounds of the counting options: far above any study, low enough that what they
+#: size (a list of tasks, arrays of simulated partners) is checked before it is allocated.
+MAX_STARTS, MAX_REPLICATIONS, MAX_PARTNERS, MAX_ROUNDS = 1_000, 100_000, 1_000_000, 10_000
+StartsOpt = Annotated[int, typer.Option(min=1, max=MAX_STARTS,
+                                        help="Optimiser starts per model.")]
 SeedOpt = Annotated[int, typer.Option(min=0, help="Seed for starts and folds (>= 0).")]
 EpsOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Tremble weight (the start "
                                         "value with --estimate-epsilon).")]
@@ -180,7 +184,8 @@ def _intervals_choice(value: str) -> str:
                          key="--intervals")
     return value
 RoundsOpt = Annotated[int | None, typer.Option(
-    min=1, help="Rounds per treatment (default: the design's rounds, else 30).")]
+    min=1, max=MAX_ROUNDS, help="Rounds per treatment (default: the design's rounds, else "
+    "30).")]
 JobsOpt = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all "
                                              "cores).")]
 WorkersOpt = Annotated[int | None, typer.Option(
@@ -517,7 +522,8 @@ def fit(
     epsilon: EpsOpt = 1e-3,
     estimate_epsilon: EstimateEpsOpt = False,
     option: OptionOpt = None,
-    bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap replications over "
+    bootstrap: Annotated[int, typer.Option(min=0, max=MAX_REPLICATIONS,
+                                           help="Bootstrap replications over "
                                            "subjects (0: none); adds percentile and BCa "
                                            "intervals.")] = 0,
     intervals: IntervalsOpt = "auto",
@@ -730,7 +736,8 @@ def recover(
     params: ParamsOpt = None,
     subjects: SubjectsOpt = 16,
     rounds: RoundsOpt = None,
-    replications: Annotated[int, typer.Option(min=2, help="Simulated datasets.")] = 20,
+    replications: Annotated[int, typer.Option(min=2, max=MAX_REPLICATIONS,
+                                              help="Simulated datasets.")] = 20,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
     workers: WorkersOpt = None,
@@ -783,7 +790,8 @@ def power(
                                                 "defaults).")] = None,
     subjects: SubjectsOpt = 16,
     rounds: RoundsOpt = None,
-    replications: Annotated[int, typer.Option(min=1, help="Datasets per true model.")] = 20,
+    replications: Annotated[int, typer.Option(min=1, max=MAX_REPLICATIONS,
+                                              help="Datasets per true model.")] = 20,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
     workers: WorkersOpt = None,
@@ -850,9 +858,10 @@ def advise(
         "--policy", help="--role sender with a model whose receivers learn (dynamic_trust): "
         "project the partner's trust and the sender's earnings under a reporting policy, "
         "truthful or inflate:X (report the state plus X), over --rounds rounds.")] = None,
-    rounds: Annotated[int, typer.Option(min=1, help="Rounds projected (--policy).")] = 20,
+    rounds: Annotated[int, typer.Option(min=1, max=MAX_ROUNDS,
+                                        help="Rounds projected (--policy).")] = 20,
     replications: Annotated[int, typer.Option(
-        min=2, help="Simulated partners (--policy).")] = 1000,
+        min=2, max=MAX_PARTNERS, help="Simulated partners (--policy).")] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="Random seed of the projection (--policy; "
                                       ">= 0): the same seed gives the same numbers.")] = 0,
     columns: ColumnsOpt = None,

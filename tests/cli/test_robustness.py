@@ -324,6 +324,20 @@ def test_negative_seed_is_one_error_line(run, command):
     (["predict", "-d", "crawford_sobel", "-m", "levelk", "--no-such-flag"], "--no-such-flag"),
     (["fit", "-d", "crawford_sobel", "--data", "x.csv"], "--model"),
     (["no-such-command"], "no-such-command"),
+    # counts so large that what they size would not fit in memory: refused at once
+    (["fit", "-d", "crawford_sobel", "--data", "x.csv", "-m", "levelk", "--starts",
+      "1000000000000"], "--starts"),
+    (["fit", "-d", "crawford_sobel", "--data", "x.csv", "-m", "levelk", "--bootstrap",
+      "1000000000000"], "--bootstrap"),
+    (["recover", "-d", "crawford_sobel", "-m", "levelk", "--replications", "1000000000000"],
+     "--replications"),
+    (["power", "-d", "crawford_sobel", "--replications", "1000000000000"], "--replications"),
+    (["advise", "-d", "crawford_sobel", "-m", "dynamic_trust", "--role", "sender", "--policy",
+      "truthful", "--replications", "1000000000000"], "--replications"),
+    (["advise", "-d", "crawford_sobel", "-m", "dynamic_trust", "--role", "sender", "--policy",
+      "truthful", "--rounds", "100000000"], "--rounds"),
+    (["experiment", "-d", "crawford_sobel", "--out", "x", "--rounds", "1000000000000"],
+     "--rounds"),
 ])
 def test_usage_errors_are_one_error_line(run, args, flag):
     r = run(*args)
