@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cheaptalk.outputs import REPORT_MARKER
 from helpers import assert_bad_input, json_values, mutate_json, simulated_csv
 
 FIGURES = ("report_vs_state", "action_vs_message", "inflation_histogram",
@@ -154,8 +155,11 @@ def test_an_existing_report_is_refused_before_the_work_without_force(run, saved,
                          "--report", folder), "rep", "--force")
     assert not out.exists()
     assert _snapshot(folder) == before
-    # with --force the report is replaced as a whole (no file of the old one left over)
+    # with --force the report is replaced as a whole (no file of the old one left over,
+    # such as one an older run wrote, and listed in the marker as its own)
     (folder / "stale.csv").write_text("from an older run")
+    with open(folder / REPORT_MARKER, "a", encoding="utf-8") as marker:
+        marker.write("stale.csv\n")
     r = run("report", "--comparison", saved / "cmp.json", "--report", folder, "--force")
     assert r.exit_code == 0, r.output
     after = _snapshot(folder)
