@@ -60,3 +60,22 @@ def simulated_csv(out, subjects: int, rounds: int, seed: int, design: str = "cra
                                  "--seed", str(seed), "--out", str(out)])
     assert r.exit_code == 0, r.output
     return out
+
+
+def peak_allocation(func, *args, **kwargs) -> tuple[BaseException | None, int]:
+    """Call ``func`` and return the exception it raised (or ``None``) and the peak of the
+    memory it allocated meanwhile, in bytes (numpy reports its arrays to tracemalloc): a
+    size check must refuse before the large arrays exist."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        func(*args, **kwargs)
+    except Exception as e:  # returned for the caller to check
+        error: BaseException | None = e
+    else:
+        error = None
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return error, peak

@@ -164,3 +164,45 @@ def test_folds_out_of_range_is_refused(run, tmp_path, folds):
                          "levelk", "--folds", folds, "--json", tmp_path / "c.json"),
                      f"--folds {folds}", "one per subject (12 here)")
     assert not (tmp_path / "c.json").exists()
+
+
+# ---- sizes are checked before memory is allocated: one error line, exit 2
+def _big_crawford_sobel(tmp_path, n_states, n_actions):
+    d = tmp_path / f"cs{n_states}.toml"
+    d.write_text(f'game = "crawford_sobel"\n[treatments.T]\nstates = {list(range(n_states))}\n'
+                 f"actions = {list(range(n_actions))}\nbias = 0.5\n")
+    return d
+
+
+def _one_line_error(r, *fragments):
+    assert_bad_input(r, *fragments)
+    assert len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_predict_refuses_node_counts_too_large(run):
+    _one_line_error(run("predict", "--design", "crawford_sobel", "--model",
+                        "trust[n_alpha=100000000]"),
+                    "trust: 100000000 trust nodes in a 5x5x9 game needs", "the limit is")
+    _one_line_error(run("predict", "--design", "crawford_sobel", "--model",
+                        "combination[n_beta=100000000]"), "100000000 lying-cost nodes")
+
+
+def test_predict_simulate_and_fit_refuse_games_too_large_for_a_model(run, tmp_path):
+    # 500 states: the grid is fine (levelk predicts), the partition search is not
+    design = _big_crawford_sobel(tmp_path, 500, 500)
+    search = "equilibrium: the partition search over 125250 intervals of a 500x500x500 game"
+    _one_line_error(run("predict", "--design", design, "--model", "equilibrium"), search)
+    out = tmp_path / "sim.csv"
+    _one_line_error(run("simulate", "--design", design, "--model", "equilibrium",
+                        "--out", out), search)
+    assert not out.exists()
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"treatment": ["T", "T"], "round": [1, 1], "sender": ["a", "b"],
+                  "receiver": ["b", "a"], "state": [1, 3], "message": [1, 5],
+                  "action": [2, 5]}).to_csv(data, index=False)
+    _one_line_error(run("fit", "--design", design, "--data", data, "--model", "equilibrium"),
+                    search)
+    # 1000 states and messages, 9 actions: the AQRE's Newton blocks are too large
+    design = _big_crawford_sobel(tmp_path, 1000, 9)
+    _one_line_error(run("predict", "--design", design, "--model", "aqre"),
+                    "aqre: the Newton blocks of a 1000x1000x9 game")

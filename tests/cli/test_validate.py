@@ -82,3 +82,15 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout
     assert proc.stderr.strip() == f"error: {p}: the file is empty"
+
+
+def test_validate_refuses_a_crawford_sobel_grid_too_large(run, tmp_path):
+    grid = list(range(1, 5001))
+    d = tmp_path / "big.toml"
+    d.write_text(f'game = "crawford_sobel"\n[treatments.T]\nstates = {grid}\nactions = {grid}\n'
+                 "bias = 0.5\n")
+    p = tmp_path / "x.csv"
+    GOOD.to_csv(p, index=False)
+    r = run("validate", "--design", d, "--data", p)
+    assert_bad_input(r, "treatments.T.states", "5000 states x 5000 actions", "1e+07 cells")
+    assert len(r.output.strip().splitlines()) == 1

@@ -50,3 +50,22 @@ def test_fit_warns_by_the_scaled_tolerance(trust_fit_inputs, monkeypatch):
     assert f"the tolerance for {trust_fit_inputs[1].n_decisions} decisions" in warned
     monkeypatch.setattr(mle, "doubling_tolerance", lambda n: change * 2)
     assert "quadrature" not in _fit(trust_fit_inputs).convergence.get("warning", "")
+
+
+def test_fit_without_the_check_when_doubled_nodes_are_too_large(trust_fit_inputs, monkeypatch):
+    """Twice the nodes may not fit in memory where the fit's own nodes do: the fit is
+    reported without the check, saying why, instead of failing after it ran."""
+    from cheaptalk.models.trust import Trust
+
+    checked = _fit(trust_fit_inputs)
+    assert "quadrature" in checked.convergence
+    model = trust_fit_inputs[0]
+    monkeypatch.setattr(type(model), "refined",
+                        lambda self: Trust(n_alpha=10**8, n_beta=self.n_beta))
+    res = _fit(trust_fit_inputs)
+    assert "quadrature" not in res.convergence
+    assert ("the quadrature check (doubled nodes) was not run: trust: 100000000 trust nodes "
+            "in a 5x5x9 game needs") in res.convergence["warning"]
+    # the fit itself is the same
+    assert res.llf == pytest.approx(checked.llf, rel=0, abs=1e-9)
+    assert res.params.to_dict() == pytest.approx(checked.params.to_dict(), abs=1e-9)

@@ -79,3 +79,35 @@ def test_binary_deception_default_is_gneezy():
 
 def test_every_game_kind_is_discovered():
     assert set(game_kinds()) >= {"forecast_sharing", "crawford_sobel", "binary_deception"}
+
+
+# ---- sizes are checked before memory is allocated (MAX_TABLE_CELLS)
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"states": range(5000), "actions": range(5000)},
+     "states gives 5000 states x 5000 actions = 2.5e+07 cells"),
+    # few actions, but 4000 messages (the states) per state: the strategy tables
+    ({"states": range(4000), "actions": [0, 1]},
+     "states gives 4000 states x 4000 messages = 1.6e+07 cells"),
+])
+def test_crawford_sobel_grid_too_large_is_refused_before_allocating(kwargs, words):
+    from helpers import peak_allocation
+
+    error, peak = peak_allocation(crawford_sobel, bias=0.5, **kwargs)
+    assert isinstance(error, ValueError) and str(error).startswith(words), error
+    assert peak < 20e6  # one 5000 x 5000 table alone is 200 MB
+
+
+def test_crawford_sobel_design_too_large_is_refused_at_its_key():
+    from cheaptalk.data import InputError, parse_design
+
+    grid = list(range(1, 5001))
+    text = (f'game = "crawford_sobel"\n[treatments.T]\nstates = {grid}\nactions = {grid}\n'
+            "bias = 0.5\n")
+    with pytest.raises(InputError) as info:
+        parse_design(text, "big.toml")
+    assert info.value.key == "treatments.T.states" and info.value.line == 3
+    assert "5000 states x 5000 actions" in str(info.value) and "1e+07" in str(info.value)
+    # just under the limit: builds
+    ok = list(range(1, 3001))
+    g = parse_design(text.replace(str(grid), str(ok)), "ok.toml").game("T")
+    assert g.shape == (3000, 3000, 3000)

@@ -266,3 +266,35 @@ def test_a_message_that_is_no_label_lists_a_few_labels():
     assert "'m15' is not one of the messages" in str(e.value)
     assert "m0, m1," in str(e.value) and "m11, … (15 in all)" in str(e.value)
     assert "m12" not in str(e.value)
+
+
+@pytest.mark.parametrize(("kwargs", "start"), [
+    # a payoff table of 5000 x 2500 cells
+    ({"states": list(range(5000)), "actions": list(range(2500))},
+     "states gives 5000 states x 2500 actions"),
+    # small payoff tables (one action), but 4000 x 4000 strategy tables
+    ({"states": list(range(4000)), "actions": [0]}, "states gives 4000 states x 4000 messages"),
+    ({"states": [0, 1], "actions": [0], "messages": [f"m{i}" for i in range(6_000_000)]},
+     "messages gives 2 states x 6000000 messages"),
+])
+def test_from_tables_refuses_large_grids_before_allocating(kwargs, start):
+    from helpers import peak_allocation
+
+    n_t, n_a = len(kwargs["states"]), len(kwargs["actions"])
+    table = [[0.0] * n_a] * n_t if n_t * n_a < 10**6 else None  # refused before it is read
+    error, peak = peak_allocation(Game.from_tables, sender_payoffs=table,
+                                  receiver_payoffs=table, **kwargs)
+    assert isinstance(error, ValueError) and str(error).startswith(start), error
+    assert peak < 20e6
+
+
+def test_from_functions_refuses_large_grids_before_evaluating():
+    calls = []
+
+    def u(t, a):
+        calls.append(1)
+        return 0.0
+
+    with pytest.raises(ValueError, match=r"^states gives 5000 states x 5000 actions"):
+        Game.from_functions(range(5000), range(5000), sender=u, receiver=u)
+    assert not calls

@@ -306,3 +306,36 @@ def test_overflowing_precision_is_a_parameter_error(params):
     with pytest.raises(ParameterError, match="too large"):
         AQRE().predict(binary_deception(), params)
     AQRE().predict(binary_deception(), {"lambda": 1e300})   # large, yet finite everywhere
+
+
+# ---- sizes are checked before memory is allocated (MAX_FLOATS)
+def test_a_game_too_large_for_the_newton_blocks_is_refused_before_allocating():
+    from helpers import peak_allocation
+
+    # 1000 states and messages: 1000 inverses of 1000 x 1000 (8 GB); the game is 1000 x 9
+    g = crawford_sobel(bias=0.5, states=range(1000), actions=range(9))
+    words = ("aqre: the Newton blocks of a 1000x1000x9 game (1000 inverses of 1000x1000) "
+             "needs 1e+09 numbers")
+    for spec in ("aqre", "aqre[branch=literal]", "aqre[roles=per_role]"):
+        model = get_model(spec)
+        for method in (model.predict, model.predict_with_pullback):
+            error, peak = peak_allocation(method, g, model.default_params(g))
+            assert isinstance(error, ParameterError), (spec, error)
+            assert str(error).startswith(words), error
+            assert peak < 50e6
+    error, _ = peak_allocation(solve_aqre, g, 0.3, 0.3)
+    assert isinstance(error, ParameterError) and str(error).startswith(words), error
+    # no sender precision: nothing is factorised, the sender is uniform
+    sol = solve_aqre(g, 0.0, 0.3)
+    assert np.allclose(sol.sender, 1.0 / 1000)
+
+
+def test_bundled_games_are_far_below_the_newton_block_limit(monkeypatch):
+    from cheaptalk.data import load_design
+    from cheaptalk.models import _common
+    from cheaptalk.numerics.continuation import check_aqre_size
+
+    monkeypatch.setattr(_common, "MAX_FLOATS", _common.MAX_FLOATS // 8)
+    for name in ("forecast_sharing", "crawford_sobel", "binary_deception"):
+        for g in load_design(name).games.values():
+            check_aqre_size(g, 1.0)   # forecast sharing: 202 x 201 x 201 numbers

@@ -132,3 +132,16 @@ def test_inert_parameters_need_every_component_that_has_them(game, monkeypatch):
     assert Combination().inert_parameters(game) == {"alpha_a"}
     monkeypatch.setattr(LevelK, "inert_parameters", lambda self, g: frozenset({"lambda_s"}))
     assert Combination().inert_parameters(game) == {"alpha_a", "lambda_s"}
+
+
+def test_trust_node_counts_too_large_are_refused_before_allocating():
+    from helpers import peak_allocation
+
+    g = crawford_sobel()
+    for spec, words in (("combination[n_alpha=100000000]", "100000000 trust nodes"),
+                        ("combination[n_beta=100000000]", "100000000 lying-cost nodes")):
+        model = get_model(spec)
+        error, peak = peak_allocation(model.predict, g, model.default_params(g))
+        assert isinstance(error, ParameterError), error
+        assert f"trust: {words} in a 5x5x9 game needs" in str(error), error
+        assert peak < 20e6

@@ -252,3 +252,37 @@ def test_recover_runs_for_moving_trust(run, tmp_path):
             "--subjects", "4", "--rounds", "6", "--replications", "2", "--jobs", "1")
     assert r.exit_code == 0, r.output
     assert "eta" in r.output and "2 synthetic datasets" in r.output
+
+
+# ---- sizes are checked before memory is allocated (MAX_FLOATS)
+def test_node_counts_too_large_are_refused_before_allocating():
+    from cheaptalk.models import ParameterError
+    from helpers import peak_allocation
+
+    g = crawford_sobel()
+    model = get_model("dynamic_trust[n_alpha=100000000]")
+    params = model.default_params(g)
+    for method in (model.predict, model.predict_with_pullback):
+        error, peak = peak_allocation(method, g, params)
+        assert isinstance(error, ParameterError), error
+        assert str(error).startswith("dynamic_trust: 100000000 trust nodes in a 5x5x9 game "
+                                     "needs 1.7e+10 numbers"), error
+        assert peak < 20e6
+    error, _ = peak_allocation(model.trust_path, g, params, 5)
+    assert isinstance(error, ParameterError) and "100000000 trust nodes" in str(error)
+
+
+def test_history_tables_too_large_are_refused_before_allocating():
+    from cheaptalk.models import ParameterError
+    from helpers import peak_allocation
+
+    g = crawford_sobel()
+    model = get_model("dynamic_trust[n_alpha=500]")
+    history = build_history([0, 0], [1, 2], [1.0, 0.0])
+    rows = np.zeros(200_000, dtype=np.intp)   # 3 tables of 500 x 200000 numbers
+    error, peak = peak_allocation(model.history_probabilities, g, model.default_params(g),
+                                  "receiver", history, rows, rows, rows)
+    assert isinstance(error, ParameterError), error
+    assert str(error).startswith("dynamic_trust: 500 trust nodes x 200000 observed rows "
+                                 "needs 3.1e+08 numbers"), error
+    assert peak < 100e6  # the tables would be 2.4 GB

@@ -296,3 +296,33 @@ def test_the_search_runs_once_per_game_across_copies(monkeypatch):
     assert len(calls) == 1
     eq_module.most_informative_equilibrium(crawford_sobel(bias=1.3))
     assert len(calls) == 2
+
+
+# ---- sizes are checked before memory is allocated (MAX_FLOATS)
+def test_a_search_too_large_is_refused_before_allocating(monkeypatch):
+    from cheaptalk.models import equilibrium as eq_module
+    from helpers import peak_allocation
+
+    monkeypatch.setattr(eq_module, "_CACHE", {})
+    # 500 states: 125250 intervals x (4 x 500 + 2 x 500 + 16) numbers, over 2**28; the
+    # game's own tables are 250000 cells
+    game = crawford_sobel(bias=0.5, states=range(500), actions=range(500))
+    error, peak = peak_allocation(Equilibrium().predict, game,
+                                  {"lambda_s": 1.0, "lambda_r": 1.0})
+    assert isinstance(error, ParameterError), error
+    assert str(error).startswith("equilibrium: the partition search over 125250 intervals "
+                                 "of a 500x500x500 game needs 3.8e+08 numbers"), error
+    assert peak < 20e6  # the interval table alone would be 0.5 GB
+    assert not eq_module._CACHE
+    # the babbling selection does not search: the same game is fine
+    pred = Equilibrium("babbling").predict(game, {"lambda_s": 1.0, "lambda_r": 1.0})
+    assert pred.types[0].name == "babbling"
+
+
+def test_bundled_games_search_far_below_the_limit(monkeypatch):
+    from cheaptalk.models import _common
+    from cheaptalk.models.equilibrium import check_search_size
+
+    monkeypatch.setattr(_common, "MAX_FLOATS", _common.MAX_FLOATS // 8)
+    for game in (forecast_sharing(), crawford_sobel(), binary_deception()):
+        check_search_size(game)   # 201 states: 20301 intervals x 1362 numbers

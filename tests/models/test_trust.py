@@ -432,3 +432,52 @@ def test_extreme_lognormal_gives_finite_strategies(beta_mu, beta_sigma, node):
     from pullback_check import random_adjoints
     grad = pullback(*random_adjoints(pred, 0))
     assert np.isfinite(list(grad.values())).all()
+
+
+# ---- sizes are checked before memory is allocated (MAX_FLOATS)
+@pytest.mark.parametrize(("options", "words"), [
+    ({"n_alpha": 10**8}, "trust: 100000000 trust nodes in a 5x5x9 game needs 1.7e+10 numbers"),
+    ({"n_beta": 10**8}, "trust: 100000000 lying-cost nodes in a 5x5x9 game needs 1.5e+10"),
+    # point masses are nodes too
+    ({"n_alpha": 10**8, "point_masses": True}, "trust: 100000002 trust nodes in a 5x5x9 game"),
+])
+def test_node_counts_too_large_are_refused_before_allocating(options, words):
+    from helpers import peak_allocation
+
+    g = crawford_sobel()
+    model = Trust(**options)
+    for method in (model.predict, model.predict_with_pullback, model.strategies):
+        error, peak = peak_allocation(method, g, model.default_params(g))
+        assert isinstance(error, ParameterError), error
+        assert str(error).startswith(words), error
+        assert "the limit is 2.7e+08 numbers" in str(error)
+        assert peak < 20e6  # the nodes alone would be 0.8 GB
+
+
+@pytest.mark.parametrize(("states", "actions", "words"), [
+    # receivers [alpha, m, a]: 64 x 1500 x 3000 numbers
+    (1500, 3000, "trust: 64 trust nodes in a 1500x1500x3000 game needs 2.9e+08 numbers"),
+    # senders [beta, t, m]: 161 x 2000 x 2000 numbers (receivers 64 x 2000 x 2: small)
+    (2000, 2, "trust: 161 lying-cost nodes in a 2000x2000x2 game needs 6.4e+08 numbers"),
+])
+def test_games_too_large_for_the_default_nodes_are_refused_before_allocating(states, actions,
+                                                                              words):
+    from helpers import peak_allocation
+
+    g = crawford_sobel(states=range(states), actions=range(actions))  # under the grid limit
+    model = Trust()
+    error, peak = peak_allocation(model.predict, g, model.default_params(g))
+    assert isinstance(error, ParameterError) and str(error).startswith(words), error
+    assert peak < 50e6  # the tables would be over 2 GB
+
+
+def test_bundled_games_are_far_below_the_node_limit(monkeypatch):
+    from cheaptalk.data import load_design
+    from cheaptalk.models import _common
+
+    monkeypatch.setattr(_common, "MAX_FLOATS", _common.MAX_FLOATS // 8)
+    for name in ("forecast_sharing", "crawford_sobel", "binary_deception"):
+        for g in load_design(name).games.values():
+            # the refined quadrature (128 alpha, 321 beta nodes) of the convergence check too
+            for model in (Trust(point_masses=True), Trust(point_masses=True).refined()):
+                model.check_nodes(g)

@@ -388,6 +388,11 @@ class Game:
         """
         t = _values("states", states)
         a = _values("actions", actions)
+        check_grid_size("states", {"states": t.size, "actions": a.size})
+        if messages is None or (hasattr(messages, "__len__") and not isinstance(messages, str)):
+            check_grid_size("states" if messages is None else "messages",
+                            {"states": t.size,
+                             "messages": t.size if messages is None else len(messages)})
         order = np.argsort(t, kind="stable")
         if prior is None:
             p = np.full(t.size, 1.0 / t.size)
@@ -469,6 +474,7 @@ class Game:
         ([9.0, 10.0, 9.0], [10.0, 9.0, 6.0])
         """
         t, a = _values("states", states), _values("actions", actions)
+        check_grid_size("states", {"states": t.size, "actions": a.size})
         u_s = [[float(sender(x, y)) for y in a] for x in t]
         u_r = [[float(receiver(x, y)) for y in a] for x in t]
         return cls.from_tables(t, a, u_s, u_r, **tables)

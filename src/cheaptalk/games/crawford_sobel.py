@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Game
+from .base import Game, check_grid_size
 from .registry import GameKind, Key
 
 __all__ = ["CAI_WANG_ACTIONS", "CAI_WANG_STATES", "KIND", "crawford_sobel"]
@@ -46,11 +46,18 @@ def crawford_sobel(
     (5, 5, 9)
     >>> float(g.receiver_payoff[0, 0]), round(float(g.sender_payoff[0, 0]), 4)
     (110.0, 97.0922)
+    >>> crawford_sobel(states=range(5000), actions=range(5000))
+    Traceback (most recent call last):
+    ValueError: states gives 5000 states x 5000 actions = 2.5e+07 cells per table (200 MB);...
     """
     t = np.asarray(states, dtype=float)
     a = np.asarray(actions, dtype=float)
     if scale < 0 or exponent <= 0:
         raise ValueError("scale must be >= 0 and exponent > 0")
+    # payoff tables [t, a] and strategy tables [t, m] (the messages: the states by default)
+    check_grid_size("states", {"states": t.size, "actions": a.size})
+    check_grid_size("states", {"states": t.size,
+                               "messages": t.size if messages is None else len(messages)})
     p = np.full(t.size, 1.0 / t.size) if prior is None else np.asarray(prior, dtype=float)
     u_r = base - scale * np.abs(t[:, None] - a[None, :]) ** exponent
     u_s = base - scale * np.abs(t[:, None] + bias - a[None, :]) ** exponent

@@ -60,7 +60,7 @@ from numpy.typing import NDArray
 from cheaptalk.choice import logit
 from cheaptalk.games.base import Game
 
-from ._common import check_interval, check_positive
+from ._common import check_interval, check_positive, check_size
 from .base import ParameterError, Prediction, Pullback, Restriction
 from .history import History
 from .trust import Trust
@@ -242,6 +242,9 @@ class DynamicTrust(Trust):
         g_rows = gain[seen]                                   # (n, n_a)
         g_obs = g_rows[np.arange(rows.size), chosen]           # (n,)
         u0_obs = prior_values[chosen]
+        # three tables [alpha, row], and each node's utilities and choices [row, a]
+        check_size(self.name, f"{alpha.size} trust nodes x {rows.size} observed rows",
+                   3 * alpha.size * rows.size + 3 * rows.size * game.n_actions)
         probs = np.empty((alpha.size, rows.size))
         d_alpha = np.empty_like(probs)   # d log P / d alpha_kd
         d_lam = np.empty_like(probs)     # d log P / d lambda_r

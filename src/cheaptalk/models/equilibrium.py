@@ -66,7 +66,7 @@ from numpy.typing import NDArray
 from cheaptalk.choice import best_response, logit, logit_vjp
 from cheaptalk.games.base import Game
 
-from ._common import indifferent
+from ._common import check_size, indifferent
 from .aqre import FinitePrecisions
 from .base import Family, Model, Prediction, Pullback, Type
 
@@ -184,7 +184,29 @@ def partition_profile(game: Game, intervals: tuple[tuple[int, int], ...]
     return sender.astype(float), belief, receiver
 
 
+def check_search_size(game: Game) -> None:
+    """Refuse a game whose partition search would hold too many numbers, before any is
+    allocated: every interval ``[i, j]`` of the ``n_t`` states (``n_t (n_t + 1) / 2`` of
+    them) has a belief and an indicator over the states, a response over the actions and
+    the sender's and receiver's values of it in every state, plus an entry in the index.
+
+    Examples
+    --------
+    >>> from cheaptalk.games import crawford_sobel
+    >>> check_search_size(crawford_sobel(bias=1.2))
+    >>> check_search_size(crawford_sobel(states=range(2000), actions=range(2000)))
+    Traceback (most recent call last):
+    ...
+    cheaptalk.models.base.ParameterError: equilibrium: the partition search over 2001000 ...
+    """
+    n_t, n_m, n_a = game.shape
+    intervals = n_t * (n_t + 1) // 2
+    check_size("equilibrium", f"the partition search over {intervals} intervals of a "
+               f"{n_t}x{n_m}x{n_a} game", intervals * (4 * n_t + 2 * n_a + 16))
+
+
 def _search(game: Game) -> PartitionEquilibrium:
+    check_search_size(game)
     n = game.n_states
     # every interval [i, j], i <= j: its receiver response and the sender's value of it.
     first, last = np.triu_indices(n)

@@ -121,7 +121,13 @@ from cheaptalk.numerics.quadrature import (
     tanh_sinh01,
 )
 
-from ._common import check_interval, check_positive, check_precision, unique_labels
+from ._common import (
+    check_interval,
+    check_positive,
+    check_precision,
+    check_size,
+    unique_labels,
+)
 from .base import (
     CellAdjoints,
     Family,
@@ -253,6 +259,11 @@ def _mirror_pairs(nodes: NDArray[np.float64]) -> list[tuple[int, int | None]]:
             out.append((j, None))
             hi -= 1
     return sorted(out)
+
+
+#: What a quadrature node holds besides its strategy table (weight, name, type), counted in
+#: float64 numbers for :meth:`Trust.check_nodes`: about 720 bytes measured, counted as 1 KiB.
+_NODE_NUMBERS = 128
 
 
 def _batches(n_types: int, n_cells: int) -> list[tuple[int, int]]:
@@ -638,6 +649,30 @@ class Trust(Model):
         check_precision(self.name, "lambda_r", p["lambda_r"])
         return p
 
+    def check_nodes(self, game: Game) -> None:
+        """Refuse node counts whose strategy tables would not fit in memory in ``game``,
+        before anything is allocated: receivers ``[alpha, m, a]`` and senders
+        ``[beta, t, m]``, one table per node (point masses included), and each node's
+        weight, name and type (:data:`_NODE_NUMBERS`).
+
+        Examples
+        --------
+        >>> from cheaptalk.games import crawford_sobel
+        >>> Trust().check_nodes(crawford_sobel())
+        >>> Trust(n_alpha=10**8).check_nodes(crawford_sobel())
+        Traceback (most recent call last):
+        ...
+        cheaptalk.models.base.ParameterError: trust: 100000000 trust nodes in a 5x5x9 game ...
+        """
+        n_t, n_m, n_a = game.shape
+        masses = self.point_masses
+        n_alpha, n_beta = self.n_alpha + 2 * masses, self.n_beta + masses
+        shape = f"{n_t}x{n_m}x{n_a} game"
+        check_size(self.name, f"{n_alpha} trust nodes in a {shape}",
+                   n_alpha * (n_m * n_a + _NODE_NUMBERS))
+        check_size(self.name, f"{n_beta} lying-cost nodes in a {shape}",
+                   n_beta * (n_t * n_m + _NODE_NUMBERS))
+
     def _log_nodes(self, game: Game) -> NDArray[np.float64]:
         return beta_log_nodes(game, _GameConstants.of(game, self.lie_cost).cost, self.n_beta)
 
@@ -646,8 +681,10 @@ class Trust(Model):
             NDArray[np.float64], list[str], list[str]]:
         """α nodes and weights, β nodes and weights, receiver and sender type names.
 
-        With point masses the atoms come first: α = 0, α = 1, then β = 0.
+        With point masses the atoms come first: α = 0, α = 1, then β = 0. Node counts too
+        large for the game are refused first (:meth:`check_nodes`).
         """
+        self.check_nodes(game)
         alpha, wa = alpha_quadrature(params["alpha_a"], params["alpha_b"], self.n_alpha)
         beta, wb = beta_quadrature(params["beta_mu"], params["beta_sigma"],
                                    self._log_nodes(game))

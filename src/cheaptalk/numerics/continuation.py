@@ -64,8 +64,8 @@ from scipy.special import logsumexp
 from cheaptalk._threads import single_blas_thread
 from cheaptalk.games.base import Game
 
-__all__ = ["TOLERANCE", "AQRESolution", "ConvergenceError", "aqre_vjp", "solve_aqre",
-           "solve_aqre_state"]
+__all__ = ["TOLERANCE", "AQRESolution", "ConvergenceError", "aqre_vjp", "check_aqre_size",
+           "solve_aqre", "solve_aqre_state"]
 
 #: Residual target (probability scale) of a returned solution.
 TOLERANCE = 1e-10
@@ -482,6 +482,29 @@ def _monotone(system: _System, y: NDArray[np.float64], s: float
     return y, steps
 
 
+def check_aqre_size(game: Game, lam_s: float) -> None:
+    """Refuse a game whose Newton factorisation would not fit in memory, before anything is
+    allocated (:class:`~cheaptalk.models.base.ParameterError`): one inverse
+    :math:`K_m^{-1}` of :math:`n_t \\times n_t` per message, the capacitance matrix and the
+    unknowns' working arrays. With ``lam_s = 0`` nothing is factorised.
+
+    Examples
+    --------
+    >>> from cheaptalk.games import crawford_sobel
+    >>> check_aqre_size(crawford_sobel(bias=1.2), 0.3)
+    >>> check_aqre_size(crawford_sobel(states=range(1000), actions=range(9)), 0.3)
+    Traceback (most recent call last):
+    ...
+    cheaptalk.models.base.ParameterError: aqre: the Newton blocks of a 1000x1000x9 game ...
+    """
+    from cheaptalk.models._common import check_size  # models import this module
+
+    n_t, n_m, n_a = game.shape
+    if lam_s > 0 and n_m > 1:
+        check_size("aqre", f"the Newton blocks of a {n_t}x{n_m}x{n_a} game ({n_m} inverses "
+                   f"of {n_t}x{n_t})", (n_m + 1) * n_t * n_t + 8 * n_t * n_m)
+
+
 def solve_aqre(game: Game, lam_s: float, lam_r: float, branch: str = "principal",
                max_steps: int = 2000) -> AQRESolution:
     """Compute a logit AQRE of ``game`` by homotopy continuation.
@@ -532,6 +555,7 @@ def _solve_aqre_state(game: Game, lam_s: float, lam_r: float, branch: str, max_s
         raise ValueError("branch must be 'principal' or 'literal'")
     if not (0.0 <= lam_s < np.inf and 0.0 <= lam_r < np.inf):
         raise ValueError("precisions must be finite and >= 0")
+    check_aqre_size(game, lam_s)
     system = _System(game, lam_s, lam_r, branch)
     if system.size == 0:    # one message: the sender has nothing to choose
         y = np.zeros(0)
