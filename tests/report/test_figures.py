@@ -151,9 +151,12 @@ def _stub_fit(llf, params, se, converged=True):
 
 
 def test_interpretation_reports_pi_of_combination():
+    from cheaptalk.models.combination import Combination
+
     fits = {"combination": _stub_fit(-400.0, {"pi": 0.4, "lambda_s": 1.0}, {"pi": 0.1,
                                                                              "lambda_s": 0.1}),
             "levelk": _stub_fit(-450.0, {"p1": 0.5}, {"p1": 0.1}, converged=False)}
+    fits["combination"].model = Combination()   # which declares its share, pi
     c = Comparison(fits=fits, vuong=[{"a": "combination", "b": "levelk", "z": 3.2,
                                       "p": 0.0014, "favours": "combination"}],
                    cv={"combination": -1.1, "levelk": -1.3}, loto={}, diagnostics=pd.DataFrame(),
