@@ -533,7 +533,7 @@ def fit(
     force: ForceOpt = False,
 ) -> None:
     """Fit one model by maximum likelihood and print its summary."""
-    from cheaptalk.estimation.mle import MaximumLikelihood
+    from cheaptalk.estimation.mle import INTERVAL_CHOICES, MaximumLikelihood
 
     _intervals_choice(intervals)
     columns_map = column_map(columns)
@@ -550,7 +550,7 @@ def fit(
         res = est.fit(n_starts=starts, seed=seed)
     if intervals != "wald":
         with _progress_bar(f"profile intervals {m.name}", None) as step:
-            est.add_profile_intervals(res, None if intervals == "profile" else "auto",
+            est.add_profile_intervals(res, INTERVAL_CHOICES[intervals],
                                       progress=step)
     if bootstrap:
         from cheaptalk.estimation.bootstrap import bootstrap as run_bootstrap
@@ -751,6 +751,7 @@ def recover(
 ) -> None:
     """Parameter recovery: simulate from known parameters, fit, report bias, RMSE, the
     coverage of each interval type and the share of estimates at a bound."""
+    from cheaptalk.estimation.mle import INTERVAL_CHOICES
     from cheaptalk.estimation.studies import recover as run_recover
 
     _intervals_choice(intervals)
@@ -767,7 +768,7 @@ def recover(
             d, m, values, subjects=subjects, rounds=rounds, replications=replications,
             seed=seed, backend=backend, progress=step,
             epsilon=DEFAULT_TREMBLE if estimated is None else estimated,
-            profile={"wald": (), "auto": "auto", "profile": "all"}[intervals])
+            profile=INTERVAL_CHOICES[intervals])
     console.print(f"Parameter recovery for {m.name}: {replications} synthetic datasets, "
                   f"{subjects} subjects per role per treatment, {_rounds_text(d, rounds)} "
                   f"({int(draws['converged'].sum())} fits converged).")

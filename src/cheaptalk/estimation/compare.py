@@ -42,7 +42,7 @@ from cheaptalk.runner import Backend, Progress, choose_backend, run_tasks, run_t
 
 from .diagnostics import diagnostics
 from .likelihood import Likelihood
-from .mle import FitResults, MaximumLikelihood
+from .mle import INTERVAL_CHOICES, FitResults, MaximumLikelihood
 
 __all__ = ["Comparison", "HeldOutFit", "SampleFit", "compare", "diagnostics",
            "held_out_score", "is_synthetic", "vuong_test"]
@@ -333,7 +333,7 @@ def compare(
         for name, model in named.items():
             est = MaximumLikelihood(model, dataset, epsilon=epsilon,
                                     estimate_epsilon=estimate_epsilon)
-            est.add_profile_intervals(fits[name], None if intervals == "profile" else "auto",
+            est.add_profile_intervals(fits[name], INTERVAL_CHOICES[intervals],
                                       backend=backend, progress=progress)
         tasks = [held_out(i, fits[name]) for i, name in enumerate(named)]
         flat = run_tasks([t for group in tasks for t in group], backend, progress)

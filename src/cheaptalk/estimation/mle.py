@@ -55,8 +55,12 @@ __all__ = ["INTERVAL_CHOICES", "FitResults", "MaximumLikelihood", "parameter_sta
 _FD_STEP = 1e-5
 #: Step across a profiled (non-smooth) coordinate in the free space.
 _PROFILE_STEP = 0.05
-#: What :meth:`MaximumLikelihood.fit` accepts as ``intervals``.
-INTERVAL_CHOICES = ("wald", "auto", "profile")
+#: What :meth:`MaximumLikelihood.fit` (and the command line's ``--intervals``) accepts as
+#: ``intervals``, and what each choice profiles (the ``names`` of
+#: :meth:`MaximumLikelihood.add_profile_intervals`): nothing, the parameters whose Wald
+#: interval is unreliable, or all.
+INTERVAL_CHOICES: dict[str, tuple[str, ...] | str] = {"wald": (), "auto": "auto",
+                                                       "profile": "all"}
 
 
 @dataclass
@@ -576,21 +580,23 @@ class MaximumLikelihood:
             self._forget()
             self._metric = None
         if standard_errors and intervals != "wald":
-            self.add_profile_intervals(res, None if intervals == "profile" else "auto",
-                                       jobs=jobs, backend=backend)
+            self.add_profile_intervals(res, INTERVAL_CHOICES[intervals], jobs=jobs,
+                                       backend=backend)
         return res
 
     def add_profile_intervals(self, results: FitResults, names: Any = None,
                               jobs: int | None = None, backend: Any = None,
                               progress: Any = None) -> pd.DataFrame:
-        """Compute profile-likelihood intervals for ``names`` (default all estimated
-        parameters and derived quantities; ``"auto"``: those whose Wald interval is
+        """Compute profile-likelihood intervals for ``names`` (default or ``"all"``: all
+        estimated parameters and derived quantities; ``"auto"``: those whose Wald interval is
         unreliable, :func:`~cheaptalk.estimation.intervals.wald_unreliable`) and store them
         in ``results.intervals["profile"]``; returns the table."""
         from .intervals import profile_intervals, unreliable_names
 
         if isinstance(names, str) and names == "auto":
             names = unreliable_names(results)
+        elif isinstance(names, str) and names == "all":
+            names = None
         table = profile_intervals(results, self.dataset, names, fixed=self._user_fixed,
                                   selection=self._selection, jobs=jobs, backend=backend,
                                   progress=progress)

@@ -68,7 +68,7 @@ class RecoveryReplication:
         est = MaximumLikelihood(self.model, ds, epsilon=self.epsilon)
         fit = est.fit(start=self.params, n_starts=self.n_starts, seed=self.seed)
         if self.profile:
-            names = ("auto" if self.profile == "auto" else None if self.profile == "all"
+            names = (self.profile if isinstance(self.profile, str)  # "auto" or "all"
                      else [n for n in self.profile if n not in fit.not_identified])
             est.add_profile_intervals(fit, names, backend=InProcess())
         # A parameter the data do not identify is held at its start (the truth): no estimate.
