@@ -62,7 +62,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -71,6 +71,13 @@ from scipy import optimize
 from scipy.special import expit, logit, ndtr, ndtri  # ndtri, ndtr: the normal quantile, CDF
 
 from cheaptalk.runner import Backend, Progress, default_backend, run_tasks
+
+if TYPE_CHECKING:
+    from cheaptalk.data.interactions import Dataset
+    from cheaptalk.models.base import Model
+
+    from .mle import FitResults
+    from .parameters import ParameterSpace
 
 __all__ = [
     "INTERVAL_LABELS",
@@ -190,7 +197,7 @@ def transform_interval(value: float, se: float, bounds: tuple[float, float],
     return float(lo + width * expit(centre - z * s)), float(lo + width * expit(centre + z * s))
 
 
-def transformed_wald(space: Any, x: NDArray[np.float64], cov_free: NDArray[np.float64],
+def transformed_wald(space: ParameterSpace, x: NDArray[np.float64], cov_free: NDArray[np.float64],
                      level: float = LEVEL) -> pd.DataFrame:
     """Transformed Wald intervals of the estimated parameters (see the module docstring).
 
@@ -467,7 +474,8 @@ def _constrained_fit(est: Any, task: ProfileEnd, value: float, start: Mapping[st
 
 
 def profile_intervals(
-    results: Any, dataset: Any, names: Sequence[str] | None = None, level: float = LEVEL,
+    results: FitResults, dataset: Dataset, names: Sequence[str] | None = None,
+    level: float = LEVEL,
     fixed: Mapping[str, float] | None = None, selection: Mapping[str, Any] | None = None,
     jobs: int | None = None, progress: Progress | None = None, backend: Backend | None = None,
 ) -> pd.DataFrame:
@@ -537,7 +545,7 @@ def profile_intervals(
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def unreliable_names(results: Any, level: float = LEVEL) -> list[str]:
+def unreliable_names(results: FitResults, level: float = LEVEL) -> list[str]:
     """The estimated parameters of ``results`` whose Wald interval :func:`wald_unreliable`
     rejects (the ones ``auto`` profiles).
 
@@ -588,7 +596,7 @@ def _first_step(value: float, se: float, derived_range: Any, results: Any, name:
 
 
 # ------------------------------------------------------------------- bootstrap percentile
-def bootstrap_percentile(draws: pd.DataFrame, model: Any, level: float = LEVEL
+def bootstrap_percentile(draws: pd.DataFrame, model: Model, level: float = LEVEL
                          ) -> pd.DataFrame:
     """Percentile intervals of the parameters (columns of ``draws``, one row per
     replication) and of the model's derived quantities computed from each row.
@@ -609,7 +617,7 @@ def bootstrap_percentile(draws: pd.DataFrame, model: Any, level: float = LEVEL
     return out
 
 
-def derived_jacobian(model: Any, theta: Mapping[str, float], names: Sequence[str]
+def derived_jacobian(model: Model, theta: Mapping[str, float], names: Sequence[str]
                      ) -> tuple[dict[str, float], NDArray[np.float64]]:
     """The model's derived quantities at ``theta`` and their gradient with respect to the
     parameters ``names`` (central differences, step 1e-6 · max(1, |θ_j|)):
@@ -646,7 +654,8 @@ def _with_derived(draws: pd.DataFrame, model: Any) -> pd.DataFrame:
 
 
 def bootstrap_bca(draws: pd.DataFrame, estimate: Mapping[str, float],
-                  influence: pd.DataFrame, model: Any, level: float = LEVEL) -> pd.DataFrame:
+                  influence: pd.DataFrame, model: Model, level: float = LEVEL
+                  ) -> pd.DataFrame:
     """BCa intervals (see the module docstring) of the parameters in ``draws`` and of the
     model's derived quantities.
 

@@ -32,7 +32,7 @@ zero. Such standard errors are reported as NaN, with a warning.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,7 @@ from cheaptalk.choice import DEFAULT_TREMBLE, TREMBLE
 from cheaptalk.data.interactions import Dataset
 from cheaptalk.models.base import Model, ParameterError
 from cheaptalk.numerics.quadrature import doubling_tolerance
+from cheaptalk.runner import Backend, Progress
 
 from .likelihood import ROLES, Evaluation, Likelihood
 from .parameters import ParameterSpace
@@ -547,7 +548,7 @@ class MaximumLikelihood:
     def fit(
         self, start: Mapping[str, float] | None = None, n_starts: int = 3, seed: int | None = 0,
         maxiter: int = 500, standard_errors: bool = True, ftol: float = 1e-10,
-        intervals: str = "wald", jobs: int | None = None, backend: Any = None,
+        intervals: str = "wald", jobs: int | None = None, backend: Backend | None = None,
         metric: FitResults | None = None,
     ) -> FitResults:
         """Maximise the likelihood from several starts; return :class:`FitResults`.
@@ -584,9 +585,10 @@ class MaximumLikelihood:
                                        backend=backend)
         return res
 
-    def add_profile_intervals(self, results: FitResults, names: Any = None,
-                              jobs: int | None = None, backend: Any = None,
-                              progress: Any = None) -> pd.DataFrame:
+    def add_profile_intervals(self, results: FitResults,
+                              names: Sequence[str] | str | None = None,
+                              jobs: int | None = None, backend: Backend | None = None,
+                              progress: Progress | None = None) -> pd.DataFrame:
         """Compute profile-likelihood intervals for ``names`` (default or ``"all"``: all
         estimated parameters and derived quantities; ``"auto"``: those whose Wald interval is
         unreliable, :func:`~cheaptalk.estimation.intervals.wald_unreliable`) and store them
