@@ -35,7 +35,7 @@ import numpy as np
 from cheaptalk.data.errors import InputError
 from cheaptalk.data.files import is_input
 
-__all__ = ["REPORT_MARKER", "atomic_folder", "check_folder", "check_output", "foreign_files",
+__all__ = ["REPORT_MARKER", "atomic_folder", "check_folder", "check_output", "check_own_files",
            "json_text", "write_atomic", "write_json"]
 
 #: File that marks a folder as a cheaptalk report (only such a folder is ever replaced).
@@ -53,14 +53,17 @@ def _files_in(folder: Path) -> set[str]:
             and not any(part in _REGENERATED for part in f.relative_to(folder).parts)}
 
 
-def foreign_files(folder: Path) -> list[str]:
-    """Files in a folder cheaptalk wrote (:data:`REPORT_MARKER`) that cheaptalk did not
-    write, which replacing the folder would delete (none known where the marker lists no
-    files)."""
+def check_own_files(folder: Path) -> None:
+    """Refuse to replace a folder cheaptalk wrote (:data:`REPORT_MARKER`) that holds files
+    cheaptalk did not write: replacing it would delete them (none are known where the
+    marker lists no files)."""
     written = (folder / REPORT_MARKER).read_text(encoding="utf-8").splitlines()[1:]
-    if not written:
-        return []
-    return sorted(_files_in(folder) - set(written))
+    foreign = sorted(_files_in(folder) - set(written)) if written else []
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f", … ({len(foreign)} in all)"
+                                          if len(foreign) > 3 else "")
+        raise InputError(f"holds files cheaptalk did not write ({shown}); --force replaces "
+                         "only cheaptalk's own: move them, or write elsewhere", file=folder)
 
 
 def _temporary(target: Path) -> Path:
@@ -226,12 +229,7 @@ def check_folder(path: str | Path, force: bool = False) -> Path:
         if not force:
             raise InputError("a report is already there; pass --force to replace it, or write "
                              "it elsewhere with --report DIR", file=p)
-        foreign = foreign_files(p)
-        if foreign:
-            shown = ", ".join(foreign[:3]) + (f", … ({len(foreign)} in all)"
-                                              if len(foreign) > 3 else "")
-            raise InputError(f"holds files cheaptalk did not write ({shown}); --force replaces "
-                             "only cheaptalk's own: move them, or write elsewhere", file=p)
+        check_own_files(p)
     return p
 
 

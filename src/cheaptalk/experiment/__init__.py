@@ -41,7 +41,7 @@ from cheaptalk.data.design import Design
 from cheaptalk.data.errors import InputError
 from cheaptalk.games.base import Game
 from cheaptalk.models.base import Prediction
-from cheaptalk.outputs import REPORT_MARKER, atomic_folder, foreign_files
+from cheaptalk.outputs import REPORT_MARKER, atomic_folder, check_own_files
 
 __all__ = ["BOT_TAIL", "DEFAULT_TIMEOUT_SECONDS", "MAX_CHOICE_BUTTONS", "MAX_INPUT_VALUES",
            "OTREE_VERSION", "bot_strategies", "check_feasible", "check_project_folder", "game_spec",
@@ -313,11 +313,7 @@ def check_project_folder(out: str | Path, force: bool = False) -> Path:
         if (p / "db.sqlite3").exists():  # --force never deletes session data
             raise InputError("the project holds session data (db.sqlite3); move it away "
                              "or write the project elsewhere", file=p)
-        foreign = foreign_files(p)
-        if foreign:
-            raise InputError(f"the project holds files cheaptalk did not write "
-                             f"({', '.join(foreign[:3])}{', …' if len(foreign) > 3 else ''});"
-                             " move them away or write the project elsewhere", file=p)
+        check_own_files(p)
     return p
 
 
